@@ -1,0 +1,67 @@
+"""The metric interface: per-unit sufficient statistics and a corpus value from their sums.
+
+Every corpus-level metric of XTREME is a smooth function of sums over units
+(sentences, questions, examples).  A metric therefore returns one row of
+sufficient statistics per unit; the corpus value is `from_sums(stats.sum(0))`,
+and a bootstrap replicate is `from_sums(weights @ stats)`.  Values are on the
+XTREME evaluator's 0-100 scale and carry its names (accuracy, f1, ...).
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+
+import numpy as np
+
+
+class Metric(ABC):
+    """A metric expressed through per-unit sufficient statistics."""
+
+    #: names of the columns returned by `unit_stats`
+    stat_names: tuple[str, ...]
+    #: names of the values returned by `from_sums`, as the XTREME evaluator prints them
+    metric_names: tuple[str, ...]
+
+    @abstractmethod
+    def unit_stats(self, *, predictions: Sequence, references: Sequence, lang: str | None = None) -> np.ndarray:
+        """Return a float64 array of shape (n_units, len(stat_names))."""
+
+    @abstractmethod
+    def from_sums(self, sums: np.ndarray) -> dict[str, np.ndarray]:
+        """Metric values from summed statistics; vectorised over leading axes of `sums`."""
+
+    def score(self, sums: np.ndarray) -> np.ndarray:
+        """The per-language task score that XTREME averages (first metric name by default)."""
+        return self.from_sums(sums)[self.metric_names[0]]
+
+    def compute(self, *, predictions: Sequence, references: Sequence, lang: str | None = None) -> dict[str, float]:
+        """Corpus-level values for one language, as plain floats."""
+        stats = self.unit_stats(predictions=predictions, references=references, lang=lang)
+        return {k: float(v) for k, v in self.from_sums(stats.sum(axis=0)).items()}
+
+
+def check_same_length(predictions: Sequence, references: Sequence) -> None:
+    """Raise ValueError when predictions and references differ in number of units."""
+    if len(predictions) != len(references):
+        raise ValueError(
+            f"{len(predictions)} predictions for {len(references)} references: "
+            "every reference unit needs exactly one prediction, in the same order"
+        )
+
+
+class Accuracy(Metric):
+    """Share of exact matches (labels compared as stripped strings, like XTREME's evaluator)."""
+
+    stat_names = ("correct", "count")
+    metric_names = ("accuracy",)
+
+    def unit_stats(self, *, predictions, references, lang=None):
+        check_same_length(predictions, references)
+        correct = [str(p).strip() == str(r).strip() for p, r in zip(predictions, references)]
+        return np.column_stack([np.asarray(correct, dtype=np.float64), np.ones(len(correct))])
+
+    def from_sums(self, sums):
+        sums = np.asarray(sums, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            acc = np.where(sums[..., 1] > 0, 100.0 * sums[..., 0] / np.maximum(sums[..., 1], 1), 0.0)
+        return {"accuracy": acc}
