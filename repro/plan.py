@@ -1,0 +1,55 @@
+"""RunSpecs for the paper's configurations under a profile.
+
+One phase-(ii) run per intermediate configuration (seed 0) serves every target
+task and seed that starts from it; phase-(iii) runs vary the seed.
+"""
+from __future__ import annotations
+
+from repro.data import DataSource
+from repro.profiles import Profile, TinyModel
+from repro.spec import RunSpec
+from repro.tasks import get_task
+
+INTERMEDIATE_SEED = 0
+
+
+def pretrained_spec(profile: Profile, data: DataSource) -> RunSpec | None:
+    """The run that builds the tiny base model; None for a hub checkpoint."""
+    if not isinstance(profile.model, TinyModel):
+        return None
+    return RunSpec(kind="pretrained", base_model=profile.model, seed=profile.model.init_seed)
+
+
+def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]) -> RunSpec:
+    """Phase (ii) on the English intermediate task(s) `tasks`."""
+    for name in tasks:
+        get_task(name)
+    return RunSpec(
+        kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
+        train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
+        parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
+    )
+
+
+def evaluation_languages(profile: Profile, task_name: str) -> tuple[str, ...]:
+    """The task's XTREME languages, or the profile's fixture subset of them."""
+    task = get_task(task_name)
+    langs = profile.smoke_languages.get(task_name, task.languages)
+    unknown = sorted(set(langs) - set(task.languages))
+    if unknown:
+        raise ValueError(f"profile {profile.name}: {task_name} has no language(s) {', '.join(unknown)}")
+    return tuple(langs)
+
+
+def target_spec(profile: Profile, data: DataSource, target: str, *,
+                intermediate: tuple[str, ...] | None, seed: int) -> RunSpec:
+    """Phase (iii) on `target` from the phase-(ii) run on `intermediate` (None: the baseline)."""
+    parent = (intermediate_spec(profile, data, intermediate) if intermediate
+              else pretrained_spec(profile, data))
+    return RunSpec(
+        kind="target", base_model=profile.model, tasks=(target,),
+        train=((target, profile.train_config("target", target)),),
+        parent=parent, seed=seed, data=data.identity,
+        eval_task=target, eval_split=profile.eval_split,
+        eval_languages=evaluation_languages(profile, target),
+    )

@@ -1,0 +1,77 @@
+"""RunSpec: the frozen description of one run, hashed into its store key.
+
+Identity fields are everything that can change a run's results.  Fields that
+cannot (device, evaluation batch size, worker count, data directory path) stay
+out of the spec and are passed to the engine at run time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, is_dataclass
+
+from repro.profiles import TinyModel, TrainConfig
+
+# Bump when a change in the engine changes results, so old runs are not reused.
+ENGINE_VERSION = 1
+
+KINDS = ("pretrained", "intermediate", "target")
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run: build a base model, train on intermediate task(s), or train a target and evaluate it."""
+
+    kind: str                                   # one of KINDS
+    base_model: str | TinyModel                 # hub id / path, or the tiny model spec
+    tasks: tuple[str, ...] = ()                 # tasks trained in this run
+    train: tuple[tuple[str, TrainConfig], ...] = ()  # per-task optimisation
+    parent: "RunSpec | None" = None             # the run whose checkpoint this one starts from
+    seed: int = 0
+    data: str = ""                              # data source identity, e.g. "fixture-v1" or "hub"
+    eval_task: str | None = None                # target task evaluated zero-shot (target runs)
+    eval_split: str | None = None
+    eval_languages: tuple[str, ...] = ()
+    engine_version: int = field(default=ENGINE_VERSION)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown run kind {self.kind!r}; one of {KINDS}")
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description, the parent replaced by its key."""
+        out = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
+            if name == "parent":
+                value = value.key if value is not None else None
+            out[name] = _plain(value)
+        return out
+
+    @property
+    def key(self) -> str:
+        """Stable SHA-256 of the identity fields (the parent enters through its own key)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    @property
+    def slug(self) -> str:
+        """A readable name: kind, tasks, the intermediate tasks it starts from, seed."""
+        parts = [self.kind, "+".join(self.tasks) or "base"]
+        if self.parent is not None and self.parent.kind == "intermediate":
+            parts.append("from-" + "+".join(self.parent.tasks))
+        parts.append(f"s{self.seed}")
+        return "-".join(parts)
+
+    @property
+    def dirname(self) -> str:
+        """The run's folder name in the store."""
+        return f"{self.slug}-{self.key[:16]}"
+
+
+def _plain(value):
+    if is_dataclass(value):
+        return {"type": type(value).__name__, **{k: _plain(v) for k, v in asdict(value).items()}}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value

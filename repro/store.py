@@ -1,0 +1,168 @@
+"""The run store: self-describing run folders keyed by a hash of their spec.
+
+A run is complete only when its folder sits at `<root>/<name>` with a
+`MANIFEST.json` listing every file with its size and SHA-256.  Runs are built
+in `<root>/.work/<name>` under a per-run file lock and moved into place with one
+atomic `rename`, so a run killed half-way never looks complete, and two
+processes (pytest-xdist workers, cluster jobs) asking for the same run compute
+it once: the second waits for the lock, then finds the finished run.  A damaged
+entry is moved aside to `<root>/.corrupt/` (nothing is deleted), reported, and
+recomputed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from repro.spec import RunSpec
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "MANIFEST.json"
+SPEC_FILE = "spec.json"
+# Files above this size are checked by size only when a run is opened (checkpoints).
+HASH_LIMIT = 64 * 2**20
+
+
+class CorruptRunError(RuntimeError):
+    """A stored run whose files do not match its manifest."""
+
+
+class MissingRunError(LookupError):
+    """A run that is not in the store and may not be computed."""
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run in the store."""
+
+    spec: RunSpec
+    path: Path
+
+    def read_json(self, name: str) -> dict:
+        """A JSON file of the run, e.g. `metrics.json`."""
+        return json.loads((self.path / name).read_text())
+
+    @property
+    def model_path(self) -> Path:
+        """The checkpoint this run hands on (intermediate and pretrained runs)."""
+        return self.path / "model"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def write_manifest(folder: Path) -> None:
+    """Record every file of `folder` with size and hash; written last, atomically."""
+    files = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and p.name != MANIFEST):
+        files[path.relative_to(folder).as_posix()] = {"size": path.stat().st_size, "sha256": _sha256(path)}
+    tmp = folder / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps({"files": files}, indent=1))
+    os.replace(tmp, folder / MANIFEST)
+
+
+def verify(folder: Path, *, full: bool = False) -> None:
+    """Raise CorruptRunError unless `folder` matches its manifest.
+
+    Sizes are always checked, hashes of files up to HASH_LIMIT bytes (all files with `full`).
+    """
+    manifest = folder / MANIFEST
+    if not manifest.is_file():
+        raise CorruptRunError(f"{folder} has no {MANIFEST}: the run never finished")
+    try:
+        files = json.loads(manifest.read_text())["files"]
+    except (json.JSONDecodeError, KeyError, TypeError) as err:
+        raise CorruptRunError(f"{manifest} is unreadable ({err})") from err
+    for rel, meta in files.items():
+        path = folder / rel
+        if not path.is_file():
+            raise CorruptRunError(f"{folder}: {rel} is listed in {MANIFEST} but missing")
+        if path.stat().st_size != meta["size"]:
+            raise CorruptRunError(f"{folder}: {rel} has {path.stat().st_size} bytes, manifest says {meta['size']}")
+        if (full or meta["size"] <= HASH_LIMIT) and _sha256(path) != meta["sha256"]:
+            raise CorruptRunError(f"{folder}: {rel} does not match its recorded SHA-256")
+
+
+class RunStore:
+    """A directory of runs; `ensure(spec, compute)` returns a finished run, computing it at most once."""
+
+    def __init__(self, root: str | os.PathLike):
+        self.root = Path(root)
+        for sub in (".work", ".locks", ".corrupt"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+
+    def path(self, spec: RunSpec) -> Path:
+        """Where the finished run of `spec` lives."""
+        return self.root / spec.dirname
+
+    def get(self, spec: RunSpec) -> Run | None:
+        """The finished run of `spec`, None when absent; CorruptRunError when damaged."""
+        path = self.path(spec)
+        if not path.exists():
+            return None
+        verify(path)
+        stored = json.loads((path / SPEC_FILE).read_text())
+        if stored.get("key") != spec.key:
+            raise CorruptRunError(f"{path}/{SPEC_FILE} records key {stored.get('key')}, expected {spec.key}")
+        return Run(spec, path)
+
+    def ensure(self, spec: RunSpec, compute: Callable[[Path], None] | None) -> Run:
+        """The finished run of `spec`, computed by `compute(workdir)` if it is missing.
+
+        `compute` writes the run's files into an empty `workdir`; the store adds the
+        spec and the manifest and publishes the folder.  With `compute=None` a
+        missing run raises MissingRunError.
+        """
+        try:
+            run = self.get(spec)
+        except CorruptRunError:
+            run = None  # moved aside below, under the lock
+        if run is not None:
+            return run
+        if compute is None:
+            self.get(spec)  # a damaged run is reported as such
+            raise MissingRunError(f"run {spec.dirname} is not in the store {self.root}; "
+                                  "compute it (drop --no-compute) or point --store at a store that has it")
+        with FileLock(str(self.root / ".locks" / f"{spec.dirname}.lock")):
+            run = self._get_or_quarantine(spec)  # another process may have finished it meanwhile
+            if run is not None:
+                return run
+            work = self.root / ".work" / spec.dirname
+            if work.exists():
+                log.warning("discarding the unfinished work of an interrupted run in %s", work)
+                shutil.rmtree(work)
+            work.mkdir(parents=True)
+            (work / SPEC_FILE).write_text(json.dumps({"key": spec.key, "spec": spec.to_dict()}, indent=1))
+            compute(work)
+            write_manifest(work)
+            os.rename(work, self.path(spec))
+        return Run(spec, self.path(spec))
+
+    def _get_or_quarantine(self, spec: RunSpec) -> Run | None:
+        """`get`, moving a damaged run aside; call only while holding the run's lock."""
+        try:
+            return self.get(spec)
+        except CorruptRunError as err:
+            dest = self.root / ".corrupt" / f"{spec.dirname}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+            log.warning("corrupt run moved to %s and recomputed: %s", dest, err)
+            os.rename(self.path(spec), dest)
+            return None
+
+    def runs(self) -> list[Path]:
+        """Folders of the finished runs (not checked)."""
+        return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))

@@ -1,0 +1,113 @@
+"""Sentence(-pair) classification: head, preprocessing, prediction, and its tasks.
+
+Head: `AutoModelForSequenceClassification` (XLM-R's classification head on
+`<s>`), as in XTREME's reference implementation.  Pairs are encoded
+`<s> A </s></s> B </s>` and truncated longest-first to the profile's max length.
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
+
+from repro.fixtures import generators
+from repro.metrics import Accuracy
+from repro.tasks.base import HubSource, Task
+
+
+class Classification:
+    """The format handler the engine calls for classification tasks."""
+
+    model_class = AutoModelForSequenceClassification
+
+    @staticmethod
+    def model_kwargs(task: Task) -> dict:
+        return {"num_labels": len(task.labels),
+                "id2label": dict(enumerate(task.labels)),
+                "label2id": {name: i for i, name in enumerate(task.labels)}}
+
+    @staticmethod
+    def label_names(dataset, task: Task) -> list[str]:
+        """Gold labels as names, whether the data stores ClassLabel ids or strings."""
+        names = []
+        for value in dataset["label"]:
+            if isinstance(value, (int, np.integer)):
+                if not 0 <= value < len(task.labels):
+                    raise ValueError(f"{task.name}: label id {value} outside 0..{len(task.labels) - 1} "
+                                     f"({', '.join(task.labels)}); rows without gold (-1) must be removed")
+                names.append(task.labels[value])
+            elif str(value) in task.labels:
+                names.append(str(value))
+            else:
+                raise ValueError(f"{task.name}: unknown label {value!r}; expected one of {task.labels}")
+        return names
+
+    def encode(self, dataset, task: Task, tokenizer, max_length: int):
+        """Tokenised features with integer `labels` in the task's label order."""
+        label_ids = [task.labels.index(n) for n in self.label_names(dataset, task)]
+        texts = [list(dataset[f]) for f in task.fields]
+        enc = tokenizer(*texts, truncation=True, max_length=max_length)
+        return _as_dataset({**enc, "labels": label_ids})
+
+    @staticmethod
+    def collator(tokenizer):
+        return DataCollatorWithPadding(tokenizer)
+
+    @staticmethod
+    def decode(logits: np.ndarray, task: Task) -> list[str]:
+        """Predicted label names from the head's logits."""
+        return [task.labels[i] for i in np.asarray(logits).argmax(-1)]
+
+    def references(self, dataset, task: Task) -> list[str]:
+        return self.label_names(dataset, task)
+
+    @staticmethod
+    def unit_ids(dataset, task: Task) -> list[str]:
+        """Example ids; row numbers, which align translations in parallel sets."""
+        return [str(i) for i in range(len(dataset))]
+
+
+def _as_dataset(columns: dict):
+    from datasets import Dataset
+    return Dataset.from_dict({k: list(v) for k, v in columns.items()})
+
+
+CLASSIFICATION = Classification()
+NLI_LABELS = generators.NLI_LABELS  # ClassLabel order of GLUE MNLI and facebook/xnli
+
+
+def _nli_fixture(stream: str):
+    def rows(split: str, lang: str, n: int) -> list[dict]:
+        return generators.nli_rows(f"{stream}-{split}", n, lang)
+    return rows
+
+
+MNLI = Task(
+    name="mnli",
+    format=CLASSIFICATION,
+    languages=("en",),
+    hub=HubSource("nyu-mll/glue", "mnli", MappingProxyType({"validation": "validation_matched"})),
+    fixture=_nli_fixture("mnli"),
+    metric=Accuracy(),
+    fields=("premise", "hypothesis"),
+    labels=NLI_LABELS,
+    source="GLUE MNLI (Williams et al. 2018); train 392,702, validation_matched 9,815",
+)
+
+XNLI = Task(
+    name="xnli",
+    format=CLASSIFICATION,
+    # XTREME_TASK2LANGS["xnli"] in google-research/xtreme evaluate.py
+    languages=tuple("ar bg de el en es fr hi ru sw th tr ur vi zh".split()),
+    hub=HubSource("facebook/xnli", "{lang}"),
+    fixture=_nli_fixture("xnli"),
+    metric=Accuracy(),
+    fields=("premise", "hypothesis"),
+    labels=NLI_LABELS,
+    train_task="mnli",
+    parallel=True,
+    source="XNLI (Conneau et al. 2018) via facebook/xnli; 2,490 dev / 5,010 test per language; trains on MNLI",
+)
+
+TASKS = (MNLI, XNLI)
