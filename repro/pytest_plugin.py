@@ -1,0 +1,99 @@
+"""The pytest plugin: options, the claim parametrisation, engine fixtures, verdict table, report.
+
+Loaded by the project's `conftest.py`.  Claim outcomes travel from xdist
+workers to the controller as `user_properties`, where the terminal summary and
+the report are produced once.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from repro.claims import load_claims
+from repro.data import DataSource
+from repro.engine import Engine
+from repro.profiles import PROFILE_ENV, get_profile
+from repro.report import outcome_record, verdict_table, write_report
+from repro.store import RunStore
+
+CLAIM_PROPERTY = "repro_claim"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("repro", "claim reproduction (Phang et al. 2020)")
+    group.addoption("--profile", default=None,
+                    help=f"profile to run: smoke (default) or paper; also ${PROFILE_ENV}")
+    group.addoption("--store", default=None,
+                    help="run store directory (default: $REPRO_STORE, else runs/ in the rootdir)")
+    group.addoption("--data-dir", default=None,
+                    help="read task data from this local directory (<task>/<lang>/<split>.jsonl); "
+                         "also $REPRO_DATA_DIR")
+    group.addoption("--seeds", type=int, default=None, help="number of phase-(iii) seeds per configuration")
+    group.addoption("--report", default=None, metavar="DIR",
+                    help="write the verification report into DIR (default: reports/ in the rootdir)")
+    group.addoption("--no-compute", action="store_true",
+                    help="judge claims from stored runs only; a missing run is an error")
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
+        config.pluginmanager.register(ClaimCollector(config), "repro-claim-collector")
+
+
+def pytest_generate_tests(metafunc):
+    if "claim" in metafunc.fixturenames:
+        claims = load_claims(Path(metafunc.module.__file__).parent)
+        metafunc.parametrize("claim", claims, ids=[c.id for c in claims])
+
+
+@pytest.fixture(scope="session")
+def profile(pytestconfig):
+    """The selected profile, with the seed count of --seeds if given."""
+    chosen = get_profile(pytestconfig.getoption("--profile"))
+    seeds = pytestconfig.getoption("--seeds")
+    return chosen.with_seeds(seeds) if seeds else chosen
+
+
+@pytest.fixture(scope="session")
+def engine(pytestconfig, profile):
+    """The engine over the shared run store, for the selected profile and data source."""
+    store = (pytestconfig.getoption("--store") or os.environ.get("REPRO_STORE")
+             or pytestconfig.rootpath / "runs")
+    data_dir = pytestconfig.getoption("--data-dir") or os.environ.get("REPRO_DATA_DIR")
+    data = (DataSource("local", Path(data_dir)) if data_dir
+            else DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes))
+    return Engine(RunStore(store), data, profile, compute=not pytestconfig.getoption("--no-compute"))
+
+
+@pytest.fixture
+def record_claim(request):
+    """Attach a judged claim to the test report, for the summary table and the report."""
+    def record(outcome):
+        request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(outcome_record(outcome))))
+    return record
+
+
+class ClaimCollector:
+    """Gathers judged claims in the controller process and reports them at the end."""
+
+    def __init__(self, config):
+        self.config = config
+        self.records: list[dict] = []
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.records += [json.loads(v) for k, v in report.user_properties if k == CLAIM_PROPERTY]
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if not self.records:
+            return
+        terminalreporter.section("claim verdicts")
+        for line in verdict_table(self.records):
+            terminalreporter.write_line(line)
+        directory = Path(self.config.getoption("--report") or self.config.rootpath / "reports")
+        paths = write_report(self.records, directory)
+        terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")

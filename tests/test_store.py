@@ -1,0 +1,99 @@
+"""The run store: computed once, atomic, damaged entries moved aside and recomputed."""
+import json
+import multiprocessing
+import time
+
+import pytest
+
+from repro.profiles import TinyModel
+from repro.spec import RunSpec
+from repro.store import CorruptRunError, MissingRunError, RunStore, verify
+
+
+def spec(seed=0):
+    return RunSpec(kind="pretrained", base_model=TinyModel(init_seed=seed), seed=seed)
+
+
+def write_payload(work):
+    (work / "metrics.json").write_text(json.dumps({"value": 1}))
+    (work / "model").mkdir()
+    (work / "model" / "weights.bin").write_bytes(b"\0" * 1000)
+
+
+def test_ensure_computes_once_and_reuses(tmp_path):
+    store, calls = RunStore(tmp_path), []
+    run = store.ensure(spec(), lambda work: (calls.append(1), write_payload(work)))
+    again = store.ensure(spec(), lambda work: calls.append(1))
+    assert calls == [1]
+    assert run.path == again.path and run.read_json("metrics.json") == {"value": 1}
+    assert json.loads((run.path / "spec.json").read_text())["key"] == spec().key
+    verify(run.path, full=True)
+
+
+def test_failed_compute_leaves_no_finished_run(tmp_path):
+    store = RunStore(tmp_path)
+
+    def crash(work):
+        write_payload(work)
+        raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        store.ensure(spec(), crash)
+    assert store.get(spec()) is None
+    assert store.runs() == []
+    run = store.ensure(spec(), write_payload)  # the leftover work folder is discarded
+    assert run.read_json("metrics.json") == {"value": 1}
+
+
+@pytest.mark.parametrize("damage", ["truncate", "delete", "manifest"])
+def test_damaged_run_is_moved_aside_and_recomputed(tmp_path, damage):
+    store = RunStore(tmp_path)
+    path = store.ensure(spec(), write_payload).path
+    if damage == "truncate":
+        (path / "model" / "weights.bin").write_bytes(b"\0" * 10)
+    elif damage == "delete":
+        (path / "metrics.json").unlink()
+    else:
+        (path / "MANIFEST.json").write_text("{not json")
+    with pytest.raises(CorruptRunError):
+        store.get(spec())
+    calls = []
+    store.ensure(spec(), lambda work: (calls.append(1), write_payload(work)))
+    assert calls == [1]
+    verify(store.path(spec()), full=True)
+    kept = list((tmp_path / ".corrupt").iterdir())
+    assert len(kept) == 1 and kept[0].name.startswith(spec().dirname)  # nothing is lost
+
+
+def test_same_size_tampering_is_caught_by_hash(tmp_path):
+    store = RunStore(tmp_path)
+    path = store.ensure(spec(), write_payload).path
+    (path / "metrics.json").write_text(json.dumps({"value": 2}))
+    with pytest.raises(CorruptRunError, match="SHA-256"):
+        store.get(spec())
+
+
+def test_missing_run_without_compute_names_the_fix(tmp_path):
+    with pytest.raises(MissingRunError, match="not in the store"):
+        RunStore(tmp_path).ensure(spec(), None)
+
+
+def _slow_compute(root, log):
+    def compute(work):
+        with open(log, "a") as fh:
+            fh.write("computed\n")
+        time.sleep(1.0)
+        write_payload(work)
+    RunStore(root).ensure(spec(), compute)
+
+
+def test_concurrent_processes_compute_once(tmp_path):
+    log = tmp_path / "log.txt"
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_slow_compute, args=(tmp_path / "store", log)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0]
+    assert log.read_text().count("computed") == 1
