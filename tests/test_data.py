@@ -1,0 +1,54 @@
+"""Data sources: parallel fixtures in the hub schema, local files with clear errors."""
+import json
+
+import pytest
+
+from repro.data import DataError, DataSource
+from repro.fixtures import lexicon
+from repro.tasks import get_task
+
+
+def test_fixture_is_parallel_and_in_hub_schema():
+    source = DataSource("fixture", fixture_sizes={"validation": 20})
+    task = get_task("xnli")
+    en, zh = source.load(task, "validation", "en"), source.load(task, "validation", "zh")
+    assert set(en.column_names) == {"premise", "hypothesis", "label"}
+    assert len(en) == 20 and en["label"] == zh["label"]
+    assert en["premise"] != zh["premise"]
+    assert " " not in zh["premise"][0]  # Chinese is written without spaces
+    assert source.load(task, "validation", "en")["premise"] == en["premise"]  # deterministic
+
+
+def test_lexicon_covers_non_latin_scripts():
+    scripts = {lexicon.LANGUAGE_SCRIPT[l] for l in get_task("xnli").languages}
+    assert {"cyrillic", "cjk", "arabic", "devanagari", "thai", "greek"} <= scripts
+
+
+def test_local_source_reads_jsonl(tmp_path):
+    folder = tmp_path / "xnli" / "de"
+    folder.mkdir(parents=True)
+    rows = [{"premise": "a b", "hypothesis": "a", "label": 0}, {"premise": "c", "hypothesis": "d", "label": 2}]
+    (folder / "validation.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    data = DataSource("local", tmp_path).load(get_task("xnli"), "validation", "de")
+    assert data["label"] == [0, 2]
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "is missing: put the validation split of xnli"),
+    ('{"premise": "a", "hypothesis": "b", "label": 0}\n{oops\n', r"validation.jsonl:2: not valid JSON"),
+    ('{"premise": "a", "label": 0}\n', r"validation.jsonl:1: missing field\(s\) hypothesis"),
+])
+def test_local_source_errors_name_file_line_and_fix(tmp_path, content, message):
+    folder = tmp_path / "xnli" / "de"
+    folder.mkdir(parents=True)
+    if content is not None:
+        (folder / "validation.jsonl").write_text(content)
+    with pytest.raises(DataError, match=message):
+        DataSource("local", tmp_path).load(get_task("xnli"), "validation", "de")
+
+
+def test_unknown_source_and_task_are_named():
+    with pytest.raises(DataError, match="unknown data source 'ftp'"):
+        DataSource("ftp")
+    with pytest.raises(KeyError, match="unknown task 'xnlii'; known tasks: .*xnli"):
+        get_task("xnlii")
