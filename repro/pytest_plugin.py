@@ -40,6 +40,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    config.addinivalue_line("markers", "claims: a claim of the paper, judged on the selected profile")
+    config.addinivalue_line("markers", "slow: statistical calibration and end-to-end tiers (still run in CI)")
     if not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
         config.pluginmanager.register(ClaimCollector(config), "repro-claim-collector")
 
