@@ -16,14 +16,15 @@ re-implements that version's chunk extraction from its specification:
   ``NOUN VERB VERB`` shares no chunk: F1 = 0).
 
 seqeval concatenates the sentences with an 'O' token after each one and scans the
-result once.  For every sentence of ordinary tags (``O``, ``B-X``/``I-X``/``E-X``/``S-X``,
-bare tags) that 'O' closes every open chunk and leaves the scanner in a state equivalent
-to a fresh start, so counting per sentence gives exactly the flattened corpus count.
-They can differ only for tags whose type is 'O' or empty without being 'O' itself
-(e.g. ``X-O``, ``N-``): such a chunk can survive the separator and end in a later
-sentence.  `ChunkF1.compute` therefore scores the flattened corpus, exactly like the
-evaluator; the per-sentence `unit_stats` (used by the bootstrap) score each sentence
-on its own, which agrees with it whenever those pathological tags are absent.
+result once.  Counting per sentence gives exactly that corpus count when every tag is
+'O', '.', or has a first character other than 'O' and '.' and a type other than 'O' and
+'.' (IOB2, IOBES, all UPOS tags): then every chunk starts inside its sentence (after 'O'
+or '.', or at a sentence start, any other tag opens a chunk) and the separator closes it.
+Exotic tags such as ``X-O``, ``O-PER`` or ``.-PER`` let a chunk survive the separator or
+end without a start of its own, so one sentence's counts would depend on its neighbours.
+`ChunkF1.compute` therefore scores the flattened corpus, exactly like the evaluator, for
+any tags, while `ChunkF1.unit_stats` (the bootstrap's input) refuses exotic tags rather
+than return statistics that are not sufficient.
 """
 from __future__ import annotations
 
@@ -55,6 +56,12 @@ def _starts(prev_prefix: str, prefix: str, prev_type: str, type_: str) -> bool:
     if prev_prefix in ("E", "S", "O") and prefix in ("E", "I"):
         return True
     return prefix not in ("O", ".") and prev_type != type_
+
+
+def separable(tag: str) -> bool:
+    """Whether per-sentence counting is exact for this tag (see the module docstring)."""
+    prefix, type_ = _split(tag)
+    return tag in ("O", ".") or (prefix not in ("O", ".") and type_ not in ("O", "."))
 
 
 def chunks(tags: Sequence[str]) -> list[Chunk]:
@@ -101,6 +108,14 @@ class ChunkF1(Metric):
     def unit_stats(self, *, predictions, references, lang=None):
         """One row (tp, n_pred, n_gold) per sentence; sentences are lists of tags."""
         check_token_counts(predictions, references)
+        for side, sentences in (("prediction", predictions), ("reference", references)):
+            for i, sentence in enumerate(sentences):
+                exotic = [tag for tag in sentence if not separable(tag)]
+                if exotic:
+                    raise ValueError(
+                        f"{side} sentence {i}: tag {exotic[0]!r} lets seqeval chunks cross sentences, so "
+                        "per-sentence statistics would not be exact; use compute() for the corpus value"
+                    )
         rows = [_counts(p, r) for p, r in zip(predictions, references)]
         return np.asarray(rows, dtype=np.float64).reshape(len(rows), 3)
 
