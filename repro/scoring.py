@@ -145,9 +145,10 @@ def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
     if fmt == "labels":
         preds, golds = read_labels(pred_path), read_labels(label_path)
         if len(preds) != len(golds):
-            first = min(len(preds), len(golds)) + 1
+            longer = label_path if len(golds) > len(preds) else pred_path
             raise ScoringError(
-                f"{pred_path} has {len(preds)} lines but {label_path} has {len(golds)} (they part at line {first}); "
+                f"{pred_path} has {len(preds)} lines but {label_path} has {len(golds)} "
+                f"(line {min(len(preds), len(golds)) + 1} of {longer} has no counterpart); "
                 "write exactly one prediction per label line, in the same order"
             )
         return preds, golds
@@ -161,8 +162,8 @@ def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
         for i, ((p_line, p), (g_line, g)) in enumerate(zip(preds, golds), 1):
             if len(p) != len(g):
                 raise ScoringError(
-                    f"{pred_path}, line {p_line}: sentence {i} has {len(p)} tags but {label_path}, line {g_line} "
-                    f"has {len(g)} tokens; predict exactly one tag per gold token"
+                    f"{pred_path}, line {p_line}: sentence {i} has {len(p)} tags but in {label_path}, line {g_line}, "
+                    f"it has {len(g)} gold tokens; predict exactly one tag per gold token"
                 )
         return [p for _, p in preds], [g for _, g in golds]
     if fmt == "pairs":
