@@ -7,7 +7,9 @@ Inputs are files or directories in the XTREME submission layout, `test-LANG.tsv`
 * udpos, panx: one tag per line, a blank line between sentences;
 * bucc2018: one `src-id<TAB>trg-id` pair per line;
 * xquad, mlqa, tydiqa: labels in SQuAD JSON (`data[].paragraphs[].qas[]` with `id` and
-  `answers[].text`), predictions a JSON object {question id: answer text}.
+  `answers[].text`), predictions a JSON object {question id: answer text}; a question
+  without a prediction scores 0 and predictions for unknown ids are ignored, as in
+  the official SQuAD and MLQA scripts.
 
 Every defect of the input raises `ScoringError`, whose message names the file, the line
 (or JSON path) and the fix.
@@ -44,7 +46,8 @@ class ScoringError(Exception):
 def _lines(path: Path) -> list[str]:
     """The file's lines, stripped, without trailing blank lines."""
     try:
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+        # read_text turns \r\n and \r into \n, like iterating over a text file does
+        lines = [line.strip() for line in path.read_text(encoding="utf-8").split("\n")]
     except UnicodeDecodeError as err:
         raise ScoringError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8") from None
     while lines and not lines[-1]:

@@ -8,7 +8,7 @@ import pytest
 
 from repro.cli import main
 from repro.metrics import METRICS_BY_TASK
-from repro.scoring import score
+from repro.scoring import TASK_FORMATS, score
 
 MOCK = Path(__file__).resolve().parents[2] / ".." / "shared" / "conformance" / "xtreme-mock"
 EXPECTED_FILE = MOCK / "expected.json"
@@ -32,7 +32,7 @@ def assert_matches(result: dict, expected: dict) -> None:
 
 
 def test_expected_covers_every_registered_task():
-    assert sorted(EXPECTED["tasks"]) == TASKS
+    assert sorted(EXPECTED["tasks"]) == TASKS == sorted(TASK_FORMATS)
     assert EXPECTED["seqeval"] == "0.0.12"
 
 
@@ -54,7 +54,7 @@ def test_cli_matches_reference_evaluator(task, capsys):
 @pytest.mark.parametrize("task", TASKS)
 def test_single_language_file_matches(task):
     lang, values = sorted(EXPECTED["tasks"][task]["per_language"].items())[0]
-    ext = "json" if task in ("xquad", "mlqa", "tydiqa") else "tsv"
+    ext = "json" if TASK_FORMATS[task] == "qa" else "tsv"
     name = f"test-{lang}.{ext}"
     result = score(task, MOCK / "predictions" / task / name, MOCK / "labels" / task / name)
     assert result["per_language"][lang] == pytest.approx(values, abs=1e-9)
