@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from repro.plan import add_plan_parser
 from repro.scoring import add_score_parser
 
 
@@ -12,6 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="repro", description=__doc__)
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_score_parser(subparsers)
+    add_plan_parser(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
 

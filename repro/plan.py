@@ -53,3 +53,56 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
         eval_task=target, eval_split=profile.eval_split,
         eval_languages=evaluation_languages(profile, target),
     )
+
+
+def with_ancestors(specs) -> list[RunSpec]:
+    """`specs` and every run they start from, each once, parents first."""
+    seen: dict[str, RunSpec] = {}
+
+    def visit(spec):
+        if spec.parent is not None:
+            visit(spec.parent)
+        seen.setdefault(spec.key, spec)
+
+    for spec in specs:
+        visit(spec)
+    return list(seen.values())
+
+
+def add_plan_parser(subparsers) -> None:
+    """`repro plan`: the deduplicated runs that the selected claims need, and which are stored."""
+    p = subparsers.add_parser("plan", help="list the runs the claims need and which are already stored")
+    p.add_argument("--profile", default=None, help="smoke (default) or paper; also $REPRO_PROFILE")
+    p.add_argument("--store", default="runs", help="the run store (default: runs/)")
+    p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
+    p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
+    p.add_argument("--seeds", type=int, default=None, help="phase-(iii) seeds per configuration")
+    p.set_defaults(func=run_plan)
+
+
+def run_plan(args) -> int:
+    """Print one line per needed run (stored or missing) and a count."""
+    from pathlib import Path
+
+    from repro.claims import load_claims, required_runs
+    from repro.profiles import get_profile
+    from repro.store import CorruptRunError, RunStore
+
+    profile = get_profile(args.profile)
+    if args.seeds:
+        profile = profile.with_seeds(args.seeds)
+    data = DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes)
+    claims = [c for c in load_claims(Path(args.claims)) if args.select in c.id]
+    specs = with_ancestors(s for c in claims for s in required_runs(c, profile, data).values())
+    store = RunStore(args.store)
+    missing = 0
+    for spec in specs:
+        try:
+            state = "stored" if store.get(spec) else "missing"
+        except CorruptRunError:
+            state = "damaged"
+        missing += state != "stored"
+        print(f"{state:<8} {spec.dirname}")
+    print(f"{len(specs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
+          f"{len(specs) - missing} stored, {missing} to compute")
+    return 0
