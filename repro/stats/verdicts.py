@@ -86,16 +86,26 @@ def seeds_needed(result: DifferenceResult, rule: Callable, *, alpha: float = 0.0
     va, vb = result.seed_var_a, result.seed_var_b
     if not (np.isfinite(va) and np.isfinite(vb)):
         return None
-    s = np.arange(2, max_seeds + 1, dtype=float)[:, None]
-    vs = (va + vb) / s
-    denom = ((va / s) ** 2 + (vb / s) ** 2) / (s - 1)
-    df = np.where(denom > 0, vs**2 / np.where(denom > 0, denom, 1), np.inf)
-    se = np.sqrt(result.var_examples + vs)
-    est = result.estimate + se * sps.norm.ppf((np.arange(400) + 0.5) / 400)
-    h1, h2 = sps.t.ppf(1 - alpha, df) * se, sps.t.ppf(1 - alpha / 2, df) * se
-    decisive = (rule(est, est - h1, est + h1, est - h2, est + h2) != 0).mean(axis=1)
-    ok = np.nonzero(decisive >= power)[0]
-    return int(s[ok[0], 0]) if len(ok) else None
+    z = sps.norm.ppf((np.arange(400) + 0.5) / 400)
+
+    def decisive(s):
+        vs = (va + vb) / s
+        denom = ((va / s) ** 2 + (vb / s) ** 2) / (s - 1)
+        df = vs**2 / denom if denom > 0 else np.inf
+        se = np.sqrt(result.var_examples + vs)
+        est = result.estimate + se * z
+        h1, h2 = sps.t.ppf(1 - alpha, df) * se, sps.t.ppf(1 - alpha / 2, df) * se
+        return np.mean(rule(est, est - h1, est + h1, est - h2, est + h2) != 0) >= power
+
+    lo, hi = 2, max_seeds  # bisection: power grows with S (smaller SE, larger df)
+    if decisive(lo):
+        return lo
+    if not decisive(hi):
+        return None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if decisive(mid) else (mid, hi)
+    return hi
 
 
 def _fmt(x):
