@@ -154,9 +154,8 @@ def build_design(configs: Mapping[str, Sequence[RunOutcomes]], *, metrics: Mappi
     missing = [t for t in tasks if t not in metrics]
     if missing:
         raise ValueError(f"no metric for tasks {missing}; pass metrics={{task: Metric}} for every task")
-    unknown = set(parallel) - set(tasks)
-    if unknown and cells is None:
-        raise ValueError(f"parallel names tasks {sorted(unknown)} that have no cells")
+    if isinstance(parallel, str):
+        raise ValueError(f"parallel must be a collection of task names, got the string {parallel!r}")
 
     aligned = {c: _aligned(c, [(n, s, run[c]) for n, s, run in flat]) for c in wanted}
     groups = []

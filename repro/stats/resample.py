@@ -14,6 +14,7 @@ import numpy as np
 from repro.stats.data import Design
 
 BLOCK = 250  # resamples per random stream; fixed so results do not depend on batch size
+CACHE_ELEMENTS = 2**16  # counts generated per bincount call
 
 
 def root_seed(rng) -> np.random.SeedSequence:
@@ -40,15 +41,21 @@ def counts(gen: np.random.Generator, b: int, n: int, m: int) -> np.ndarray:
     the draws landing on the m kept units number T ~ Binomial(n, m/n) and
     are uniform over them, which is the same distribution.
     """
-    if m == n:
-        idx = gen.integers(0, m, size=(b, m), dtype=np.int64)
-        idx += (np.arange(b, dtype=np.int64) * m)[:, None]
-        flat = idx.ravel()
-    else:
-        total = gen.binomial(n, m / n, size=b)
-        flat = gen.integers(0, m, size=int(total.sum()), dtype=np.int64)
-        flat += np.repeat(np.arange(b, dtype=np.int64) * m, total)
-    return np.bincount(flat, minlength=b * m).reshape(b, m)
+    out = np.empty((b, m), np.float32)
+    rows = max(1, CACHE_ELEMENTS // max(m, 1))  # bincount in cache-sized pieces
+    for lo in range(0, b, rows):
+        k = min(rows, b - lo)
+        offsets = np.arange(k, dtype=np.int64) * m
+        if m == n:
+            idx = gen.integers(0, m, size=(k, m), dtype=np.int64)
+            idx += offsets[:, None]
+            flat = idx.ravel()
+        else:
+            total = gen.binomial(n, m / n, size=k)
+            flat = gen.integers(0, m, size=int(total.sum()), dtype=np.int64)
+            flat += np.repeat(offsets, total)
+        out[lo:lo + k] = np.bincount(flat, minlength=k * m).reshape(k, m)
+    return out
 
 
 def point_scores(design: Design) -> np.ndarray:
@@ -74,8 +81,8 @@ def replicate_scores(design: Design, n_resamples: int, root: np.random.SeedSeque
         sizes = [min(BLOCK, n_resamples - j * BLOCK) for j in blocks]
         sums = []
         for g, mat in zip(design.groups, mats):
-            c = np.concatenate([counts(gen, b, g.n, len(g.stats)) for gen, b in zip(gens, sizes)])
-            sums.append((c.astype(np.float32) @ mat).reshape((len(c),) + g.stats.shape[1:]))
+            c = np.concatenate([counts(gen, b, g.n, len(mat)) for gen, b in zip(gens, sizes)])
+            sums.append((c @ mat).reshape((len(c),) + g.stats.shape[1:]))
         lo = first * BLOCK
         out[lo:lo + sum(sizes)] = _aggregate(design, sums)
     return out
