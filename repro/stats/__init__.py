@@ -1,0 +1,15 @@
+"""Statistics for claim verdicts: paired bootstrap over examples, seed variance, verdicts, power.
+
+See docs/statistics.md for the method.
+"""
+from repro.stats.best import BestResult, compare_with_best
+from repro.stats.data import CellOutcomes, RunOutcomes
+from repro.stats.intervals import DifferenceResult, aggregate_score, paired_difference
+from repro.stats.verdicts import (Outcome, Verdict, judge_all, judge_beats, judge_best, judge_improves,
+                                  judge_magnitude, judge_no_benefit, seeds_needed)
+
+__all__ = [
+    "BestResult", "CellOutcomes", "DifferenceResult", "Outcome", "RunOutcomes", "Verdict",
+    "aggregate_score", "compare_with_best", "judge_all", "judge_beats", "judge_best", "judge_improves",
+    "judge_magnitude", "judge_no_benefit", "paired_difference", "seeds_needed",
+]
