@@ -14,8 +14,8 @@ from pathlib import Path
 from repro import plan
 from repro.outcomes import run_outcomes
 from repro.spec import RunSpec
+from repro import stats as V
 from repro.stats import paired_difference
-from repro.stats import verdicts as V
 from repro.tasks import get_task
 
 # claim kind -> (judge function, the claim fields it takes as keyword arguments)

@@ -16,7 +16,7 @@ from repro.metrics.base import Accuracy
 from repro.stats import Outcome, judge_improves, judge_no_benefit, paired_difference
 from repro.stats.simulate import accuracy_datasets, accuracy_truth, f1_datasets
 
-from conftest import CorpusF1
+from tests.stats.toy_metrics import CorpusF1
 
 B = 499  # example resamples per data set; the primary interval only needs Var_ex
 
