@@ -73,7 +73,9 @@ def forest_plot(records: list[dict]) -> Figure:
         if p["ci90"] and None not in p["ci90"]:
             ax.hlines(y, *p["ci90"], color=c, lw=6, alpha=0.85, gid="ci90", zorder=3)
         if p["estimate"] is not None:
-            ax.plot([p["estimate"]], [y], "o", ms=8, mfc=c, mec="black", gid="estimate", zorder=4)
+            point_only = not (p["ci95"] or p["ci90"])
+            ax.plot([p["estimate"]], [y], "s" if point_only else "o", ms=8, mfc=c, mec="black", gid="estimate",
+                    zorder=4)
         if p["expected"] is not None and p["kind"] not in ("no_benefit", "improves", "beats"):
             ax.plot([p["expected"]], [y], "D", ms=7, color="black", gid="expected", zorder=5)
     ax.axvline(0, color="#444", lw=0.8, ls=":")
@@ -81,12 +83,16 @@ def forest_plot(records: list[dict]) -> Figure:
     ax.set_ylim(-0.7, n - 0.3)
     ax.set_yticks(range(n - 1, n - 1 - len(parts), -1), [p["label"] for p in parts])
     ax.set_xlabel("difference vs baseline (points)")
-    ax.set_title("Claims: measured difference vs the paper's expectation")
+    title = "Claims: measured difference vs the paper's expectation"
+    if any(not r.get("is_evidence", False) for r in records):
+        title += "\nSMOKE PROFILE: tiny model on synthetic data, no evidence about the paper"
+    ax.set_title(title, color="black")
     ax.grid(axis="x", alpha=0.3)
     handles = [Patch(color=v, label=k) for k, v in COLOURS.items()]
     handles += [Patch(color=BAND, alpha=0.7, label="tolerance band of the claim")]
     handles += [plt.Line2D([], [], marker="D", color="black", ls="", label="paper's value"),
-                plt.Line2D([], [], color=OTHER, lw=6, label="90% CI (thick), 95% CI (thin)")]
+                plt.Line2D([], [], color=OTHER, lw=6, label="90% CI (thick), 95% CI (thin)"),
+                plt.Line2D([], [], marker="s", color=OTHER, mec="black", ls="", label="point estimate, no interval")]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 
