@@ -17,7 +17,7 @@ from repro.claims import load_claims
 from repro.data import DataSource
 from repro.engine import Engine
 from repro.profiles import PROFILE_ENV, get_profile
-from repro.report import outcome_record, verdict_table, write_report
+from repro.report import build_report, outcome_record, verdict_table
 from repro.store import RunStore
 
 CLAIM_PROPERTY = "repro_claim"
@@ -60,11 +60,15 @@ def profile(pytestconfig):
     return chosen.with_seeds(seeds) if seeds else chosen
 
 
+def _store_path(config) -> Path:
+    """The run store: --store, else $REPRO_STORE, else runs/ in the rootdir."""
+    return Path(config.getoption("--store") or os.environ.get("REPRO_STORE") or config.rootpath / "runs")
+
+
 @pytest.fixture(scope="session")
 def engine(pytestconfig, profile):
     """The engine over the shared run store, for the selected profile and data source."""
-    store = (pytestconfig.getoption("--store") or os.environ.get("REPRO_STORE")
-             or pytestconfig.rootpath / "runs")
+    store = _store_path(pytestconfig)
     data_dir = pytestconfig.getoption("--data-dir") or os.environ.get("REPRO_DATA_DIR")
     data = (DataSource("local", Path(data_dir)) if data_dir
             else DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes))
@@ -97,5 +101,5 @@ class ClaimCollector:
         for line in verdict_table(self.records):
             terminalreporter.write_line(line)
         directory = Path(self.config.getoption("--report") or self.config.rootpath / "reports")
-        paths = write_report(self.records, directory)
+        paths = build_report(self.records, directory, store=_store_path(self.config))
         terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")

@@ -1,0 +1,62 @@
+"""Numbers printed in the paper (arXiv v1), shipped with the package as CSV data.
+
+`v1-table2-dev.csv`: Table 2, development sets, mean over languages; the `XLM-R`
+row is absolute, every other row a difference from it in points.
+`v1-xtreme-scores.csv`: the XTREME block of v1.  See /work/shared/paper/README.md.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+PAPER_ENV = "REPRO_PAPER_DIR"
+PACKAGED = Path(__file__).parent
+TABLE2 = "v1-table2-dev.csv"
+XTREME = "v1-xtreme-scores.csv"
+# Target tasks in the column order of Table 2; QA tasks count as mean(F1, EM), as in the paper's avg.
+TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
+
+
+def paper_dir(directory: str | os.PathLike | None = None) -> Path:
+    """Where the paper's CSVs are read: `directory`, else $REPRO_PAPER_DIR, else the packaged copy."""
+    chosen = directory or os.environ.get(PAPER_ENV)
+    return Path(chosen) if chosen else PACKAGED
+
+
+def _value(text: str) -> float | None:
+    return float(text) if text.strip() else None
+
+
+def read_table2(directory=None) -> list[dict]:
+    """Rows of v1 Table 2: intermediate, with_mlm and one float (or None) per column."""
+    with (paper_dir(directory) / TABLE2).open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return [{k: (v if k in ("intermediate", "with_mlm") else _value(v)) for k, v in row.items()}
+            for row in rows]
+
+
+def target_value(row: dict, target: str) -> float | None:
+    """A row's value for one target task: the metric column, or mean(F1, EM) for QA tasks."""
+    cols = [v for k, v in row.items() if k.startswith(target + "_") and v is not None]
+    return sum(cols) / len(cols) if cols else None
+
+
+TARGET_LABELS = {"xnli": "XNLI", "pawsx": "PAWS-X", "udpos": "POS", "panx": "NER", "xquad": "XQuAD",
+                 "mlqa": "MLQA", "tydiqa": "TyDiQA", "bucc2018": "BUCC", "tatoeba": "Tatoeba"}
+
+
+def table2_differences(directory=None) -> dict[str, dict[str, float | None]]:
+    """{row label: {target: difference in points}} for every intermediate row of Table 2, in its order.
+
+    Rows trained with multilingual MLM are labelled "<task> + MLM"; the absolute XLM-R row is left out.
+    """
+    return {row["intermediate"] + (" + MLM" if row["with_mlm"] == "yes" else ""):
+            {t: target_value(row, t) for t in TARGETS}
+            for row in read_table2(directory) if row["with_mlm"] != "none"}
+
+
+def normalise(name: str) -> str:
+    """A task name comparable across the paper and the registry ('ANLI+' and 'anli_plus' -> 'anli')."""
+    key = "".join(ch for ch in name.lower().replace("plus", "") if ch.isalnum())
+    return {"bucc": "bucc2018", "xtremebucc": "bucc2018", "multi": "multitask"}.get(key, key)

@@ -1,0 +1,84 @@
+"""`repro report`: rebuild the report from stored data, or compare two reports; no training."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from repro.report.build import build_report
+from repro.report.compare import compare_files
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def add_report_parser(subparsers) -> argparse.ArgumentParser:
+    """Add the `report` subcommand to an argparse subparsers object; it runs `args.func(args)`."""
+    p = subparsers.add_parser("report", help="rebuild the verification report from stored runs (no training)",
+                              description="Rebuild report.md/.html/.json and figures from a run store or a "
+                                          "report.json, or compare two report.json files.")
+    p.add_argument("--store", default=None, help="run store (default: $REPRO_STORE, else runs/)")
+    p.add_argument("--out", default="reports", help="output directory (default: reports/)")
+    p.add_argument("--from-json", default=None, metavar="REPORT_JSON",
+                   help="take the judged claims from this report.json instead of judging them from the store")
+    p.add_argument("--compare", nargs=2, metavar=("A_JSON", "B_JSON"),
+                   help="print which verdicts changed from A to B, then exit")
+    p.add_argument("--profile", default=None, help="profile the stored runs were made with (judging only)")
+    p.add_argument("--claims", default=str(REPO / "claims"), help="directory of claim TOML files")
+    p.add_argument("--data-dir", default=None, help="local data directory the runs were made with")
+    p.add_argument("--paper-dir", default=None, help="paper CSVs (default: $REPRO_PAPER_DIR, else packaged)")
+    p.set_defaults(func=run_report)
+    return p
+
+
+def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None) -> list[dict]:
+    """Judge every claim from runs already in `store` (compute=False); claims lacking runs are skipped."""
+    from repro.claims import judge, load_claims
+    from repro.data import DataSource
+    from repro.engine import Engine
+    from repro.profiles import get_profile
+    from repro.report.records import outcome_record
+    from repro.store import MissingRunError, RunStore
+
+    profile = get_profile(profile_name)
+    data = (DataSource("local", Path(data_dir)) if data_dir
+            else DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes))
+    engine = Engine(RunStore(store), data, profile, compute=False)
+    records = []
+    for claim in load_claims(claims_dir):
+        try:
+            records.append(outcome_record(judge(claim, engine)))
+        except MissingRunError as err:
+            print(f"skipped {claim.id}: {err}", file=sys.stderr)
+    return records
+
+
+def run_report(args) -> int:
+    """Carry out `repro report` for parsed `args`; returns the exit status."""
+    if args.compare:
+        for line in compare_files(*args.compare):
+            print(line)
+        return 0
+    store = args.store or os.environ.get("REPRO_STORE")
+    previous = None
+    if args.from_json:
+        previous = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        records = previous["claims"]
+    else:
+        store = store or "runs"
+        records = judge_from_store(Path(store), args.profile, Path(args.claims), args.data_dir)
+    if store is not None and not Path(store).is_dir():
+        print(f"no run store at {store}", file=sys.stderr)
+        return 2
+    paths = build_report(records, args.out, store=store, paper_dir=args.paper_dir, previous=previous)
+    print("report: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry point: `python -m repro.report ...` (same options as `repro report`)."""
+    parser = argparse.ArgumentParser(prog="repro")
+    add_report_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["report", *(argv if argv is not None else sys.argv[1:])])
+    return args.func(args)

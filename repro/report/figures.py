@@ -1,0 +1,156 @@
+"""The report's figures (matplotlib, Agg): a forest plot of claim parts and Table-2 heatmaps.
+
+Plotting functions return Figure objects, so tests can inspect their artists;
+`save` writes a PNG.  Artists carry a gid ("band", "ci95", "ci90", "estimate",
+"expected") to be found again.
+"""
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.colors import TwoSlopeNorm  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from repro.paper import TARGET_LABELS, TARGETS, normalise  # noqa: E402
+from repro.report.records import claim_parts  # noqa: E402
+
+COLOURS = {"reproduced": "#1a9850", "not reproduced": "#d73027", "inconclusive": "#e69f00"}
+OTHER = "#7f7f7f"
+BAND = "#b9c7d9"
+
+
+def colour(outcome: str | None) -> str:
+    """The colour of a verdict (grey for anything unknown)."""
+    return COLOURS.get(outcome or "", OTHER)
+
+
+def _band(part: dict, lo: float, hi: float) -> tuple[float, float] | None:
+    """The region the claim predicts for the measured value, clipped to the axis [lo, hi]."""
+    kind, exp, margin = part["kind"], part["expected"] or 0.0, part["margin"] or 0.0
+    if kind == "no_benefit":
+        return (-margin if part["two_sided"] else lo, margin)
+    if kind == "improves":
+        return (part["threshold"] or 0.0, hi)
+    if kind == "beats":
+        return (0.0, hi)
+    if margin:
+        return (exp - margin, exp + margin)
+    return None
+
+
+def _limits(parts: list[dict]) -> tuple[float, float]:
+    values = [0.0]
+    for p in parts:
+        for key in ("ci95", "ci90"):
+            values += [v for v in (p[key] or []) if v is not None]
+        values += [v for v in (p["estimate"], p["expected"]) if v is not None]
+        if p["expected"] is not None and p["margin"]:
+            values += [p["expected"] - p["margin"], p["expected"] + p["margin"]]
+    lo, hi = min(values), max(values)
+    pad = max(0.5, 0.12 * (hi - lo))
+    return lo - pad, hi + pad
+
+
+def forest_plot(records: list[dict]) -> Figure:
+    """One row per claim part: 95% interval (thin), 90% (thick), estimate coloured by verdict,
+    the paper's expected value (black diamond) and the claim's tolerance band (shaded)."""
+    parts = claim_parts(records)
+    n = max(len(parts), 1)
+    fig = Figure(figsize=(8.5, 2.2 + 0.55 * n), layout="constrained")
+    ax = fig.add_subplot()
+    lo, hi = _limits(parts)
+    for i, p in enumerate(parts):
+        y, c = n - 1 - i, colour(p["outcome"])
+        band = _band(p, lo, hi)
+        if band:
+            ax.barh(y, band[1] - band[0], left=band[0], height=0.7, color=BAND, alpha=0.7, gid="band", zorder=1)
+        if p["ci95"] and None not in p["ci95"]:
+            ax.hlines(y, *p["ci95"], color=c, lw=1.6, gid="ci95", zorder=3)
+        if p["ci90"] and None not in p["ci90"]:
+            ax.hlines(y, *p["ci90"], color=c, lw=6, alpha=0.85, gid="ci90", zorder=3)
+        if p["estimate"] is not None:
+            point_only = not (p["ci95"] or p["ci90"])
+            ax.plot([p["estimate"]], [y], "s" if point_only else "o", ms=8, mfc=c, mec="black", gid="estimate",
+                    zorder=4)
+        if p["expected"] is not None and p["kind"] not in ("no_benefit", "improves", "beats"):
+            ax.plot([p["expected"]], [y], "D", ms=7, color="black", gid="expected", zorder=5)
+    ax.axvline(0, color="#444", lw=0.8, ls=":")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_yticks(range(n - 1, n - 1 - len(parts), -1), [p["label"] for p in parts])
+    ax.set_xlabel("difference vs baseline (points)")
+    title = "Claims: measured difference vs the paper's expectation"
+    if any(not r.get("is_evidence", False) for r in records):
+        title += "\nSMOKE PROFILE: tiny model on synthetic data, no evidence about the paper"
+    ax.set_title(title, color="black")
+    ax.grid(axis="x", alpha=0.3)
+    handles = [Patch(color=v, label=k) for k, v in COLOURS.items()]
+    handles += [Patch(color=BAND, alpha=0.7, label="tolerance band of the claim")]
+    handles += [plt.Line2D([], [], marker="D", color="black", ls="", label="paper's value"),
+                plt.Line2D([], [], color=OTHER, lw=6, label="90% CI (thick), 95% CI (thin)"),
+                plt.Line2D([], [], marker="s", color=OTHER, mec="black", ls="", label="point estimate, no interval")]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+    return fig
+
+
+def _match(rows: list[str], measured: dict) -> tuple[list[str], dict[str, str]]:
+    """Heatmap rows (the paper's, then unmatched measured ones) and measured config -> row."""
+    keys = {normalise(r): r for r in rows}
+    rows, mapping = list(rows), {}
+    for config in sorted(measured):
+        row = keys.get(normalise(config))
+        if row is None:
+            row = f"{config} (not in v1)"
+            rows.append(row)
+        mapping[config] = row
+    return rows, mapping
+
+
+def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> object:
+    ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), grid.shape[1], grid.shape[0], fill=False,
+                                              hatch="///", edgecolor="#cccccc", lw=0, gid="blank", zorder=0))
+    image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", norm=norm, aspect="auto", zorder=1)
+    for (i, j), value in np.ndenumerate(grid):
+        if np.isfinite(value):
+            ax.text(j, i, f"{value:+.1f}" if abs(value) >= 0.05 else f"{value:+.2f}", ha="center", va="center", fontsize=7,
+                    color="white" if abs(value) > 6 else "black")
+    ax.set_xticks(range(len(TARGETS)), [TARGET_LABELS[t] for t in TARGETS], rotation=45, ha="right")
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_title(title, fontsize=10)
+    return image
+
+
+def table2_heatmap(measured: dict[str, dict[str, float]], paper: dict[str, dict[str, float | None]]) -> Figure:
+    """Intermediate task × target task differences vs baseline: measured (left) beside the paper (right).
+
+    `measured`: {configuration: {target: Δ}} from stored runs; `paper`: Table 2 rows.  Cells
+    without a value are hatched.  Colours saturate at ±10 points; the numbers are printed.
+    """
+    rows, mapping = _match(list(paper), measured)
+    grids = np.full((2, len(rows), len(TARGETS)), np.nan)
+    for config, row in mapping.items():
+        for j, t in enumerate(TARGETS):
+            if measured[config].get(t) is not None:
+                grids[0, rows.index(row), j] = measured[config][t]
+    for row, values in paper.items():
+        for j, t in enumerate(TARGETS):
+            if values.get(t) is not None:
+                grids[1, rows.index(row), j] = values[t]
+    fig = Figure(figsize=(13, 1.8 + 0.33 * len(rows)), layout="constrained")
+    axes = fig.subplots(1, 2, sharey=True)
+    norm = TwoSlopeNorm(vcenter=0.0, vmin=-10.0, vmax=10.0)
+    _heat(axes[0], grids[0], rows, "Measured (mean over seeds and languages)", norm)
+    image = _heat(axes[1], grids[1], rows, "Paper, v1 Table 2 (dev)", norm)
+    fig.colorbar(image, ax=axes, extend="both", shrink=0.8, label="Δ vs XLM-R (points)")
+    fig.suptitle("Intermediate task × target task: difference from no intermediate training "
+                 "(QA tasks: mean of F1 and EM; hatched: no value)", fontsize=10)
+    return fig
+
+
+def save(fig: Figure, path) -> None:
+    """Write `fig` as a PNG."""
+    fig.savefig(path, dpi=110)

@@ -1,0 +1,98 @@
+"""Claim records: `outcome_record` turns a ClaimOutcome into plain JSON; helpers format their fields.
+
+Records may come from other sources (e.g. "paper-v1") and lack intervals or
+fields; every helper here tolerates a missing value and shows it as "—".
+"""
+from __future__ import annotations
+
+import dataclasses
+import enum
+from pathlib import Path
+
+import numpy as np
+
+DASH = "—"
+OUTCOMES = ("reproduced", "not reproduced", "inconclusive")
+
+
+def _jsonable(value):
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if f.name != "path"}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def outcome_record(outcome) -> dict:
+    """A JSON-ready record of a judged claim (claim, verdict, comparisons, runs, profile)."""
+    return _jsonable(outcome)
+
+
+def num(value, signed: bool = True, digits: int = 2) -> str:
+    """A number as text, "—" when absent."""
+    if value is None:
+        return DASH
+    return f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
+
+
+def interval(ci) -> str:
+    """An interval as "[lo, hi]", "—" when absent or incomplete."""
+    if not ci or len(ci) != 2 or ci[0] is None or ci[1] is None:
+        return DASH
+    return f"[{ci[0]:+.2f}, {ci[1]:+.2f}]"
+
+
+def measured(v: dict) -> str:
+    """The measured value with its intervals, or labelled as a point estimate when it has none."""
+    if v.get("estimate") is None:
+        return DASH
+    if interval(v.get("ci95")) == DASH and interval(v.get("ci90")) == DASH:
+        return f"{num(v['estimate'])} (point estimate, no interval)"
+    return f"{num(v['estimate'])}, 90% CI {interval(v.get('ci90'))}, 95% CI {interval(v.get('ci95'))}"
+
+
+def sorted_records(records: list[dict]) -> list[dict]:
+    """Records in claim-id order."""
+    return sorted(records, key=lambda r: r["claim"]["id"])
+
+
+def claim_parts(records: list[dict]) -> list[dict]:
+    """Every claim part as a flat row: one per comparison (or the claim itself when it has none).
+
+    Keys: label, claim, configuration, estimate, ci90, ci95, expected, margin, outcome, source.
+    """
+    rows = []
+    for r in sorted_records(records):
+        c, comps = r["claim"], r.get("comparisons") or []
+        items = [(comp.get("configuration"), comp.get("result") or {}, comp.get("verdict") or {})
+                 for comp in comps] or [(None, r.get("verdict") or {}, r.get("verdict") or {})]
+        for config, res, ver in items:
+            label = c["id"] if config is None or len(comps) == 1 else f"{c['id']} · {config}"
+            rows.append({"label": label, "claim": c["id"], "configuration": config,
+                         "estimate": res.get("estimate"), "ci90": res.get("ci90"), "ci95": res.get("ci95"),
+                         "expected": c.get("expected"), "margin": c.get("margin"), "kind": c.get("kind"),
+                         "two_sided": c.get("two_sided", False), "threshold": c.get("threshold"),
+                         "outcome": ver.get("outcome") or r["verdict"].get("outcome"),
+                         "source": r.get("source", "engine")})
+    return rows
+
+
+def verdict_table(records: list[dict]) -> list[str]:
+    """One line per claim: id, profile, estimate, 95% interval, verdict (the terminal summary)."""
+    lines = [f"{'claim':<28} {'profile':<7} {'estimate':>9} {'95% CI':>18}  verdict"]
+    for r in sorted_records(records):
+        v = r["verdict"]
+        lines.append(f"{r['claim']['id']:<28} {r.get('profile', DASH):<7} {num(v.get('estimate')):>9} "
+                     f"{interval(v.get('ci95')):>18}  {v.get('outcome', DASH)}")
+    return lines

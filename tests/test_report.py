@@ -1,0 +1,172 @@
+"""The report: figures' structure, self-contained HTML, stable JSON, compare, rebuild from a store."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+import matplotlib.colors as mcolors
+import pytest
+
+from repro.paper import read_table2, table2_differences
+from repro.report import build_report, compare, compare_lines
+from repro.report.cli import add_report_parser, main
+from repro.report.figures import COLOURS, forest_plot, table2_heatmap
+from repro.report.runs import language_tables, load_runs, target_differences
+
+
+def _record(cid, outcome="reproduced", estimate=0.5, kind="magnitude", configs=("mnli",), runs=(), ci=True):
+    comps = []
+    for i, config in enumerate(configs):
+        est = estimate + i
+        result = {"estimate": est, "ci90": [est - 1, est + 1] if ci else None,
+                  "ci95": [est - 1.5, est + 1.5] if ci else None, "seed_scores_a": [1.0, 2.0],
+                  "seed_scores_b": [0.5, 1.0]}
+        comps.append({"configuration": config, "result": result,
+                      "verdict": {"outcome": outcome, "estimate": est, "reason": "because"}})
+    return {"claim": {"id": cid, "quote": "A quote.", "source": "v1 Table 2", "kind": kind, "targets": ["xnli"],
+                      "configurations": [[c] for c in configs], "baseline": [], "expected": 1.0, "margin": 2.0,
+                      "margin_reason": "why", "note": "", "two_sided": False, "threshold": 0.0},
+            "verdict": {"outcome": outcome, "estimate": estimate, "ci90": comps[0]["result"]["ci90"],
+                        "ci95": comps[0]["result"]["ci95"], "reason": "one sentence.", "seeds_needed": None},
+            "comparisons": comps, "runs": list(runs), "seeds": [1, 2], "profile": "smoke", "is_evidence": False}
+
+
+RECORDS = [_record("a-claim"), _record("b-claim", "not reproduced", 4.0, configs=("mnli", "squad")),
+           _record("c-claim", "inconclusive", -1.0, kind="no_benefit", ci=False)]
+
+
+def _write_run(root, name, spec, metrics=None, wall=2.0):
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "spec.json").write_text(json.dumps({"key": name + "-key", "spec": spec}))
+    if metrics is not None:
+        (folder / "metrics.json").write_text(json.dumps(metrics))
+    (folder / "timings.json").write_text(json.dumps({"total_s": wall}))
+    (folder / "env.json").write_text(json.dumps({"commit": "abc123", "packages": {"torch": "2.13"},
+                                                 "processor": "x86_64", "threads": 1, "gpu": None}))
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A fake store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
+    root = tmp_path / "store"
+    _write_run(root, "pretrained-base-s0-0000", {"kind": "pretrained"})
+    _write_run(root, "intermediate-mnli-s0-1111", {"kind": "intermediate", "tasks": ["mnli"]})
+    names = []
+    for seed in (1, 2):
+        for config, parent, bump in ((None, "pretrained-base-s0-0000", 0.0), ("mnli", "intermediate-mnli-s0-1111", 2.0)):
+            name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}-{seed}{int(bump)}ab"
+            _write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed, "data": "fake-v1",
+                                    "parent": parent + "-key"},
+                       {"xnli": {"en": {"accuracy": 80.0 + bump + seed}, "de": {"accuracy": 70.0 + 2 * bump}}})
+            names.append(name)
+    return root, names
+
+
+def test_forest_plot_has_one_row_per_claim_part_with_bands_and_verdict_colours():
+    fig = forest_plot(RECORDS)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["a-claim", "b-claim · mnli", "b-claim · squad", "c-claim"]
+    bands = [p for p in ax.patches if p.get_gid() == "band"]
+    assert len(bands) == 4
+    estimates = [line for line in ax.lines if line.get_gid() == "estimate"]
+    assert len(estimates) == 4
+    colours = [mcolors.to_hex(line.get_markerfacecolor()) for line in estimates]
+    assert colours == [COLOURS["reproduced"], COLOURS["not reproduced"], COLOURS["not reproduced"],
+                       COLOURS["inconclusive"]]
+    # intervals only where the record has them (c-claim is a point estimate)
+    assert len([c for c in ax.collections if c.get_gid() == "ci95"]) == 3
+    # the magnitude band is expected ± margin
+    a_band = bands[0]
+    assert a_band.get_x() == pytest.approx(-1.0) and a_band.get_width() == pytest.approx(4.0)
+
+
+def test_heatmap_matches_paper_table_and_blanks_missing_cells():
+    paper = table2_differences()
+    assert paper["SQuAD"]["tatoeba"] == pytest.approx(46.9)
+    assert paper["SQuAD"]["xquad"] == pytest.approx((1.1 + 1.3) / 2)  # QA: mean of F1 and EM
+    fig = table2_heatmap({"squad": {"xnli": -1.0}, "mnli": {"xnli": 0.2}}, paper)
+    measured, published = fig.axes[0], fig.axes[1]
+    rows = [t.get_text() for t in measured.get_yticklabels()]
+    assert rows[: len(paper)] == list(paper) and rows[-1] == "mnli (not in v1)"
+    grid = measured.images[0].get_array()
+    assert grid[rows.index("SQuAD"), 0] == pytest.approx(-1.0)
+    assert grid.mask[rows.index("SQuAD"), 1]  # no measured PAWS-X run: blank
+    assert any(p.get_gid() == "blank" and p.get_hatch() for p in measured.patches)
+    assert published.images[0].get_array()[rows.index("QQP"), 0] == pytest.approx(-1.4)
+    assert len(read_table2()) == 17
+
+
+def test_html_is_self_contained(tmp_path):
+    build_report(RECORDS, tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert not re.search(r"https?://", page)
+    assert page.count('src="data:image/png;base64,') == 2
+    assert "<link" not in page and "<script" not in page
+    assert "no evidence" in page.lower()
+    assert "—" in page and "point estimate, no interval" in page
+    for name in ("report.md", "report.json", "forest.png", "table2-heatmap.png"):
+        assert (tmp_path / name).is_file()
+
+
+def test_json_is_stable(tmp_path, store):
+    root, names = store
+    recs = [_record("a-claim", runs=names)]
+    build_report(recs, tmp_path / "one", store=root)
+    build_report(list(reversed(copy.deepcopy(recs))), tmp_path / "two", store=root)
+    one, two = (tmp_path / "one" / "report.json").read_bytes(), (tmp_path / "two" / "report.json").read_bytes()
+    assert one == two
+    payload = json.loads(one)
+    assert payload["schema_version"] == 1
+    assert one.decode() == json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+
+
+def test_compare_detects_changed_added_removed(tmp_path, capsys):
+    old = {"claims": [_record("a-claim"), _record("b-claim")]}
+    new = {"claims": [_record("a-claim", "not reproduced", -2.0), _record("c-claim")]}
+    diff = compare(old, new)
+    assert diff["changed"] == [("a-claim", "reproduced", "not reproduced", 0.5, -2.0)]
+    assert diff["added"] == ["c-claim"] and diff["removed"] == ["b-claim"]
+    assert "changed a-claim: reproduced -> not reproduced (estimate +0.50 -> -2.00)" in compare_lines(old, new)
+    (tmp_path / "a.json").write_text(json.dumps(old))
+    (tmp_path / "b.json").write_text(json.dumps(new))
+    assert main(["--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
+    assert "changed a-claim" in capsys.readouterr().out
+
+
+def test_runs_are_read_from_the_store_layout(store):
+    root, names = store
+    runs, extra = load_runs(root, names)
+    assert {r.configuration for r in runs} == {"XLM-R", "mnli"} and extra["missing"] == []
+    assert extra["wall_s"] == pytest.approx(8.0)
+    tables = language_tables(runs)
+    rows = tables["xnli"]["accuracy"]["rows"]
+    assert rows["XLM-R"]["mean"]["en"] == pytest.approx(81.5) and rows["XLM-R"]["seeds"] == 2
+    assert rows["mnli"]["diff"] == pytest.approx({"en": 2.0, "de": 4.0, "all": 3.0})
+    assert target_differences(tables) == {"mnli": {"xnli": pytest.approx(3.0)}}
+
+
+def test_rebuild_from_json_and_store_via_cli(tmp_path, store):
+    root, names = store
+    first = tmp_path / "first"
+    build_report([_record("a-claim", runs=names)], first, store=root)
+    again = tmp_path / "again"
+    assert main(["--from-json", str(first / "report.json"), "--store", str(root), "--out", str(again)]) == 0
+    assert (again / "report.json").read_bytes() == (first / "report.json").read_bytes()
+    md = (again / "report.md").read_text()
+    assert "| mnli (Δ) | 2 | +2.00 | +4.00 | +3.00 |" in md
+    assert "fake-v1" in md and "8.0 s" in md and "abc123" in md
+    # without a store, the JSON alone carries the tables and provenance
+    alone = tmp_path / "alone"
+    assert main(["--from-json", str(first / "report.json"), "--out", str(alone)]) == 0
+    assert (alone / "report.json").read_bytes() == (first / "report.json").read_bytes()
+
+
+def test_add_report_parser_registers_subcommand():
+    import argparse
+    parser = argparse.ArgumentParser()
+    add_report_parser(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", "--store", "s", "--out", "o"])
+    assert args.store == "s" and args.out == "o" and callable(args.func)
