@@ -17,7 +17,7 @@ def test_claim(claim, engine, record_claim):
     outcome = judge(claim, engine)
     record_claim(outcome)
     verdict = outcome.verdict
-    summary = f"{verdict.outcome}: {verdict.reason}"
+    summary = f"{verdict.outcome.value}: {verdict.reason}"
     if not outcome.is_evidence:
         pytest.xfail(f"profile {outcome.profile} uses a tiny model on synthetic data, which is no evidence "
                      f"about the paper; computed verdict {summary}")

@@ -5,6 +5,7 @@ import argparse
 import sys
 
 from repro.plan import add_plan_parser
+from repro.report import add_report_parser
 from repro.scoring import add_score_parser
 
 
@@ -14,6 +15,7 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_score_parser(subparsers)
     add_plan_parser(subparsers)
+    add_report_parser(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)
 

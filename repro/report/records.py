@@ -17,8 +17,9 @@ OUTCOMES = ("reproduced", "not reproduced", "inconclusive")
 
 def _jsonable(value):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        # fields hidden from repr (bootstrap replicates, callbacks) stay out of the record
         return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.name != "path"}
+                if f.repr and f.name != "path"}
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ Welch-Satterthwaite t on the seed part.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats as sps
@@ -44,7 +44,7 @@ class DifferenceResult:
     seed_var_b: float
     seed_variance_estimable: bool
     seed_sd_assumed: float | None
-    replicates: np.ndarray
+    replicates: np.ndarray = field(repr=False, compare=False)
 
     @property
     def se(self) -> float:
