@@ -49,6 +49,15 @@ def check_same_length(predictions: Sequence, references: Sequence) -> None:
         )
 
 
+def prf_from_counts(tp, n_pred, n_gold) -> dict[str, np.ndarray]:
+    """F1, precision, recall (x100) from true positives and set sizes; 0 where undefined."""
+    precision = np.where(n_pred > 0, tp / np.maximum(n_pred, 1), 0.0)
+    recall = np.where(n_gold > 0, tp / np.maximum(n_gold, 1), 0.0)
+    total = precision + recall
+    f1 = np.where(total > 0, 2 * precision * recall / np.where(total > 0, total, 1), 0.0)
+    return {"f1": 100 * f1, "precision": 100 * precision, "recall": 100 * recall}
+
+
 class Accuracy(Metric):
     """Share of exact matches (labels compared as stripped strings, like XTREME's evaluator)."""
 

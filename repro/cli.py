@@ -1,0 +1,20 @@
+"""The `repro` command line: one argparse subcommand per job."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from repro.scoring import add_score_parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a `repro` subcommand and return its exit status."""
+    parser = argparse.ArgumentParser(prog="repro", description=__doc__)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_score_parser(subparsers)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
