@@ -18,7 +18,7 @@ import numpy as np
 from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from repro.fixtures import generators
-from repro.metrics import Accuracy
+from repro.metrics import MlqaEmF1, SquadEmF1
 from repro.tasks.base import HubSource, Task
 
 N_BEST = 20             # run_squad.py n_best_size
@@ -148,7 +148,7 @@ SQUAD = Task(
     languages=("en",),
     hub=HubSource("rajpurkar/squad", "plain_text"),
     fixture=_fixture("squad"),
-    metric=Accuracy(),  # placeholder until the metrics branch's SQuAD v1.1 EM/F1 is merged
+    metric=SquadEmF1(),  # jiant squad_v1: SQuAD v1.1 EM/F1
     fields=("question", "context"),
     source="SQuAD v1.1 (Rajpurkar et al. 2016) via rajpurkar/squad; train 87,599, validation 10,570",
 )
@@ -160,7 +160,7 @@ XQUAD = Task(
     languages=tuple("ar de el en es hi ru th tr vi zh".split()),
     hub=HubSource("google/xtreme", "XQuAD.{lang}"),  # validation only (1,190 questions each)
     fixture=_fixture("xquad"),
-    metric=Accuracy(),  # placeholder: SQuAD v1.1 EM/F1
+    metric=SquadEmF1(),  # XTREME evaluate.py squad_em_f1
     fields=("question", "context"),
     train_task="squad",
     parallel=True,
@@ -174,7 +174,7 @@ MLQA = Task(
     languages=tuple("ar de en es hi vi zh".split()),
     hub=HubSource("google/xtreme", "MLQA.{lang}.{lang}"),
     fixture=_fixture("mlqa"),
-    metric=Accuracy(),  # placeholder: MLQA EM/F1 with language-specific normalisation
+    metric=MlqaEmF1(),  # XTREME evaluate.py mlqa_em_f1, language-specific normalisation
     fields=("question", "context"),
     train_task="squad",
     parallel=True,
@@ -208,7 +208,7 @@ TYDIQA = Task(
     languages=tuple(TYDIQA_NAMES),
     hub=HubSource("google/xtreme", "tydiqa"),
     fixture=_tydiqa_fixture,
-    metric=Accuracy(),  # placeholder: SQuAD v1.1 EM/F1 (XTREME applies it to every language)
+    metric=SquadEmF1(),  # XTREME evaluate.py squad_em_f1, English normalisation for every language
     fields=("question", "context"),
     # XTREME trains on English GoldP only (tydiqa.goldp.en.train.json); jiant's downloader trained on
     # all languages (xtreme-protocol.md 1.3).  We reproduce XTREME's intent: train = english-* rows.

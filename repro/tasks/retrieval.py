@@ -19,7 +19,7 @@ from types import MappingProxyType
 import numpy as np
 
 from repro.fixtures import generators
-from repro.metrics import Accuracy
+from repro.metrics import Accuracy, BuccF1
 from repro.tasks.base import HubSource, Task
 
 NEIGHBOURHOOD = 4  # mine_bitext neighborhood
@@ -171,7 +171,8 @@ def bucc_evaluate(embed, data, task: Task, split: str, lang: str) -> tuple[list[
         gold_of.setdefault(src, []).append(trg)
     records = [{"id": src, "unit": src, "prediction": [predicted[src]] if src in predicted else [],
                 "reference": sorted(gold_of.get(src, []))} for src in sorted(set(predicted) | set(gold_of))]
-    return records, {"threshold": threshold, "dev_f1_at_threshold": dev_f1}
+    # no correct dev candidate: nothing is kept (threshold recorded as null)
+    return records, {"threshold": threshold if np.isfinite(threshold) else None, "dev_f1_at_threshold": dev_f1}
 
 
 def bucc_metric_inputs(records: list[dict]) -> tuple[list, list]:
@@ -189,7 +190,7 @@ TATOEBA = Task(
     # aligned by row, so the gold of English row i is non-English row i
     hub=HubSource("google/xtreme", "tatoeba.{lang}", MappingProxyType({"test": "validation"}), TATOEBA_ISO3),
     fixture=lambda split, lang, n: generators.tatoeba_rows(f"tatoeba-{split}", n, lang, TATOEBA_ISO3[lang]),
-    metric=Accuracy(),
+    metric=Accuracy(),  # XTREME evaluate.py: accuracy of retrieved row indices
     fields=("source_sentence", "target_sentence"),
     parallel=True,
     source="Tatoeba (Artetxe & Schwenk 2019) via google/xtreme tatoeba.*; up to 1,000 pairs per language",
@@ -202,7 +203,7 @@ BUCC = Task(
     languages=("de", "fr", "ru", "zh"),
     hub=HubSource("google/xtreme", "bucc18.{lang}"),  # gold pairs only: not usable for mining
     fixture=lambda split, lang, n: generators.bucc_rows(f"bucc-{split}", max(n // 2, 8), lang),
-    metric=Accuracy(),  # placeholder until the metrics branch's BUCC F1 is merged
+    metric=BuccF1(),  # XTREME evaluate.py bucc_f1: set P/R/F1 of pairs
     fields=("id", "lang", "sentence", "gold"),
     reader=read_bucc,
     eval_split="test",

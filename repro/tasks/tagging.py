@@ -15,7 +15,7 @@ import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from repro.fixtures import generators
-from repro.metrics import Accuracy
+from repro.metrics import ChunkF1
 from repro.tasks.base import HubSource, Task
 
 IGNORE = -100  # torch CrossEntropyLoss().ignore_index
@@ -142,7 +142,7 @@ UDPOS = Task(
     languages=tuple(UDPOS_NAMES),
     hub=HubSource("google/xtreme", "udpos.{lang}", lang_names=UDPOS_NAMES),
     fixture=lambda split, lang, n: generators.udpos_rows(f"udpos-{split}", n, lang),
-    metric=Accuracy(),  # placeholder until the metrics branch's seqeval-0.0.12 chunk F1 is merged
+    metric=ChunkF1(),  # XTREME evaluate.py: seqeval f1 (chunk F1 on bare UPOS tags, 0.0.12 semantics)
     fields=("tokens", "pos_tags"),
     labels=generators.UPOS,
     # kk, th, tl, yo have no dev data (jiant EXTRA_UDPOS_TEST_LANGS; HF udpos configs)
@@ -159,7 +159,7 @@ PANX = Task(
                      "pt ru sw ta te th tl tr ur vi yo zh").split()),
     hub=HubSource("google/xtreme", "PAN-X.{lang}"),
     fixture=lambda split, lang, n: generators.panx_rows(f"panx-{split}", n, lang),
-    metric=Accuracy(),  # placeholder until the metrics branch's seqeval-0.0.12 entity F1 is merged
+    metric=ChunkF1(),  # XTREME evaluate.py: seqeval entity f1
     fields=("tokens", "ner_tags"),
     labels=generators.NER_TAGS,
     parallel=True,
