@@ -65,7 +65,7 @@ class DataSource:
         path = self.root / task.name / lang / f"{split}.jsonl"
         if not path.is_file():
             raise DataError(f"{path} is missing: put the {split} split of {task.name} ({lang}) there as JSON "
-                            f"lines with fields {', '.join(task.fields + ('label',) if task.labels else task.fields)}")
+                            f"lines with fields {', '.join(_expected_fields(task))}")
         rows = []
         with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
@@ -83,3 +83,8 @@ class DataSource:
         if not rows:
             raise DataError(f"{path} holds no rows")
         return self._from_rows(task, rows)
+
+
+def _expected_fields(task: Task) -> tuple[str, ...]:
+    """The fields a local row needs: the inputs, plus `label` for classification tasks."""
+    return task.fields + ("label",) if hasattr(task.format, "label_names") else task.fields
