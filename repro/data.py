@@ -15,7 +15,7 @@ from typing import Mapping
 from repro.tasks import Task
 
 # Bump when the fixture generators change what they produce.
-FIXTURE_VERSION = 1
+FIXTURE_VERSION = 2
 SOURCES = ("fixture", "hub", "local")
 
 
@@ -47,11 +47,15 @@ class DataSource:
     def load(self, task: Task, split: str, lang: str = "en"):
         """The rows of `task` in `lang` and `split` as a `datasets.Dataset`."""
         if self.kind == "fixture":
-            return self._from_rows(task, task.fixture(split, lang, self.fixture_sizes.get(split, 100)))
-        if self.kind == "local":
-            return self._load_local(task, split, lang)
-        from datasets import load_dataset
-        return load_dataset(task.hub.path, task.hub.config_for(lang), split=task.hub.split_for(split))
+            data = self._from_rows(task, task.fixture(split, lang, self.fixture_sizes.get(split, 100)))
+        elif task.reader is not None:  # files the hub does not hold (BUCC's corpora)
+            data = self._from_rows(task, task.reader(self.root, split, lang))
+        elif self.kind == "local":
+            data = self._load_local(task, split, lang)
+        else:
+            from datasets import load_dataset
+            data = load_dataset(task.hub.path, task.hub.config_for(lang), split=task.hub.split_for(split))
+        return task.select(data, lang) if task.select is not None else data
 
     def _from_rows(self, task: Task, rows: list[dict]):
         from datasets import Dataset
@@ -61,7 +65,7 @@ class DataSource:
         path = self.root / task.name / lang / f"{split}.jsonl"
         if not path.is_file():
             raise DataError(f"{path} is missing: put the {split} split of {task.name} ({lang}) there as JSON "
-                            f"lines with fields {', '.join(task.fields + ('label',) if task.labels else task.fields)}")
+                            f"lines with fields {', '.join(_expected_fields(task))}")
         rows = []
         with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
@@ -79,3 +83,8 @@ class DataSource:
         if not rows:
             raise DataError(f"{path} holds no rows")
         return self._from_rows(task, rows)
+
+
+def _expected_fields(task: Task) -> tuple[str, ...]:
+    """The fields a local row needs: the inputs, plus `label` for classification tasks."""
+    return task.fields + ("label",) if hasattr(task.format, "label_names") else task.fields

@@ -4,7 +4,9 @@ The paper's three phases: (i) a pretrained masked LM (a hub checkpoint, or the
 tiny smoke model built here); (ii) intermediate training on English task(s),
 after which only the encoder is kept; (iii) fine-tuning a freshly initialised
 head on the target task's English training data, then zero-shot prediction in
-every evaluation language.  Training is `transformers.Trainer`, so the same code
+every evaluation language.  Retrieval tasks (BUCC, Tatoeba) skip (iii): a
+"retrieval" run embeds sentences with the parent's encoder.  Everything
+task-specific sits in the task's format handler (`repro.tasks.base.TrainedFormat`).  Training is `transformers.Trainer`, so the same code
 runs on one CPU, one GPU, or several GPUs under `accelerate launch`/`torchrun`.
 """
 from __future__ import annotations
@@ -57,6 +59,11 @@ class Engine:
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
             build_tiny_model(spec.base_model, work / "model")
+        elif spec.kind == "retrieval":
+            # BUCC/Tatoeba: no training; embed with the parent's encoder (or the hub model)
+            t0 = time.time()
+            self._retrieve(spec, self.model_path(spec.parent, spec.base_model), work)
+            timings["eval_s"] = time.time() - t0
         else:
             init = self.model_path(spec.parent, spec.base_model)
             (task_name, config), = spec.train  # multi-task training arrives with the mixture
@@ -70,7 +77,7 @@ class Engine:
                 trainer.processing_class.save_pretrained(work / "model")
             else:
                 t0 = time.time()
-                self._evaluate(spec, trainer, work)
+                self._evaluate(spec, trainer, config, work)
                 timings["eval_s"] = time.time() - t0
         timings["total_s"] = time.time() - started
         (work / "timings.json").write_text(json.dumps(timings, indent=1))
@@ -85,21 +92,22 @@ class Engine:
         fmt = task.format
         source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
         tokenizer = AutoTokenizer.from_pretrained(init)
+        # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
+        # TyDiQA's train config mixes languages and `select` keeps english-* rows)
         train_raw = self.data.load(source, "train", "en")
         if config.max_train_examples is not None:
             train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
         dev_raw = self.data.load(source, "validation", "en")
         dev_raw = dev_raw.select(range(min(len(dev_raw), config.early_stopping_examples)))
-        train = fmt.encode(train_raw, task, tokenizer, config.max_length)
-        dev = fmt.encode(dev_raw, task, tokenizer, config.max_length)
+        train = fmt.train_features(train_raw, source, tokenizer, config)
+        dev = fmt.eval_features(dev_raw, source, tokenizer, config)
 
         set_seed(spec.seed)  # the fresh head's initialisation and the data order
-        model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(task))
+        model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(source))
         strategy = "steps" if config.eval_every_steps else "epoch"
         bf16 = self.profile.bf16 and torch.cuda.is_available()
         if self.profile.bf16 and not bf16:
             log.warning("profile %s asks for bf16 but no GPU is available: training in fp32", self.profile.name)
-        metric_name = task.metric.metric_names[0]
         args = TrainingArguments(
             output_dir=str(work / "checkpoints"),
             learning_rate=config.learning_rate,
@@ -111,18 +119,23 @@ class Engine:
             lr_scheduler_type="linear",
             eval_strategy=strategy, save_strategy=strategy,
             eval_steps=config.eval_every_steps or None, save_steps=config.eval_every_steps or None,
-            load_best_model_at_end=True, metric_for_best_model=metric_name, greater_is_better=True,
+            load_best_model_at_end=True, metric_for_best_model="score", greater_is_better=True,
             save_total_limit=1, save_only_model=True,
             per_device_eval_batch_size=self.profile.eval_batch_size,
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
         )
+        dev_references = fmt.references(dev_raw, source)
 
         def dev_metrics(prediction):
-            predictions = fmt.decode(prediction.predictions, task)
-            references = [task.labels[i] for i in prediction.label_ids]
-            return task.metric.compute(predictions=predictions, references=references)
+            # early stopping on the task's score (QA: mean of EM and F1) on the English dev subset
+            decoded = fmt.decode(prediction.predictions, dev, dev_raw, source)
+            predictions, references = source.metric_inputs(
+                [{"prediction": p, "reference": r} for p, r in zip(decoded, dev_references)])
+            stats = source.metric.unit_stats(predictions=predictions, references=references, lang="en")
+            return {**source.metric.compute(predictions=predictions, references=references, lang="en"),
+                    "score": float(source.metric.score(stats.sum(axis=0)))}
 
         trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev,
                           data_collator=fmt.collator(tokenizer), processing_class=tokenizer,
@@ -131,35 +144,80 @@ class Engine:
         trainer.remove_callback(PrinterCallback)  # the history goes to train_log.json instead
         trainer.train()
         shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is loaded in memory
-        history = {"best_metric": trainer.state.best_metric, "metric": metric_name,
+        history = {"best_metric": trainer.state.best_metric, "metric": "score",
                    "steps": trainer.state.global_step, "log": trainer.state.log_history}
+        trainer.compute_metrics = None  # the dev metric above knows only the dev set
         return trainer, history
 
-    def _evaluate(self, spec: RunSpec, trainer, work: Path) -> None:
-        """Predict every evaluation language zero-shot; store predictions, gold and metrics."""
+    def _evaluate(self, spec: RunSpec, trainer, config: TrainConfig, work: Path) -> None:
+        """Predict every evaluation language zero-shot; store per-unit records and metrics."""
         task = get_task(spec.eval_task)
         fmt = task.format
         metrics = {}
-        out_dir = work / "predictions" / task.name
-        out_dir.mkdir(parents=True)
         for lang in spec.eval_languages:
             raw = self.data.load(task, spec.eval_split, lang)
-            features = fmt.encode(raw, task, trainer.processing_class, _max_length(spec))
+            features = fmt.eval_features(raw, task, trainer.processing_class, config)
             output = trainer.predict(features)
-            predictions = fmt.decode(output.predictions, task)
-            references = fmt.references(raw, task)
-            ids = fmt.unit_ids(raw, task)
-            with (out_dir / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
-                for uid, pred, ref in zip(ids, predictions, references, strict=True):
-                    fh.write(json.dumps({"id": uid, "prediction": pred, "reference": ref},
-                                        ensure_ascii=False) + "\n")
-            metrics[lang] = task.metric.compute(predictions=predictions, references=references, lang=lang)
+            predictions = fmt.decode(output.predictions, features, raw, task)
+            records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
+                       for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
+                                                         fmt.references(raw, task), strict=True)]
+            metrics[lang] = self._store_language(task, lang, records, work)
         (work / "metrics.json").write_text(json.dumps({task.name: metrics}, indent=1))
 
+    def _retrieve(self, spec: RunSpec, init: str, work: Path) -> None:
+        """Evaluate a retrieval task in every language from the encoder at `init`."""
+        task = get_task(spec.eval_task)
+        embed = Embedder(init, spec.retrieval, self.profile.retrieval.batch_size)
+        metrics = {}
+        for lang in spec.eval_languages:
+            records, extra = task.format.evaluate(embed, self.data, task, spec.eval_split, lang)
+            metrics[lang] = {**self._store_language(task, lang, records, work), **extra}
+        (work / "metrics.json").write_text(json.dumps({task.name: metrics}, indent=1))
 
-def _max_length(spec: RunSpec) -> int:
-    """Evaluation uses the target task's training max length."""
-    return dict(spec.train)[spec.tasks[0]].max_length
+    @staticmethod
+    def _store_language(task, lang: str, records: list[dict], work: Path) -> dict:
+        """Write predictions/<task>/<lang>.jsonl ({id, unit, prediction, reference}); the metric values."""
+        out_dir = work / "predictions" / task.name
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with (out_dir / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
+            for record in records:
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        predictions, references = task.metric_inputs(records)
+        return task.metric.compute(predictions=predictions, references=references, lang=lang)
+
+
+class Embedder:
+    """Sentence embeddings: masked mean of `hidden_states[layer]` over all non-pad tokens.
+
+    `<s>` and `</s>` are included, as jiant's `MeanPoolerHead` (lengths = input_mask.sum).
+    """
+
+    def __init__(self, path: str, config, batch_size: int):
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModel.from_pretrained(path).to(self.device).eval()
+        self.config, self.batch_size = config, batch_size
+        layers = self.model.config.num_hidden_layers
+        if not 0 <= config.layer <= layers:
+            raise ValueError(f"retrieval layer {config.layer} outside 0..{layers} (hidden_states indices)")
+
+    def __call__(self, texts: list[str]):
+        import numpy as np
+        import torch
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+        out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
+        with torch.no_grad():
+            for lo in range(0, len(order), self.batch_size):
+                idx = order[lo:lo + self.batch_size]
+                enc = self.tokenizer([texts[i] for i in idx], truncation=True, padding=True,
+                                     max_length=self.config.max_length, return_tensors="pt").to(self.device)
+                hidden = self.model(**enc, output_hidden_states=True).hidden_states[self.config.layer]
+                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
+        return out
 
 
 def _quiet_libraries() -> None:

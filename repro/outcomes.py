@@ -1,8 +1,10 @@
 """Per-unit outcomes of stored runs, as the statistics consume them.
 
-Runs store predictions and gold labels; the sufficient statistics are
-recomputed here by the task's metric, the one implementation the engine's
-evaluation and `repro score` use too.
+Runs store one record per prediction, {id, unit, prediction, reference}; the
+sufficient statistics are recomputed here by the task's metric, the one
+implementation the engine's evaluation and `repro score` use too.  The
+resampling unit is the record's "unit": the example, except for QA (the
+context a question is about) and BUCC (the source sentence).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from repro.tasks import get_task
 
 
 def read_predictions(run: Run, task: str, lang: str) -> list[dict]:
-    """The stored prediction records (id, prediction, reference) of one language."""
+    """The stored prediction records (id, unit, prediction, reference) of one language."""
     path = run.path / "predictions" / task / f"{lang}.jsonl"
     if not path.is_file():
         raise CorruptRunError(f"{run.path} has no predictions for {task}/{lang}; the run was made for "
@@ -31,7 +33,10 @@ def run_outcomes(run: Run) -> dict[tuple[str, str], CellOutcomes]:
     cells = {}
     for lang in run.spec.eval_languages:
         records = read_predictions(run, task.name, lang)
-        stats = task.metric.unit_stats(predictions=[r["prediction"] for r in records],
-                                       references=[r["reference"] for r in records], lang=lang)
-        cells[(task.name, lang)] = CellOutcomes(np.asarray([r["id"] for r in records]), stats)
+        predictions, references = task.metric_inputs(records)
+        stats = task.metric.unit_stats(predictions=predictions, references=references, lang=lang)
+        if len(stats) != len(records):  # BUCC's metric has one row per source id, in sorted order
+            raise CorruptRunError(f"{run.path}: {task.name}/{lang} has {len(records)} records but its metric "
+                                  f"gives {len(stats)} rows; records must be one per unit row")
+        cells[(task.name, lang)] = CellOutcomes(np.asarray([r.get("unit", r["id"]) for r in records]), stats)
     return cells

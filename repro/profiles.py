@@ -28,6 +28,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     gradient_accumulation: int = 1
     max_length: int = 128
+    doc_stride: int = 128  # QA: tokens of overlap between a context's windows (run_squad.py default)
     # Early stopping: evaluate on the first `early_stopping_examples` English dev
     # examples every `eval_every_steps` steps (0: once per epoch) and keep the best.
     early_stopping_examples: int = 500
@@ -35,6 +36,15 @@ class TrainConfig:
     patience: int = 3
     # Cap on training examples (None: all); only the smoke profile sets it.
     max_train_examples: int | None = None
+
+
+@dataclass(frozen=True)
+class RetrievalConfig:
+    """How retrieval tasks (BUCC, Tatoeba) embed sentences: mean-pooled `hidden_states[layer]`."""
+
+    layer: int = 14          # jiant retrieval_layer = hidden_states[14] of XLM-R Large (xtreme-protocol.md 1.5)
+    max_length: int = 512    # jiant and XTREME embed with max length 512
+    batch_size: int = 64
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class Profile:
     target: Mapping[str, TrainConfig]        # phase (iii), per target task
     seeds: tuple[int, ...]                   # phase-(iii) seeds per configuration
     eval_split: str = "validation"           # the paper's main results are on dev sets
+    retrieval: RetrievalConfig = RetrievalConfig()
     smoke_languages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # fixture langs per task
     fixture_sizes: Mapping[str, int] = field(default_factory=dict)  # rows per fixture split
     bf16: bool = False
@@ -90,16 +101,32 @@ class Profile:
 _SMOKE_TRAIN = TrainConfig(learning_rate=5e-4, batch_size=16, epochs=3, max_length=64,
                            early_stopping_examples=64, patience=2)
 
+_SMOKE_TAGGING = replace(_SMOKE_TRAIN, max_length=64)
+# QA: the tiny model's 128 positions, with a stride small enough that long contexts get several windows
+_SMOKE_QA = replace(_SMOKE_TRAIN, max_length=128, doc_stride=32)
+
 SMOKE = Profile(
     name="smoke",
     model=TinyModel(),
     data_source="fixture",
     intermediate=MappingProxyType({"mnli": _SMOKE_TRAIN}),
-    target=MappingProxyType({"xnli": _SMOKE_TRAIN}),
+    target=MappingProxyType({"xnli": _SMOKE_TRAIN, "pawsx": _SMOKE_TRAIN, "udpos": _SMOKE_TAGGING,
+                             "panx": _SMOKE_TAGGING, "xquad": _SMOKE_QA, "mlqa": _SMOKE_QA,
+                             "tydiqa": _SMOKE_QA}),
     seeds=(1, 2, 3),
+    # the tiny model has 4 layers: a middle one, as layer 14 is for XLM-R Large's 24
+    retrieval=RetrievalConfig(layer=2, max_length=128, batch_size=128),
     smoke_languages=MappingProxyType({
         # several languages per task, non-Latin scripts among them
         "xnli": ("en", "de", "ru", "zh", "ar", "hi"),
+        "pawsx": ("en", "de", "ja", "ko", "zh"),
+        "udpos": ("en", "de", "ru", "ar", "hi", "zh"),
+        "panx": ("en", "fr", "ru", "ar", "ka", "ta"),
+        "xquad": ("en", "de", "ru", "el", "hi", "th", "zh"),
+        "mlqa": ("en", "es", "ar", "hi", "zh"),
+        "tydiqa": ("en", "ar", "fi", "ko", "ru"),
+        "bucc2018": ("de", "fr", "ru", "zh"),
+        "tatoeba": ("de", "ru", "ar", "ja", "ko", "he"),
     }),
     fixture_sizes=MappingProxyType({"train": 768, "validation": 160, "test": 160}),
     eval_batch_size=128,
@@ -113,8 +140,17 @@ _PAPER_INTERMEDIATE = {
     "mnli": TrainConfig(learning_rate=1e-5, batch_size=24, epochs=2, eval_every_steps=1000),
 }
 # Target: lr 3e-6, same optimisation; XNLI trains on MNLI with batch 4 for 2 epochs.
+# PAWS-X 32/5, POS 32/10, NER 32/10, XQuAD and MLQA (on SQuAD) 16/2, TyDiQA 16/2 (v1 App. A).
+# Max lengths are not stated: XTREME's sample implementation uses 128 for classification and
+# tagging, 384 with stride 128 for QA (run_classify.py / run_tag.py / run_squad.py defaults).
+_PAPER_QA = TrainConfig(learning_rate=3e-6, batch_size=16, epochs=2, eval_every_steps=1000,
+                        max_length=384, doc_stride=128)
 _PAPER_TARGET = {
     "xnli": TrainConfig(learning_rate=3e-6, batch_size=4, epochs=2, eval_every_steps=1000),
+    "pawsx": TrainConfig(learning_rate=3e-6, batch_size=32, epochs=5, eval_every_steps=1000),
+    "udpos": TrainConfig(learning_rate=3e-6, batch_size=32, epochs=10, eval_every_steps=1000),
+    "panx": TrainConfig(learning_rate=3e-6, batch_size=32, epochs=10, eval_every_steps=1000),
+    "xquad": _PAPER_QA, "mlqa": _PAPER_QA, "tydiqa": _PAPER_QA,
 }
 
 PAPER = Profile(
@@ -126,6 +162,7 @@ PAPER = Profile(
     seeds=(1, 2, 3),  # the paper states no seed count; 3 is the least that estimates seed variance
     bf16=True,
     eval_batch_size=64,
+    retrieval=RetrievalConfig(layer=14, max_length=512),
 )
 
 PROFILES = MappingProxyType({p.name: p for p in (SMOKE, PAPER)})

@@ -10,17 +10,18 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, is_dataclass
 
-from repro.profiles import TinyModel, TrainConfig
+from repro.profiles import RetrievalConfig, TinyModel, TrainConfig
 
 # Bump when a change in the engine changes results, so old runs are not reused.
-ENGINE_VERSION = 1
+ENGINE_VERSION = 2
 
-KINDS = ("pretrained", "intermediate", "target")
+KINDS = ("pretrained", "intermediate", "target", "retrieval")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run: build a base model, train on intermediate task(s), or train a target and evaluate it."""
+    """One run: build a base model, train on intermediate task(s), train a target and evaluate it,
+    or evaluate a retrieval task straight from the parent's encoder."""
 
     kind: str                                   # one of KINDS
     base_model: str | TinyModel                 # hub id / path, or the tiny model spec
@@ -32,6 +33,7 @@ class RunSpec:
     eval_task: str | None = None                # target task evaluated zero-shot (target runs)
     eval_split: str | None = None
     eval_languages: tuple[str, ...] = ()
+    retrieval: RetrievalConfig | None = None    # embedding settings (retrieval runs)
     engine_version: int = field(default=ENGINE_VERSION)
 
     def __post_init__(self):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from repro.tasks import classification
+from repro.tasks import classification, qa, retrieval, tagging
 from repro.tasks.base import HubSource, Task
 
-TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS,)})
+TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS, *tagging.TASKS, *qa.TASKS, *retrieval.TASKS)})
 
 
 def get_task(name: str) -> Task:

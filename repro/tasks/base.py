@@ -1,16 +1,49 @@
-"""The Task entry: where a dataset comes from, its languages, head and metric.
+"""The Task entry and the format-handler protocol.
 
-One module per format (`classification`, ...) holds the format's head,
-preprocessing and prediction code together with the registry entries of its
-tasks; `repro.tasks` collects them.
+One module per format (`classification`, `tagging`, `qa`, `retrieval`) holds the
+format's handler (head, preprocessing, prediction) together with the registry
+entries of its tasks; `repro.tasks` collects them.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any, Protocol
 
 from repro.metrics.base import Metric
+
+
+class TrainedFormat(Protocol):
+    """What the engine asks of a format whose tasks are fine-tuned (phase iii).
+
+    Every list that `decode`, `references` and `units` return has one entry per
+    row of the raw evaluation data, in order.  Evaluation features may hold
+    several model inputs per row (QA windows, tagging chunks) plus bookkeeping
+    columns the model does not take; `decode` maps them back to rows.
+    """
+
+    model_class: type
+
+    def model_kwargs(self, task: "Task") -> dict: ...
+    def train_features(self, raw, task: "Task", tokenizer, config) -> Any: ...
+    def eval_features(self, raw, task: "Task", tokenizer, config) -> Any: ...
+    def collator(self, tokenizer): ...
+    def decode(self, outputs, features, raw, task: "Task") -> list: ...
+    def references(self, raw, task: "Task") -> list: ...
+    def units(self, raw, task: "Task") -> list[tuple[str, str]]: ...  # (id, resampling unit)
+
+
+class RetrievalFormat(Protocol):
+    """What the engine asks of a format evaluated from an encoder without training."""
+
+    def evaluate(self, embed: Callable, data, task: "Task", split: str, lang: str) -> tuple[list[dict], dict]:
+        """Records {id, unit, prediction, reference} and extra metric values of one language."""
+
+
+def metric_inputs(records: list[dict]) -> tuple[list, list]:
+    """Predictions and references of stored records as the task's metric takes them."""
+    return [r["prediction"] for r in records], [r["reference"] for r in records]
 
 
 @dataclass(frozen=True)
@@ -20,9 +53,10 @@ class HubSource:
     path: str
     config: str | None = None  # may contain "{lang}"
     splits: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # ours -> hub's
+    lang_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # code -> config's name
 
     def config_for(self, lang: str) -> str | None:
-        return self.config.format(lang=lang) if self.config else None
+        return self.config.format(lang=self.lang_names.get(lang, lang)) if self.config else None
 
     def split_for(self, split: str) -> str:
         return self.splits.get(split, split)
@@ -43,8 +77,22 @@ class Task:
     train_task: str | None = None       # the English task whose train set trains this target
     parallel: bool = False              # evaluation items are translations aligned by row across languages
     source: str = ""                    # where the facts of this entry come from
+    # rows of one language out of a multilingual hub config / fixture (e.g. TyDiQA's id prefix)
+    select: Callable[[Any, str], Any] | None = None
+    # reads (root, split, lang) -> rows from files the hub lacks (BUCC's archives); None: hub/local
+    reader: Callable[[Any, str, str], list[dict]] | None = None
+    # languages that have no data in a split (UDPOS kk/th/tl/yo have no dev set)
+    missing: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    eval_split: str | None = None       # fixed evaluation split (BUCC: test, thresholded on dev)
+    # turns stored records into the metric's (predictions, references)
+    metric_inputs: Callable[[list[dict]], tuple[list, list]] = metric_inputs
 
     @property
     def trains_on(self) -> str:
         """The task whose English training data trains this one."""
         return self.train_task or self.name
+
+    @property
+    def trained(self) -> bool:
+        """True for tasks fine-tuned in phase (iii); False for retrieval tasks."""
+        return hasattr(self.format, "train_features")

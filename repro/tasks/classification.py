@@ -43,19 +43,21 @@ class Classification:
                 raise ValueError(f"{task.name}: unknown label {value!r}; expected one of {task.labels}")
         return names
 
-    def encode(self, dataset, task: Task, tokenizer, max_length: int):
+    def train_features(self, dataset, task: Task, tokenizer, config):
         """Tokenised features with integer `labels` in the task's label order."""
         label_ids = [task.labels.index(n) for n in self.label_names(dataset, task)]
         texts = [list(dataset[f]) for f in task.fields]
-        enc = tokenizer(*texts, truncation=True, max_length=max_length)
+        enc = tokenizer(*texts, truncation=True, max_length=config.max_length)
         return _as_dataset({**enc, "labels": label_ids})
+
+    eval_features = train_features  # one feature per example
 
     @staticmethod
     def collator(tokenizer):
         return DataCollatorWithPadding(tokenizer)
 
     @staticmethod
-    def decode(logits: np.ndarray, task: Task) -> list[str]:
+    def decode(logits: np.ndarray, features, raw, task: Task) -> list[str]:
         """Predicted label names from the head's logits."""
         return [task.labels[i] for i in np.asarray(logits).argmax(-1)]
 
@@ -63,9 +65,9 @@ class Classification:
         return self.label_names(dataset, task)
 
     @staticmethod
-    def unit_ids(dataset, task: Task) -> list[str]:
-        """Example ids; row numbers, which align translations in parallel sets."""
-        return [str(i) for i in range(len(dataset))]
+    def units(dataset, task: Task) -> list[tuple[str, str]]:
+        """(id, unit) per example: row numbers, which align translations in parallel sets."""
+        return [(str(i), str(i)) for i in range(len(dataset))]
 
 
 def _as_dataset(columns: dict):
@@ -110,4 +112,25 @@ XNLI = Task(
     source="XNLI (Conneau et al. 2018) via facebook/xnli; 2,490 dev / 5,010 test per language; trains on MNLI",
 )
 
-TASKS = (MNLI, XNLI)
+
+def _pawsx_fixture(split: str, lang: str, n: int) -> list[dict]:
+    return generators.pawsx_rows(f"pawsx-{split}", n, lang)
+
+
+PAWSX = Task(
+    name="pawsx",
+    format=CLASSIFICATION,
+    # XTREME_TASK2LANGS["pawsx"] in google-research/xtreme evaluate.py
+    languages=tuple("de en es fr ja ko zh".split()),
+    # google/xtreme PAWS-X.{lang}: sentence1, sentence2, label "0"/"1" (HF dataset card); the
+    # non-English train splits are machine translations, so the engine only ever loads PAWS-X.en train.
+    hub=HubSource("google/xtreme", "PAWS-X.{lang}"),
+    fixture=_pawsx_fixture,
+    metric=Accuracy(),
+    fields=("sentence1", "sentence2"),
+    labels=("0", "1"),
+    parallel=True,
+    source="PAWS-X (Yang et al. 2019) via google/xtreme; en train 49,401, 2,000 dev/test per language",
+)
+
+TASKS = (MNLI, XNLI, PAWSX)

@@ -1,0 +1,169 @@
+"""Token classification (UDPOS, PAN-X): head, preprocessing, prediction, and its tasks.
+
+Head: `AutoModelForTokenClassification`.  Each word's label sits on its FIRST
+sub-word, the others get -100 (ignored by the loss), as in XTREME's
+`utils_tag.py` and jiant's `udpos.py`/`panx.py`.  Training truncates at the max
+length.  Evaluation never drops a word: a sentence longer than the max length is
+split at word boundaries into chunks that fit, and the chunks' predictions are
+rejoined per sentence (XTREME `utils_preprocess.py` + `run_tag.py`).
+"""
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import numpy as np
+from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
+
+from repro.fixtures import generators
+from repro.metrics import ChunkF1
+from repro.tasks.base import HubSource, Task
+
+IGNORE = -100  # torch CrossEntropyLoss().ignore_index
+
+
+class Tagging:
+    """The format handler the engine calls for tagging tasks."""
+
+    model_class = AutoModelForTokenClassification
+
+    @staticmethod
+    def model_kwargs(task: Task) -> dict:
+        return {"num_labels": len(task.labels), "id2label": dict(enumerate(task.labels)),
+                "label2id": {name: i for i, name in enumerate(task.labels)}}
+
+    @staticmethod
+    def tag_ids(raw, task: Task) -> list[list[int]]:
+        """Gold tags as ids in the task's order, from ClassLabel ids or tag names."""
+        out = []
+        for tags in raw[task.fields[1]]:
+            out.append([t if isinstance(t, (int, np.integer)) else task.labels.index(t) for t in tags])
+        return out
+
+    def train_features(self, raw, task: Task, tokenizer, config):
+        """One truncated feature per sentence, labels on first sub-words."""
+        enc = tokenizer(list(raw[task.fields[0]]), is_split_into_words=True, truncation=True,
+                        max_length=config.max_length)
+        labels = [first_subword_labels(enc.word_ids(b), tags) for b, tags in enumerate(self.tag_ids(raw, task))]
+        return _as_dataset({**enc, "labels": labels})
+
+    def eval_features(self, raw, task: Task, tokenizer, config):
+        """Chunks that fit the max length; `sentence`, `first_word` and `word_index` map them back."""
+        sentences = list(raw[task.fields[0]])
+        gold = self.tag_ids(raw, task)
+        pieces = tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
+        budget = config.max_length - tokenizer.num_special_tokens_to_add()
+        columns = {"sentence": [], "first_word": [], "words": [], "tags": []}
+        for s, words in enumerate(sentences):
+            counts = np.bincount([w for w in pieces.word_ids(s) if w is not None], minlength=len(words))
+            for lo, hi in split_chunks(counts, budget):
+                columns["sentence"].append(s)
+                columns["first_word"].append(lo)
+                columns["words"].append(words[lo:hi])
+                columns["tags"].append(gold[s][lo:hi])
+        # a word longer than the budget alone keeps its first piece (the one that is labelled)
+        enc = tokenizer(columns["words"], is_split_into_words=True, truncation=True, max_length=config.max_length)
+        word_index, labels = [], []
+        for b, tags in enumerate(columns["tags"]):
+            word_ids = enc.word_ids(b)
+            labels.append(first_subword_labels(word_ids, tags))
+            word_index.append([w if lab != IGNORE else -1 for w, lab in zip(word_ids, labels[-1])])
+            missing = set(range(len(tags))) - set(word_index[-1])
+            assert not missing, f"chunk {b}: words {sorted(missing)} lost their first sub-word"
+        return _as_dataset({**enc, "labels": labels, "word_index": word_index,
+                            "sentence": columns["sentence"], "first_word": columns["first_word"]})
+
+    @staticmethod
+    def collator(tokenizer):
+        return DataCollatorForTokenClassification(tokenizer)
+
+    @staticmethod
+    def decode(logits, features, raw, task: Task) -> list[list[str]]:
+        """Tag names per sentence, rejoined from its chunks; exactly one tag per word."""
+        logits = np.asarray(logits)
+        out: list[list[str | None]] = [[None] * len(words) for words in raw[task.fields[0]]]
+        for b, (s, lo, index) in enumerate(zip(features["sentence"], features["first_word"],
+                                               features["word_index"])):
+            for position, w in enumerate(index):
+                if w >= 0:
+                    out[s][lo + w] = task.labels[int(logits[b, position].argmax())]
+        for s, tags in enumerate(out):
+            assert None not in tags, f"sentence {s}: {tags.count(None)} words without a prediction"
+        return out
+
+    def references(self, raw, task: Task) -> list[list[str]]:
+        return [[task.labels[t] for t in tags] for tags in self.tag_ids(raw, task)]
+
+    @staticmethod
+    def units(raw, task: Task) -> list[tuple[str, str]]:
+        """(id, unit) per sentence: its row number."""
+        return [(str(i), str(i)) for i in range(len(raw))]
+
+
+def first_subword_labels(word_ids: list[int | None], tags: list[int]) -> list[int]:
+    """The tag of each word on its first sub-word; -100 on later pieces and special tokens."""
+    labels, previous = [], None
+    for w in word_ids:
+        labels.append(tags[w] if w is not None and w != previous else IGNORE)
+        previous = w
+    return labels
+
+
+def split_chunks(piece_counts, budget: int) -> list[tuple[int, int]]:
+    """Word ranges [lo, hi) whose sub-words fit `budget`, cut at word boundaries (greedy)."""
+    chunks, lo, used = [], 0, 0
+    for w, count in enumerate(piece_counts):
+        if used + count > budget and w > lo:
+            chunks.append((lo, w))
+            lo, used = w, 0
+        used += count
+    chunks.append((lo, len(piece_counts)))
+    return chunks
+
+
+def _as_dataset(columns: dict):
+    from datasets import Dataset
+    return Dataset.from_dict({k: list(v) for k, v in columns.items()})
+
+
+TAGGING = Tagging()
+
+# Language code -> the English language name in google/xtreme's udpos.{Name} configs (HF card)
+UDPOS_NAMES = MappingProxyType(dict(
+    af="Afrikaans", ar="Arabic", bg="Bulgarian", de="German", el="Greek", en="English", es="Spanish",
+    et="Estonian", eu="Basque", fa="Persian", fi="Finnish", fr="French", he="Hebrew", hi="Hindi",
+    hu="Hungarian", id="Indonesian", it="Italian", ja="Japanese", kk="Kazakh", ko="Korean", mr="Marathi",
+    nl="Dutch", pt="Portuguese", ru="Russian", ta="Tamil", te="Telugu", th="Thai", tl="Tagalog",
+    tr="Turkish", ur="Urdu", vi="Vietnamese", yo="Yoruba", zh="Chinese"))
+
+UDPOS = Task(
+    name="udpos",
+    format=TAGGING,
+    # XTREME_TASK2LANGS["udpos"] in google-research/xtreme evaluate.py (33 languages)
+    languages=tuple(UDPOS_NAMES),
+    hub=HubSource("google/xtreme", "udpos.{lang}", lang_names=UDPOS_NAMES),
+    fixture=lambda split, lang, n: generators.udpos_rows(f"udpos-{split}", n, lang),
+    metric=ChunkF1(),  # XTREME evaluate.py: seqeval f1 (chunk F1 on bare UPOS tags, 0.0.12 semantics)
+    fields=("tokens", "pos_tags"),
+    labels=generators.UPOS,
+    # kk, th, tl, yo have no dev data (jiant EXTRA_UDPOS_TEST_LANGS; HF udpos configs)
+    missing=MappingProxyType({"validation": ("kk", "th", "tl", "yo"), "train": ("th", "tl", "yo")}),
+    parallel=True,  # only in the fixtures; the real treebanks are not translations
+    source="UD v2.5 via google/xtreme udpos.*; en train 21,253 sentences, dev 3,974",
+)
+
+PANX = Task(
+    name="panx",
+    format=TAGGING,
+    # XTREME_TASK2LANGS["panx"] in google-research/xtreme evaluate.py (40 languages)
+    languages=tuple(("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl "
+                     "pt ru sw ta te th tl tr ur vi yo zh").split()),
+    hub=HubSource("google/xtreme", "PAN-X.{lang}"),
+    fixture=lambda split, lang, n: generators.panx_rows(f"panx-{split}", n, lang),
+    metric=ChunkF1(),  # XTREME evaluate.py: seqeval entity f1
+    fields=("tokens", "ner_tags"),
+    labels=generators.NER_TAGS,
+    parallel=True,
+    source="WikiANN / PAN-X (Pan et al. 2017) via google/xtreme PAN-X.*; en 20,000/10,000/10,000",
+)
+
+TASKS = (UDPOS, PANX)

@@ -1,0 +1,164 @@
+"""Format handlers without training: alignment, split-and-rejoin, QA windows, retrieval maths."""
+import numpy as np
+import pytest
+
+from repro.data import DataSource
+from repro.metrics import metric_for
+from repro.models import fixture_tokenizer
+from repro.profiles import PAPER, SMOKE, TrainConfig
+from repro.tasks import TASKS, get_task
+from repro.tasks.qa import QA, answer_tokens
+from repro.tasks.retrieval import best_threshold, mine, nearest, read_bucc
+from repro.tasks.tagging import IGNORE, TAGGING, first_subword_labels
+
+TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return fixture_tokenizer()
+
+
+def test_every_target_uses_xtreme_metric_and_has_configs():
+    for name in TARGETS:
+        task = get_task(name)
+        assert type(task.metric) is type(metric_for(name)), name
+        assert set(SMOKE.smoke_languages[name]) <= set(task.languages)
+        if task.trained:
+            assert name in SMOKE.target and name in PAPER.target
+    assert {PAPER.target[t].batch_size for t in ("xquad", "mlqa", "tydiqa")} == {16}
+    assert (PAPER.target["pawsx"].batch_size, PAPER.target["pawsx"].epochs) == (32, 5)
+    assert PAPER.target["xquad"].max_length == 384 and PAPER.target["xquad"].doc_stride == 128
+    assert all(c.learning_rate == 3e-6 and c.warmup_ratio == 0.1 for c in PAPER.target.values())
+
+
+def test_first_subword_alignment(tokenizer):
+    words = ["ujswgwdrovahetptht", "a", "vndeekyrhunlsm"]
+    enc = tokenizer([words], is_split_into_words=True)
+    word_ids = enc.word_ids(0)
+    labels = first_subword_labels(word_ids, [5, 6, 7])
+    assert word_ids.count(0) > 1  # a word of several pieces
+    firsts = [i for i, w in enumerate(word_ids) if w is not None and (i == 0 or word_ids[i - 1] != w)]
+    assert [labels[i] for i in firsts] == [5, 6, 7]
+    assert all(l == IGNORE for i, l in enumerate(labels) if i not in firsts)
+
+
+def test_300_word_sentence_is_split_and_rejoined(tokenizer):
+    task = get_task("udpos")
+    raw = DataSource("fixture").load(task, "validation", "ru").select(range(3))
+    from datasets import Dataset
+    long_row = {"tokens": [w for r in raw for w in r["tokens"]] * 12, "pos_tags": [t for r in raw for t in r["pos_tags"]] * 12}
+    long_row = {k: v[:300] for k, v in long_row.items()}
+    data = Dataset.from_list([raw[0], long_row, raw[1]])
+    config = TrainConfig(learning_rate=1e-3, batch_size=8, epochs=1, max_length=64)
+    features = TAGGING.eval_features(data, task, tokenizer, config)
+    assert max(len(ids) for ids in features["input_ids"]) <= 64
+    assert features["sentence"].count(1) >= 300 // 62  # several chunks for the long sentence
+    # logits that predict each word's gold tag back: the rejoined tags must equal the gold exactly
+    width = max(len(ids) for ids in features["input_ids"])
+    logits = np.zeros((len(features), width, len(task.labels)))
+    for b, (labels) in enumerate(features["labels"]):
+        for position, label in enumerate(labels):
+            if label != IGNORE:
+                logits[b, position, label] = 1.0
+    predicted = TAGGING.decode(logits, features, data, task)
+    assert [len(p) for p in predicted] == [len(t) for t in data["tokens"]]
+    assert predicted == TAGGING.references(data, task)
+
+
+@pytest.mark.parametrize("lang", ["ru", "ar", "hi", "el", "th"])
+def test_qa_windows_recover_gold_answers_from_offsets(tokenizer, lang):
+    task = get_task("xquad")
+    raw = DataSource("fixture").load(task, "validation", lang).select(range(12))
+    config = TrainConfig(learning_rate=1e-3, batch_size=8, epochs=1, max_length=48, doc_stride=16)
+    features = QA.eval_features(raw, task, tokenizer, config)
+    assert len(features) > len(raw)  # long contexts give several windows
+    found = {}
+    for b, (example, offsets, start, end) in enumerate(zip(features["example"], features["offsets"],
+                                                          features["start_positions"], features["end_positions"])):
+        if start > 0:
+            found[example] = raw[example]["context"][offsets[start][0]:offsets[end][1]]
+    assert found == {i: raw[i]["answers"]["text"][0] for i in range(len(raw))}
+    # decoding logits that peak on a gold span returns that text
+    width = max(len(ids) for ids in features["input_ids"])
+    start_logits, end_logits = np.zeros((len(features), width)), np.zeros((len(features), width))
+    for b, (s, e) in enumerate(zip(features["start_positions"], features["end_positions"])):
+        if s > 0:
+            start_logits[b, s] = end_logits[b, e] = 10.0
+    assert QA.decode((start_logits, end_logits), features, raw, task) == [a["text"][0] for a in raw["answers"]]
+
+
+def test_answer_outside_window_points_at_cls():
+    offsets, seq = [(0, 0), (0, 3), (0, 0), (0, 4), (5, 9), (0, 0)], [None, 0, None, 1, 1, None]
+    assert answer_tokens(offsets, seq, 5, 9) == (4, 4)
+    assert answer_tokens(offsets, seq, 10, 12) == (0, 0)
+
+
+def test_qa_units_are_contexts():
+    task = get_task("xquad")
+    raw = DataSource("fixture").load(task, "validation", "en").select(range(10))
+    units = QA.units(raw, task)
+    assert len({u for _, u in units}) < len(units) and len({i for i, _ in units}) == len(units)
+    by_unit = {}
+    for (qid, unit), context in zip(units, raw["context"]):
+        assert by_unit.setdefault(unit, context) == context
+
+
+def test_tydiqa_language_is_its_id_prefix():
+    source = DataSource("fixture", fixture_sizes={"train": 5})
+    tydiqa = source.load(get_task("tydiqa"), "train", "en")
+    assert len(tydiqa) == 5 and all(i.startswith("english-") for i in tydiqa["id"])
+    assert all(i.startswith("korean-") for i in source.load(get_task("tydiqa"), "train", "ko")["id"])
+
+
+def test_tatoeba_retrieval_on_planted_embeddings():
+    rng = np.random.default_rng(0)
+    non_en = rng.normal(size=(50, 16))
+    english = non_en + 0.01 * rng.normal(size=non_en.shape)
+    english[[3, 7]] = english[[7, 3]]  # two English rows point at each other's partner
+    found = nearest(english, non_en)
+    expected = np.arange(50)
+    expected[[3, 7]] = [7, 3]
+    assert (found == expected).all()
+
+
+def test_bucc_threshold_closed_form():
+    gold = {("s1", "t1"), ("s2", "t2"), ("s4", "t4"), ("s9", "t9")}
+    scored = [(("s1", "t1"), .9), (("s2", "t2"), .8), (("s3", "t5"), .7), (("s4", "t4"), .6), (("s5", "t6"), .5)]
+    # cuts keep 1..5 candidates: F1 = .4, .667, .571, .75, .667 -> keep 4, midpoint to the 5th
+    threshold, f1 = best_threshold(scored, gold)
+    assert threshold == pytest.approx(0.55) and f1 == pytest.approx(75.0)
+    assert best_threshold([(("a", "b"), .3)], gold) == (float("inf"), 0.0)
+
+
+def test_bucc_mining_is_one_to_one_and_finds_planted_pairs():
+    rng = np.random.default_rng(1)
+    shared = rng.normal(size=(20, 32))
+    src = np.vstack([shared, rng.normal(size=(10, 32))])
+    trg = np.vstack([shared[::-1] + 0.05 * rng.normal(size=shared.shape), rng.normal(size=(15, 32))])
+    pairs = mine(src, trg)
+    assert len({s for s, _, _ in pairs}) == len(pairs) == len({t for _, t, _ in pairs})
+    top = sorted(pairs, key=lambda p: -p[2])[:20]
+    assert {(s, t) for s, t, _ in top} == {(i, 19 - i) for i in range(20)}
+
+
+def test_missing_bucc_archives_say_where_to_get_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"bucc2018-de-en\.training-gold\.tar\.bz2.*--data-dir"):
+        read_bucc(tmp_path, "test", "de")
+    with pytest.raises(FileNotFoundError, match="no data directory"):
+        DataSource("hub").load(get_task("bucc2018"), "validation", "fr")
+
+
+def test_bucc_reads_extracted_archives(tmp_path):
+    folder = tmp_path / "bucc2018" / "zh-en"
+    folder.mkdir(parents=True)
+    (folder / "zh-en.sample.zh").write_text("zh-000001\t你好\nzh-000002\t世界\n", encoding="utf-8")
+    (folder / "zh-en.sample.en").write_text("en-000001\thello\n", encoding="utf-8")
+    (folder / "zh-en.sample.gold").write_text("zh-000001\ten-000001\n", encoding="utf-8")
+    rows = DataSource("local", root=tmp_path).load(get_task("bucc2018"), "validation", "zh").to_list()
+    assert rows[0] == {"id": "zh-000001", "lang": "zh", "sentence": "你好", "gold": "en-000001"}
+    assert [r["lang"] for r in rows] == ["zh", "zh", "en"]
+
+
+def test_registry_has_every_target():
+    assert set(TARGETS) <= set(TASKS)
