@@ -11,10 +11,5 @@ from repro.report.content import NO_EVIDENCE
 from repro.report.records import outcome_record, verdict_table
 
 
-def write_report(records: list[dict], directory, *, store=None) -> list:
-    """Alias of `build_report` kept for the pytest plugin's older call."""
-    return build_report(records, directory, store=store)
-
-
 __all__ = ["NO_EVIDENCE", "SCHEMA_VERSION", "add_report_parser", "build_report", "compare", "compare_lines",
-           "dumps", "outcome_record", "verdict_table", "write_report"]
+           "dumps", "outcome_record", "verdict_table"]
