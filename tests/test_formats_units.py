@@ -162,3 +162,9 @@ def test_bucc_reads_extracted_archives(tmp_path):
 
 def test_registry_has_every_target():
     assert set(TARGETS) <= set(TASKS)
+
+
+def test_only_translated_evaluation_sets_resample_as_parallel():
+    # XNLI, PAWS-X and XQuAD evaluate translations of one English set; the others are
+    # separate per-language samples (treebanks, WikiANN, MLQA contexts, Tatoeba pairs, TyDiQA)
+    assert {name for name in TARGETS if get_task(name).parallel} == {"xnli", "pawsx", "xquad"}

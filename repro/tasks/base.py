@@ -75,7 +75,10 @@ class Task:
     fields: tuple[str, ...]             # input fields of a row, in order
     labels: tuple[str, ...] = ()        # label names, in the hub's ClassLabel order
     train_task: str | None = None       # the English task whose train set trains this target
-    parallel: bool = False              # evaluation items are translations aligned by row across languages
+    # the REAL evaluation sets are translations whose resampling units align across languages
+    # (XNLI, PAWS-X, XQuAD), so one bootstrap draw serves every language; the fixtures are parallel
+    # for every task, which must not make a non-parallel task resample as one
+    parallel: bool = False
     source: str = ""                    # where the facts of this entry come from
     # rows of one language out of a multilingual hub config / fixture (e.g. TyDiQA's id prefix)
     select: Callable[[Any, str], Any] | None = None

@@ -177,7 +177,6 @@ MLQA = Task(
     metric=MlqaEmF1(),  # XTREME evaluate.py mlqa_em_f1, language-specific normalisation
     fields=("question", "context"),
     train_task="squad",
-    parallel=True,
     source="MLQA (Lewis et al. 2020) via google/xtreme MLQA.{lang}.{lang}; trains on SQuAD v1.1",
 )
 

@@ -192,7 +192,6 @@ TATOEBA = Task(
     fixture=lambda split, lang, n: generators.tatoeba_rows(f"tatoeba-{split}", n, lang, TATOEBA_ISO3[lang]),
     metric=Accuracy(),  # XTREME evaluate.py: accuracy of retrieved row indices
     fields=("source_sentence", "target_sentence"),
-    parallel=True,
     source="Tatoeba (Artetxe & Schwenk 2019) via google/xtreme tatoeba.*; up to 1,000 pairs per language",
 )
 

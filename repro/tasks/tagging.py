@@ -147,7 +147,6 @@ UDPOS = Task(
     labels=generators.UPOS,
     # kk, th, tl, yo have no dev data (jiant EXTRA_UDPOS_TEST_LANGS; HF udpos configs)
     missing=MappingProxyType({"validation": ("kk", "th", "tl", "yo"), "train": ("th", "tl", "yo")}),
-    parallel=True,  # only in the fixtures; the real treebanks are not translations
     source="UD v2.5 via google/xtreme udpos.*; en train 21,253 sentences, dev 3,974",
 )
 
@@ -162,7 +161,6 @@ PANX = Task(
     metric=ChunkF1(),  # XTREME evaluate.py: seqeval entity f1
     fields=("tokens", "ner_tags"),
     labels=generators.NER_TAGS,
-    parallel=True,
     source="WikiANN / PAN-X (Pan et al. 2017) via google/xtreme PAN-X.*; en 20,000/10,000/10,000",
 )
 
