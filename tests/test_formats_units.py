@@ -94,6 +94,16 @@ def test_answer_outside_window_points_at_cls():
     assert answer_tokens(offsets, seq, 10, 12) == (0, 0)
 
 
+def test_long_questions_are_cut_at_64_subwords(tokenizer):
+    from repro.tasks.qa import cut_questions
+    short = "what is the answer"
+    long = " ".join(f"word{i}" for i in range(200))
+    cut_short, cut_long = cut_questions([short, long], tokenizer)
+    assert cut_short == short
+    assert len(tokenizer(cut_long, add_special_tokens=False)["input_ids"]) == 64
+    assert long.startswith(cut_long)
+
+
 def test_qa_units_are_contexts():
     task = get_task("xquad")
     raw = DataSource("fixture").load(task, "validation", "en").select(range(10))

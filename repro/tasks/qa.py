@@ -23,6 +23,7 @@ from repro.tasks.base import HubSource, Task
 
 N_BEST = 20             # run_squad.py n_best_size
 MAX_ANSWER_TOKENS = 30  # run_squad.py max_answer_length
+MAX_QUESTION_TOKENS = 64  # run_squad.py max_query_length: longer questions are cut
 
 
 class QuestionAnswering:
@@ -37,7 +38,8 @@ class QuestionAnswering:
     @staticmethod
     def windows(raw, tokenizer, config):
         """Tokenised windows of every (question, context) with offsets and their example index."""
-        return tokenizer(list(raw["question"]), list(raw["context"]), truncation="only_second",
+        questions = cut_questions(list(raw["question"]), tokenizer)
+        return tokenizer(questions, list(raw["context"]), truncation="only_second",
                          max_length=config.max_length, stride=config.doc_stride,
                          return_overflowing_tokens=True, return_offsets_mapping=True)
 
@@ -87,6 +89,13 @@ class QuestionAnswering:
         contexts: dict[str, str] = {}
         return [(qid, contexts.setdefault(context, f"c{len(contexts)}"))
                 for qid, context in zip(raw["id"], raw["context"])]
+
+
+def cut_questions(questions: list[str], tokenizer, limit: int = MAX_QUESTION_TOKENS) -> list[str]:
+    """Each question cut after its first `limit` sub-words (run_squad.py's max_query_length)."""
+    enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
+    return [q if len(offsets) <= limit else q[:offsets[limit - 1][1]]
+            for q, offsets in zip(questions, enc["offset_mapping"])]
 
 
 def _positions(raw, enc) -> dict[str, list[int]]:
