@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from repro import distributed
 from repro.data import DataSource
 from repro.models import build_tiny_model
 from repro.profiles import Profile, TinyModel, TrainConfig
@@ -58,7 +59,8 @@ class Engine:
         started = time.time()
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
-            build_tiny_model(spec.base_model, work / "model")
+            if distributed.is_writer():
+                build_tiny_model(spec.base_model, work / "model")
         elif spec.kind == "retrieval":
             # BUCC/Tatoeba: no training; embed with the parent's encoder (or the hub model)
             t0 = time.time()
@@ -70,8 +72,8 @@ class Engine:
             t0 = time.time()
             trainer, history = self._train(spec, task_name, config, init, work)
             timings["train_s"] = time.time() - t0
-            (work / "train_log.json").write_text(json.dumps(history, indent=1))
-            if spec.kind == "intermediate":
+            _write_json(work / "train_log.json", history)
+            if spec.kind == "intermediate" and distributed.is_writer():
                 # Hand on the encoder only: every later phase starts a fresh head.
                 trainer.model.base_model.save_pretrained(work / "model")
                 trainer.processing_class.save_pretrained(work / "model")
@@ -80,8 +82,8 @@ class Engine:
                 self._evaluate(spec, trainer, config, work)
                 timings["eval_s"] = time.time() - t0
         timings["total_s"] = time.time() - started
-        (work / "timings.json").write_text(json.dumps(timings, indent=1))
-        (work / "env.json").write_text(json.dumps(environment(), indent=1))
+        _write_json(work / "timings.json", timings)
+        _write_json(work / "env.json", environment())
 
     def _train(self, spec: RunSpec, task_name: str, config: TrainConfig, init: str, work: Path):
         import torch
@@ -143,7 +145,9 @@ class Engine:
                           callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)])
         trainer.remove_callback(PrinterCallback)  # the history goes to train_log.json instead
         trainer.train()
-        shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is loaded in memory
+        distributed.barrier()  # every rank has loaded the best checkpoint
+        if distributed.is_writer():
+            shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
         history = {"best_metric": trainer.state.best_metric, "metric": "score",
                    "steps": trainer.state.global_step, "log": trainer.state.log_history}
         trainer.compute_metrics = None  # the dev metric above knows only the dev set
@@ -163,7 +167,7 @@ class Engine:
                        for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
                                                          fmt.references(raw, task), strict=True)]
             metrics[lang] = self._store_language(task, lang, records, work)
-        (work / "metrics.json").write_text(json.dumps({task.name: metrics}, indent=1))
+        _write_json(work / "metrics.json", {task.name: metrics})
 
     def _retrieve(self, spec: RunSpec, init: str, work: Path) -> None:
         """Evaluate a retrieval task in every language from the encoder at `init`."""
@@ -173,16 +177,17 @@ class Engine:
         for lang in spec.eval_languages:
             records, extra = task.format.evaluate(embed, self.data, task, spec.eval_split, lang)
             metrics[lang] = {**self._store_language(task, lang, records, work), **extra}
-        (work / "metrics.json").write_text(json.dumps({task.name: metrics}, indent=1))
+        _write_json(work / "metrics.json", {task.name: metrics})
 
     @staticmethod
     def _store_language(task, lang: str, records: list[dict], work: Path) -> dict:
         """Write predictions/<task>/<lang>.jsonl ({id, unit, prediction, reference}); the metric values."""
-        out_dir = work / "predictions" / task.name
-        out_dir.mkdir(parents=True, exist_ok=True)
-        with (out_dir / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
-            for record in records:
-                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if distributed.is_writer():
+            out_dir = work / "predictions" / task.name
+            out_dir.mkdir(parents=True, exist_ok=True)
+            with (out_dir / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
+                for record in records:
+                    fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         predictions, references = task.metric_inputs(records)
         return task.metric.compute(predictions=predictions, references=references, lang=lang)
 
@@ -218,6 +223,12 @@ class Embedder:
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
         return out
+
+
+def _write_json(path: Path, value) -> None:
+    """Write a run file; under a multi-process launch only rank 0 writes."""
+    if distributed.is_writer():
+        path.write_text(json.dumps(value, indent=1))
 
 
 def _quiet_libraries() -> None:

@@ -5,6 +5,8 @@ task and seed that starts from it; phase-(iii) runs vary the seed.
 """
 from __future__ import annotations
 
+import sys
+
 from repro.data import DataSource
 from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
@@ -81,6 +83,13 @@ def with_ancestors(specs) -> list[RunSpec]:
     return list(seen.values())
 
 
+def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource):
+    """The claims in `claims_dir` whose id contains `select`, and the runs they need, parents first."""
+    from repro.claims import load_claims, required_runs
+    claims = [c for c in load_claims(claims_dir) if select in c.id]
+    return claims, with_ancestors(s for c in claims for s in required_runs(c, profile, data).values())
+
+
 def add_plan_parser(subparsers) -> None:
     """`repro plan`: the deduplicated runs that the selected claims need, and which are stored."""
     p = subparsers.add_parser("plan", help="list the runs the claims need and which are already stored")
@@ -96,7 +105,6 @@ def run_plan(args) -> int:
     """Print one line per needed run (stored or missing) and a count."""
     from pathlib import Path
 
-    from repro.claims import load_claims, required_runs
     from repro.profiles import get_profile
     from repro.store import CorruptRunError, RunStore
 
@@ -104,8 +112,10 @@ def run_plan(args) -> int:
     if args.seeds:
         profile = profile.with_seeds(args.seeds)
     data = DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes)
-    claims = [c for c in load_claims(Path(args.claims)) if args.select in c.id]
-    specs = with_ancestors(s for c in claims for s in required_runs(c, profile, data).values())
+    claims, specs = planned_runs(Path(args.claims), args.select, profile, data)
+    if not claims:
+        print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
+        return 2
     store = RunStore(args.store)
     missing = 0
     for spec in specs:

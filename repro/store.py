@@ -5,7 +5,8 @@ A run is complete only when its folder sits at `<root>/<name>` with a
 in `<root>/.work/<name>` under a per-run file lock and moved into place with one
 atomic `rename`, so a run killed half-way never looks complete, and two
 processes (pytest-xdist workers, cluster jobs) asking for the same run compute
-it once: the second waits for the lock, then finds the finished run.  A damaged
+it once: the second waits for the lock, then finds the finished run.  The ranks
+of one multi-GPU launch compute a run together (`repro.distributed`).  A damaged
 entry is moved aside to `<root>/.corrupt/` (nothing is deleted), reported, and
 recomputed.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from repro import distributed
 from repro.spec import RunSpec
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,8 @@ class RunStore:
         spec and the manifest and publishes the folder.  With `compute=None` a
         missing run raises MissingRunError.
         """
+        if compute is not None and distributed.world_size() > 1:
+            return self._ensure_together(spec, compute)
         try:
             run = self.get(spec)
         except CorruptRunError:
@@ -138,20 +142,51 @@ class RunStore:
             self.get(spec)  # a damaged run is reported as such
             raise MissingRunError(f"run {spec.dirname} is not in the store {self.root}; "
                                   "compute it (drop --no-compute) or point --store at a store that has it")
-        with FileLock(str(self.root / ".locks" / f"{spec.dirname}.lock")):
+        with self._lock(spec):
             run = self._get_or_quarantine(spec)  # another process may have finished it meanwhile
             if run is not None:
                 return run
-            work = self.root / ".work" / spec.dirname
-            if work.exists():
-                log.warning("discarding the unfinished work of an interrupted run in %s", work)
-                shutil.rmtree(work)
-            work.mkdir(parents=True)
-            (work / SPEC_FILE).write_text(json.dumps({"key": spec.key, "spec": spec.to_dict()}, indent=1))
+            work = self._fresh_workdir(spec)
             compute(work)
-            write_manifest(work)
-            os.rename(work, self.path(spec))
+            self._publish(spec, work)
         return Run(spec, self.path(spec))
+
+    def _ensure_together(self, spec: RunSpec, compute: Callable[[Path], None]) -> Run:
+        """`ensure` for every rank of a launcher: all compute, rank 0 locks, writes and publishes."""
+        lock = self._lock(spec)
+        work = None
+        if distributed.is_writer():
+            lock.acquire()
+            work = None if self._get_or_quarantine(spec) is not None else self._fresh_workdir(spec)
+        work = distributed.broadcast(work)
+        try:
+            if work is not None:
+                compute(work)
+                distributed.barrier()  # every rank is done with the work folder
+                if distributed.is_writer():
+                    self._publish(spec, work)
+        finally:
+            if distributed.is_writer():
+                lock.release()
+        distributed.barrier()  # the run is published before any rank reads it
+        return Run(spec, self.path(spec))
+
+    def _lock(self, spec: RunSpec) -> FileLock:
+        return FileLock(str(self.root / ".locks" / f"{spec.dirname}.lock"))
+
+    def _fresh_workdir(self, spec: RunSpec) -> Path:
+        """An empty `.work/<name>` holding only the spec; call while holding the run's lock."""
+        work = self.root / ".work" / spec.dirname
+        if work.exists():
+            log.warning("discarding the unfinished work of an interrupted run in %s", work)
+            shutil.rmtree(work)
+        work.mkdir(parents=True)
+        (work / SPEC_FILE).write_text(json.dumps({"key": spec.key, "spec": spec.to_dict()}, indent=1))
+        return work
+
+    def _publish(self, spec: RunSpec, work: Path) -> None:
+        write_manifest(work)
+        os.rename(work, self.path(spec))
 
     def _get_or_quarantine(self, spec: RunSpec) -> Run | None:
         """`get`, moving a damaged run aside; call only while holding the run's lock."""

@@ -23,3 +23,8 @@ def test_plan_lists_each_needed_run_once(tmp_path, capsys):
     assert sum(n.startswith("intermediate-mnli") for n in names) == 1
     assert not any(n.startswith("pretrained") for n in names)
     assert lines[-1].endswith(f"0 stored, {len(names)} to compute")
+
+
+def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
+    assert main(["plan", "--store", str(tmp_path), "--claims", str(CLAIMS), "-k", "no-such-claim"]) == 2
+    assert "no claim" in capsys.readouterr().err

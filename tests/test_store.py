@@ -97,3 +97,40 @@ def test_concurrent_processes_compute_once(tmp_path):
         p.join(60)
     assert [p.exitcode for p in procs] == [0, 0]
     assert log.read_text().count("computed") == 1
+
+
+def _rank_ensures(rank, root, port):
+    """One rank of a two-process launch asking for the same run twice."""
+    import os
+
+    import torch.distributed as dist
+
+    os.environ.update(WORLD_SIZE="2", RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    store = RunStore(root)
+
+    def compute(work):
+        with open(f"{root}/computed-by-{rank}", "a") as fh:
+            fh.write(str(work) + "\n")
+        if rank == 0:
+            write_payload(work)
+
+    for _ in range(2):
+        store.ensure(spec(), compute)
+    dist.destroy_process_group()
+
+
+def test_ranks_of_one_launch_compute_a_run_together_and_publish_it_once(tmp_path):
+    import socket
+
+    import torch.multiprocessing as mp
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    mp.spawn(_rank_ensures, args=(str(tmp_path), port), nprocs=2, join=True)
+    work_dirs = [(tmp_path / f"computed-by-{rank}").read_text().split() for rank in (0, 1)]
+    assert work_dirs[0] == work_dirs[1] and len(work_dirs[0]) == 1  # both computed, once, in one folder
+    run = RunStore(tmp_path).get(spec())
+    assert run is not None and run.read_json("metrics.json") == {"value": 1}
+    verify(run.path, full=True)
