@@ -15,6 +15,9 @@ from typing import Mapping
 
 PROFILE_ENV = "REPRO_PROFILE"
 DEFAULT_PROFILE = "smoke"
+# The final version's nine English intermediate tasks: v1's seven, MNLI and a ninth that no
+# readable source names (most likely SST-2); a profile may name another.
+INTERMEDIATE_TASKS = ("anli_plus", "mnli", "qqp", "squad", "hellaswag", "cosmosqa", "commonsenseqa", "ccg", "sst2")
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ class Profile:
     bf16: bool = False
     eval_batch_size: int = 64
     is_evidence: bool = True                 # False: verdicts say nothing about the paper
+    intermediate_tasks: tuple[str, ...] = INTERMEDIATE_TASKS  # the nine of the paper, in its order
 
     def train_config(self, phase: str, task: str) -> TrainConfig:
         """The configuration of `task` in phase "intermediate" or "target"."""
