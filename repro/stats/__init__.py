@@ -5,11 +5,12 @@ See docs/statistics.md for the method.
 from repro.stats.best import BestResult, compare_with_best
 from repro.stats.data import CellOutcomes, RunOutcomes
 from repro.stats.intervals import DifferenceResult, aggregate_score, paired_difference
-from repro.stats.verdicts import (Outcome, Verdict, judge_all, judge_beats, judge_best, judge_improves,
-                                  judge_magnitude, judge_no_benefit, seeds_needed)
+from repro.stats.verdicts import (Outcome, Verdict, judge_all, judge_at_least, judge_beats, judge_best,
+                                  judge_improves, judge_magnitude, judge_no_benefit, judge_point,
+                                  seeds_needed)
 
 __all__ = [
     "BestResult", "CellOutcomes", "DifferenceResult", "Outcome", "RunOutcomes", "Verdict",
-    "aggregate_score", "compare_with_best", "judge_all", "judge_beats", "judge_best", "judge_improves",
-    "judge_magnitude", "judge_no_benefit", "paired_difference", "seeds_needed",
+    "aggregate_score", "compare_with_best", "judge_all", "judge_at_least", "judge_beats", "judge_best", "judge_improves",
+    "judge_magnitude", "judge_no_benefit", "judge_point", "paired_difference", "seeds_needed",
 ]

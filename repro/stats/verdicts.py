@@ -269,6 +269,67 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
                  f"(first: {n}, {v.outcome.value}) and none is refuted at alpha/{k}", needed, verdicts, label)
 
 
+def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = None) -> Verdict:
+    """"At least k of these K claims hold" (e.g. "many intermediate tasks help") by partial conjunction.
+
+    Bonferroni partial conjunction (Dror et al. 2017): at least k components hold when at least k
+    are reproduced at alpha / (K - k + 1); fewer than k hold when at least K - k + 1 are refuted at
+    alpha / k.  k = K is `judge_all`'s intersection-union with a Bonferroni refutation.
+    """
+    verdicts = tuple(verdicts)
+    if not verdicts or not all(isinstance(v, Verdict) for v in verdicts):
+        raise ValueError("judge_at_least needs a non-empty sequence of Verdict objects")
+    n = len(verdicts)
+    if not (isinstance(k, (int, np.integer)) and 1 <= k <= n):
+        raise ValueError(f"k must be an integer in [1, {n}] (the number of components), got {k!r}")
+
+    def at(v, alpha):
+        return v.rejudge(alpha=alpha) if v.rejudge and alpha != v.alpha else v
+
+    alpha = verdicts[0].alpha
+    rep = [at(v, alpha / (n - k + 1)).outcome == Outcome.REPRODUCED for v in verdicts]
+    ref = [at(v, alpha / k).outcome == Outcome.NOT_REPRODUCED for v in verdicts]
+    names = [v.label or f"component {i}" for i, v in enumerate(verdicts)]
+    held = ", ".join(nm for nm, r in zip(names, rep) if r) or "none"
+    if sum(rep) >= k:
+        outcome, why = Outcome.REPRODUCED, f"{sum(rep)} of {n} hold at alpha/{n - k + 1} ({held}); {k} needed"
+    elif sum(ref) >= n - k + 1:
+        outcome, why = Outcome.NOT_REPRODUCED, (f"{sum(ref)} of {n} are refuted at alpha/{k}, so fewer than "
+                                                f"{k} can hold (held: {held})")
+    else:
+        outcome, why = Outcome.INCONCLUSIVE, (f"{sum(rep)} of {n} hold and {sum(ref)} are refuted; "
+                                              f"{k} must hold, or {n - k + 1} be refuted, to decide")
+    per = [v.seeds_needed for v in verdicts if v.outcome == Outcome.INCONCLUSIVE]
+    needed = max(per) if per and None not in per and outcome == Outcome.INCONCLUSIVE else None
+    first = next((v for v, r in zip(verdicts, rep) if not r), verdicts[0])
+    reason = f"{label + ': ' if label else ''}at least {k} of {n} claims: {why}."
+    return Verdict(outcome, "at_least", first.estimate, first.ci90, first.ci95, reason, needed, None, label,
+                   alpha, components=verdicts)
+
+
+def judge_point(kind: str, estimate: float, *, label: str | None = None, **claim) -> Verdict:
+    """A point estimate without an interval (e.g. a number printed in the paper) against a claim's tolerance.
+
+    The rule of `kind` is applied with both intervals collapsed onto the estimate; the verdict
+    says it is a point estimate, which carries no uncertainty and is no evidence of precision.
+    """
+    rules = {"magnitude": (_magnitude_rule, ("expected", "margin")), "improves": (_improves_rule, ("threshold",)),
+             "no_benefit": (_no_benefit_rule, ("margin", "two_sided")), "beats": (_beats_rule, ("trivial_margin",))}
+    if kind not in rules:
+        raise ValueError(f"no point rule for kind {kind!r}; one of {', '.join(rules)}")
+    rule, names = rules[kind]
+    missing = [n for n in names if n not in claim]
+    if missing or not np.isfinite(estimate):
+        raise ValueError(f"judge_point({kind!r}) needs a finite estimate and {', '.join(names)}; "
+                         f"got estimate {estimate}, missing {missing or 'none'}")
+    code = int(rule(estimate, *[estimate] * 4, **{n: claim[n] for n in names}))
+    words = {1: "meets", -1: "misses", 0: "cannot be placed against"}[code]
+    reason = (f"{label + ': ' if label else ''}Δ = {_fmt(estimate)} (point estimate, no interval) "
+              f"{words} the claim's tolerance ({', '.join(f'{n} {claim[n]}' for n in names)}).")
+    return Verdict(_CODE[code], kind, float(estimate), None, None, reason, None, "point estimate, no interval",
+                   label)
+
+
 def _conj(outcome, v, why, needed, verdicts, label):
     reason = f"{label + ': ' if label else ''}conjunction of {len(verdicts)} claims: {why}."
     return Verdict(outcome, "all", v.estimate, v.ci90, v.ci95, reason, needed, None, label, v.alpha,
