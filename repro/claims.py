@@ -2,34 +2,53 @@
 
 A claim compares target-task scores after intermediate training on one or more
 configurations against a baseline, on the XTREME aggregate of its target tasks
-(mean over languages per task, mean over tasks), and judges the difference
-with margins fixed in the file before any result is seen.
+(mean over languages per task, QA as mean(F1, EM), mean over tasks), and judges
+the difference with margins fixed in the file before any result is seen.
+Setup claims check the `paper` profile and the task registry instead.
 """
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+import zlib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from repro import plan
-from repro.outcomes import run_outcomes
-from repro.spec import RunSpec
 from repro import stats as V
-from repro.stats import paired_difference
-from repro.tasks import get_task
+from repro.profiles import INTERMEDIATE_TASKS
+from repro.spec import RunSpec
+from repro.stats import aggregate_score, compare_with_best, paired_difference
+from repro.tasks import TASKS, get_task
 
-# claim kind -> (judge function, the claim fields it takes as keyword arguments)
-KINDS = {
+# kinds judged on differences: judge function and the claim fields it takes as keyword arguments
+COMPARED = {
     "no_benefit": (V.judge_no_benefit, ("margin", "two_sided")),
     "magnitude": (V.judge_magnitude, ("expected", "margin")),
     "improves": (V.judge_improves, ("threshold",)),
     "beats": (V.judge_beats, ("trivial_margin",)),
 }
-REQUIRED = ("id", "quote", "source", "kind", "targets", "configurations", "margin_reason")
+# "best": the first configuration beats every other one (Hsu's comparisons with the best), and, with
+# `expected`, improves on the baseline by about that much.  "best_per_target": per target task the
+# configuration best on `select_split`, measured on `split` against the baseline.  "setup": a check of
+# the `paper` profile's configuration and the task registry (repro.setup_checks).
+KINDS = (*COMPARED, "best", "best_per_target", "setup")
+REQUIRED = ("id", "seed_claim", "quote", "source", "kind", "margin_reason")
+KIND_FIELDS = {"no_benefit": ("margin",), "magnitude": ("expected", "margin"), "improves": ("threshold",),
+               "beats": ("trivial_margin",), "best": (), "best_per_target": ("expected", "margin"),
+               "setup": ("check",)}
+PSEUDO_TASKS = ("mlm",)
+TRANSLATED = "_translated"
+SPLITS = ("validation", "test")
+SMOKE_FIELDS = ("configurations", "baselines", "at_least", "seeds", "reason")
 
 
 class ClaimError(ValueError):
     """A claim file that cannot be used."""
+
+
+def intermediate_names() -> tuple[str, ...]:
+    """Names a configuration may hold: the nine tasks, `mlm`, and `<task>_translated`."""
+    return (*INTERMEDIATE_TASKS, *PSEUDO_TASKS, *(t + TRANSLATED for t in INTERMEDIATE_TASKS))
 
 
 @dataclass(frozen=True)
@@ -37,19 +56,29 @@ class Claim:
     """One claim part: what is compared, on what, and how it is judged."""
 
     id: str
+    seed_claim: int                                # which of the seed document's nine claims
     quote: str
     source: str
     kind: str
-    targets: tuple[str, ...]
-    configurations: tuple[tuple[str, ...], ...]  # intermediate task sets, each against the baseline
-    baseline: tuple[str, ...] = ()                 # () = no intermediate training
-    expected: float = 0.0                          # the paper's value of the difference, in points
+    margin_reason: str
+    targets: tuple[str, ...] = ()
+    configurations: tuple[tuple[str, ...], ...] = ()  # intermediate task sets, each against its baseline
+    baseline: tuple[str, ...] = ()                 # () = no intermediate training (XLM-R)
+    baselines: tuple[tuple[str, ...], ...] = ()    # one per configuration; () = `baseline` for all
+    split: str = "validation"                      # where the quantity is measured
+    select_split: str = "validation"               # best_per_target: where the best model is chosen
+    aggregate: str = "XTREME mean over the target tasks (language mean per task, QA as mean(F1, EM))"
+    expected: float | None = None                  # the paper's value of the difference, in points
     margin: float = 0.0
     threshold: float = 0.0
     trivial_margin: float = 0.0
     two_sided: bool = False
-    margin_reason: str = ""
+    at_least: int = 0                              # combine: 0 = every comparison must hold, k = at least k
+    check: str = ""                                # setup claims: what is checked
+    value: object = None                           # setup claims: the paper's value
+    completion: str = ""                           # how a claim the seed cuts short was completed
     note: str = ""
+    smoke: dict = field(default_factory=dict, compare=False)  # [smoke] overrides, with their reason
     path: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -65,18 +94,86 @@ class Claim:
             raise ClaimError(f"{path}: missing field(s) {missing or 'none'}, unknown field(s) {unknown or 'none'}")
         if raw["kind"] not in KINDS:
             raise ClaimError(f"{path}: unknown kind {raw['kind']!r}; one of {', '.join(KINDS)}")
-        try:
-            for name in [*raw["targets"], *(t for c in raw["configurations"] for t in c), *raw.get("baseline", ())]:
-                get_task(name)
-        except KeyError as err:
-            raise ClaimError(f"{path}: {err.args[0]}") from None
-        raw["targets"] = tuple(raw["targets"])
-        raw["configurations"] = tuple(tuple(c) for c in raw["configurations"])
-        raw["baseline"] = tuple(raw.get("baseline", ()))
-        return cls(**raw, path=path)
+        lacking = [k for k in KIND_FIELDS[raw["kind"]] if k not in raw]
+        if lacking:
+            raise ClaimError(f"{path}: a {raw['kind']} claim needs field(s) {', '.join(lacking)}")
+        for key in ("configurations", "baselines"):
+            raw[key] = tuple(tuple(c) for c in raw.get(key, ()))
+        raw["targets"], raw["baseline"] = tuple(raw.get("targets", ())), tuple(raw.get("baseline", ()))
+        if isinstance(raw.get("value"), list):
+            raw["value"] = tuple(raw["value"])
+        raw["smoke"] = dict(raw.get("smoke", {}))
+        claim = cls(**raw, path=path)
+        claim._check(str(path))
+        return claim
+
+    def _check(self, where: str) -> None:
+        known = intermediate_names()
+        if self.kind != "setup" and not self.configurations:
+            raise ClaimError(f"{where}: a {self.kind} claim needs at least one configuration")
+        for config in (*self.configurations, self.baseline, *self.baselines):
+            bad = [n for n in config if n not in known]
+            if bad:
+                raise ClaimError(f"{where}: unknown intermediate task(s) {bad}; a configuration holds names of "
+                                 f"{', '.join(INTERMEDIATE_TASKS)}, 'mlm' or '<task>_translated'")
+            if len(set(config)) != len(config):
+                raise ClaimError(f"{where}: configuration {list(config)} names a task twice")
+        for target in self.targets:
+            if target not in TASKS:
+                raise ClaimError(f"{where}: unknown target task {target!r}; known tasks: {', '.join(sorted(TASKS))}")
+        if self.kind != "setup" and not self.targets:
+            raise ClaimError(f"{where}: a {self.kind} claim needs target tasks")
+        if self.baselines and len(self.baselines) != len(self.configurations):
+            raise ClaimError(f"{where}: {len(self.baselines)} baselines for {len(self.configurations)} "
+                             "configurations; give one baseline per configuration, or none")
+        if self.kind == "best" and len(self.configurations) < 2:
+            raise ClaimError(f"{where}: a best claim needs the claimed configuration and at least one other")
+        if not 0 <= self.at_least <= len(self.configurations):
+            raise ClaimError(f"{where}: at_least = {self.at_least}, but the claim has "
+                             f"{len(self.configurations)} configurations (0 means all)")
+        for split in (self.split, self.select_split):
+            if split not in SPLITS:
+                raise ClaimError(f"{where}: unknown split {split!r}; one of {', '.join(SPLITS)}")
+        if self.kind == "setup":
+            from repro.setup_checks import CHECKS
+            if self.check not in CHECKS:
+                raise ClaimError(f"{where}: unknown setup check {self.check!r}; one of {', '.join(CHECKS)}")
+        if self.smoke:
+            bad = sorted(set(self.smoke) - set(SMOKE_FIELDS))
+            if bad or "reason" not in self.smoke:
+                raise ClaimError(f"{where}: [smoke] takes {', '.join(SMOKE_FIELDS)} and must give a reason "
+                                 f"(unknown: {bad or 'none'})")
+            self.for_smoke()._check(f"{where} [smoke]")
 
     def label(self, configuration: tuple[str, ...]) -> str:
         return "+".join(configuration) or "XLM-R"
+
+    def comparisons(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+        """(configuration, its baseline) pairs."""
+        return list(zip(self.configurations, self.baselines or [self.baseline] * len(self.configurations)))
+
+    def configurations_used(self) -> list[tuple[str, ...]]:
+        """Every configuration a run is needed for, the baselines included, each once."""
+        return list(dict.fromkeys([*self.configurations, self.baseline, *self.baselines]))
+
+    def for_smoke(self) -> "Claim":
+        """The claim as the smoke profile judges it (the [smoke] table's overrides, same rule)."""
+        over = {k: v for k, v in self.smoke.items() if k in ("configurations", "baselines", "at_least")}
+        for key in ("configurations", "baselines"):
+            if key in over:
+                over[key] = tuple(tuple(c) for c in over[key])
+        return replace(self, **over, smoke={})
+
+    def for_profile(self, profile) -> tuple["Claim", object]:
+        """The claim and profile as `profile` runs it: smoke applies the [smoke] overrides."""
+        if profile.name != "smoke" or not self.smoke:
+            return self, profile
+        seeds = self.smoke.get("seeds")
+        return self.for_smoke(), (profile.with_seeds(seeds) if seeds else profile)
+
+    def splits(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys([self.select_split, self.split] if self.kind == "best_per_target"
+                                   else [self.split]))
 
 
 def load_claims(directory: Path) -> list[Claim]:
@@ -90,71 +187,136 @@ def load_claims(directory: Path) -> list[Claim]:
     return sorted(claims, key=lambda c: c.id)
 
 
-def required_runs(claim: Claim, profile, data) -> dict[tuple[tuple[str, ...], str, int], RunSpec]:
-    """The target runs a claim needs, keyed by (configuration, target, seed)."""
-    runs = {}
-    for config in (claim.baseline, *claim.configurations):
-        for target in claim.targets:
-            for seed in profile.seeds:
-                runs[(config, target, seed)] = plan.target_spec(
-                    profile, data, target, intermediate=config or None, seed=seed)
-    return runs
+def missing_tasks(claim: Claim, profile) -> list[str]:
+    """Intermediate and target tasks of the claim that `profile` cannot train yet."""
+    names = [n for c in claim.configurations_used() for n in c if n not in profile.intermediate]
+    names += [t for t in claim.targets if t in TASKS and get_task(t).trained and t not in profile.target]
+    return list(dict.fromkeys(names))
+
+
+RunKey = tuple[tuple[str, ...], str, int, str]  # (configuration, target, seed, split)
+
+
+def run_keys(claim: Claim, profile) -> list[RunKey]:
+    """Every (configuration, target, seed, split) the claim reads."""
+    return [(config, target, seed, split) for split in claim.splits() for config in claim.configurations_used()
+            for target in claim.targets for seed in profile.seeds]
+
+
+def required_runs(claim: Claim, profile, data) -> dict[RunKey, RunSpec]:
+    """The target runs a claim needs on `profile` (as given: apply `for_profile` first)."""
+    missing = missing_tasks(claim, profile)
+    if missing:
+        raise ClaimError(f"claim {claim.id}: profile {profile.name} cannot train {', '.join(missing)} yet")
+    return {(config, target, seed, split): plan.target_spec(profile, data, target, intermediate=config or None,
+                                                            seed=seed, split=split)
+            for config, target, seed, split in run_keys(claim, profile)}
 
 
 @dataclass(frozen=True)
 class Comparison:
-    """One configuration against the baseline."""
+    """One configuration against its baseline (or a point read from the paper)."""
 
     configuration: str
-    result: object   # repro.stats.DifferenceResult
+    result: object   # repro.stats.DifferenceResult, BestResult summary, or a PointResult
     verdict: object  # repro.stats.verdicts.Verdict
 
 
 @dataclass(frozen=True)
+class PointResult:
+    """A number without an interval (the paper's printed values)."""
+
+    estimate: float
+    note: str = ""
+    ci90: None = None
+    ci95: None = None
+
+
+@dataclass(frozen=True)
 class ClaimOutcome:
-    """A judged claim with everything the report shows."""
+    """A judged (or skipped) claim with everything the report shows."""
 
     claim: Claim
-    verdict: object
+    verdict: object                 # Verdict, or a dict {"outcome": "skipped", ...} when skipped
     comparisons: tuple[Comparison, ...]
-    runs: tuple[str, ...]  # run folder names
+    runs: tuple[str, ...]           # run folder names
     seeds: tuple[int, ...]
     profile: str
     is_evidence: bool
+    source: str = "engine"
+    skipped: str | None = None      # why the claim part could not be judged from this source
+
+
+def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence: bool = True) -> ClaimOutcome:
+    """An outcome that states why a claim part is not judged."""
+    return ClaimOutcome(claim, {"outcome": "skipped", "reason": reason, "estimate": None}, (), (), (),
+                        profile, is_evidence, source, reason)
 
 
 def judge(claim: Claim, engine) -> ClaimOutcome:
-    """Compute (or read) the claim's runs and judge it."""
-    profile = engine.profile
+    """Compute (or read) the claim's runs on the engine's profile and judge it."""
+    from repro.outcomes import run_outcomes
+    from repro.setup_checks import judge_setup
+
+    claim, profile = claim.for_profile(engine.profile)
+    if claim.kind == "setup":
+        return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
+    missing = missing_tasks(claim, profile)
+    if missing:
+        return skipped(claim, f"profile {profile.name} cannot train {', '.join(missing)} yet (no training "
+                       "configuration in repro/profiles.py); the claim runs once those tasks are in the engine",
+                       profile=profile.name, source="engine", is_evidence=profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
     outcomes = {key: run_outcomes(engine.ensure(spec)) for key, spec in specs.items()}
     metrics = {t: get_task(t).metric for t in claim.targets}
     parallel = [t for t in claim.targets if get_task(t).parallel]
-    judge_fn, arg_names = KINDS[claim.kind]
-    kwargs = {name: getattr(claim, name) for name in arg_names}
 
-    def seeds_of(config):
-        return [_merge(outcomes[(config, t, s)] for t in claim.targets) for s in profile.seeds]
+    def runs_of(config, split=claim.split, chosen=None):
+        """One merged run per seed; `chosen` maps a target to the configuration read for it."""
+        return [{cell: co for t in claim.targets
+                 for cell, co in outcomes[((chosen or {}).get(t, config), t, s, split)].items()}
+                for s in profile.seeds]
+
+    def difference(a, b, label):
+        return paired_difference(a, b, metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id + label))
 
     comparisons = []
-    for config in claim.configurations:
-        result = paired_difference(seeds_of(config), seeds_of(claim.baseline), metrics=metrics,
-                                   parallel=parallel, rng=_claim_seed(claim.id))
-        comparisons.append(Comparison(claim.label(config), result, judge_fn(result, **kwargs)))
-    verdict = (comparisons[0].verdict if len(comparisons) == 1
-               else V.judge_all([c.verdict for c in comparisons]))
+    if claim.kind in COMPARED:
+        judge_fn, names = COMPARED[claim.kind]
+        kwargs = {n: getattr(claim, n) for n in names}
+        for config, base in claim.comparisons():
+            label = claim.label(config) + (f" vs {claim.label(base)}" if base else "")
+            result = difference(runs_of(config), runs_of(base), label)
+            comparisons.append(Comparison(label, result, judge_fn(result, label=label, **kwargs)))
+        verdicts = [c.verdict for c in comparisons]
+        verdict = (verdicts[0] if len(verdicts) == 1 else
+                   V.judge_at_least(verdicts, claim.at_least) if claim.at_least else V.judge_all(verdicts))
+    elif claim.kind == "best":
+        claimed = claim.label(claim.configurations[0])
+        best = compare_with_best({claim.label(c): runs_of(c) for c in claim.configurations}, claimed,
+                                 metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id))
+        verdict = V.judge_best(best, label=f"{claimed} is best")
+        comparisons.append(Comparison(f"{claimed} vs the other {len(best.others)}", best.pairwise[
+            best.others[int(best.lower.argmin())]], verdict))
+        if claim.expected is not None:
+            result = difference(runs_of(claim.configurations[0]), runs_of(claim.baseline), "gain")
+            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain")
+            comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
+            verdict = V.judge_all([verdict, gain])
+    else:  # best_per_target: choose on select_split, measure on split
+        chosen = {}
+        for t in claim.targets:
+            dev = {c: sum(aggregate_score(outcomes[(c, t, s, claim.select_split)], metrics={t: metrics[t]})
+                          for s in profile.seeds) for c in claim.configurations}
+            chosen[t] = max(claim.configurations, key=lambda c: dev[c])
+        label = "best per target (" + ", ".join(f"{t}: {claim.label(c)}" for t, c in chosen.items()) + ")"
+        result = difference(runs_of(None, chosen=chosen), runs_of(claim.baseline), label)
+        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
+        comparisons.append(Comparison(label, result, verdict))
     return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(s.dirname for s in specs.values()),
                         tuple(profile.seeds), profile.name, profile.is_evidence)
 
 
-def _merge(cells_per_target):
-    merged = {}
-    for cells in cells_per_target:
-        merged.update(cells)
-    return merged
-
-
-def _claim_seed(claim_id: str) -> int:
-    """A fixed resampling seed per claim, so verdicts are repeatable."""
-    import zlib
-    return zlib.crc32(claim_id.encode())
+def _claim_seed(text: str) -> int:
+    """A fixed resampling seed per claim part, so verdicts are repeatable."""
+    return zlib.crc32(text.encode())

@@ -33,10 +33,10 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
     )
 
 
-def evaluation_languages(profile: Profile, task_name: str) -> tuple[str, ...]:
-    """The task's XTREME languages, or the profile's fixture subset of them."""
+def evaluation_languages(profile: Profile, task_name: str, split: str | None = None) -> tuple[str, ...]:
+    """The task's XTREME languages in `split` (default: the profile's), or the profile's fixture subset."""
     task = get_task(task_name)
-    split = task.eval_split or profile.eval_split
+    split = task.eval_split or split or profile.eval_split
     langs = profile.smoke_languages.get(task_name, task.languages)
     langs = tuple(l for l in langs if l not in task.missing.get(split, ()))  # e.g. UDPOS kk has no dev set
     unknown = sorted(set(langs) - set(task.languages))
@@ -46,8 +46,9 @@ def evaluation_languages(profile: Profile, task_name: str) -> tuple[str, ...]:
 
 
 def target_spec(profile: Profile, data: DataSource, target: str, *,
-                intermediate: tuple[str, ...] | None, seed: int) -> RunSpec:
-    """Phase (iii) on `target` from the phase-(ii) run on `intermediate` (None: the baseline).
+                intermediate: tuple[str, ...] | None, seed: int, split: str | None = None) -> RunSpec:
+    """Phase (iii) on `target` from the phase-(ii) run on `intermediate` (None: the baseline),
+    evaluated on `split` (default: the profile's evaluation split).
 
     Retrieval targets (BUCC, Tatoeba) get no phase (iii): their run evaluates the parent's
     encoder directly and is deterministic, so every seed maps to the same run.
@@ -58,14 +59,14 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
     if not task.trained:
         return RunSpec(kind="retrieval", base_model=profile.model, tasks=(target,), parent=parent,
                        seed=0, data=data.identity, eval_task=target,
-                       eval_split=task.eval_split or profile.eval_split,
-                       eval_languages=evaluation_languages(profile, target), retrieval=profile.retrieval)
+                       eval_split=task.eval_split or split or profile.eval_split,
+                       eval_languages=evaluation_languages(profile, target, split), retrieval=profile.retrieval)
     return RunSpec(
         kind="target", base_model=profile.model, tasks=(target,),
         train=((target, profile.train_config("target", target)),),
         parent=parent, seed=seed, data=data.identity,
-        eval_task=target, eval_split=profile.eval_split,
-        eval_languages=evaluation_languages(profile, target),
+        eval_task=target, eval_split=split or profile.eval_split,
+        eval_languages=evaluation_languages(profile, target, split),
     )
 
 

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from repro.claims import load_claims
+from repro.claims import judge, load_claims
 from repro.data import DataSource
 from repro.engine import Engine
 from repro.profiles import PROFILE_ENV, get_profile
-from repro.report import build_report, outcome_record, verdict_table
+from repro.report import build_report, outcome_record
+from repro.report.records import interval, num
 from repro.store import RunStore
 
 CLAIM_PROPERTY = "repro_claim"
+SOURCES = ("engine", "paper-v1")
 
 
 def pytest_addoption(parser):
@@ -37,6 +39,11 @@ def pytest_addoption(parser):
                     help="write the verification report into DIR (default: reports/ in the rootdir)")
     group.addoption("--no-compute", action="store_true",
                     help="judge claims from stored runs only; a missing run is an error")
+    group.addoption("--source", choices=SOURCES, default="engine",
+                    help="where results come from: engine (runs from the store, computed when missing) or "
+                         "paper-v1 (the numbers arXiv v1 prints: point estimates, no intervals)")
+    group.addoption("--inconclusive", choices=("fail", "skip"), default="fail",
+                    help="an inconclusive verdict fails (default: not verified) or, for exploratory runs, skips")
 
 
 def pytest_configure(config):
@@ -75,6 +82,16 @@ def engine(pytestconfig, profile):
     return Engine(RunStore(store), data, profile, compute=not pytestconfig.getoption("--no-compute"))
 
 
+@pytest.fixture(scope="session")
+def claim_source(request):
+    """claim -> ClaimOutcome from the selected --source."""
+    if request.config.getoption("--source") == "paper-v1":
+        from repro.paper.replay import replay
+        return replay
+    engine = request.getfixturevalue("engine")
+    return lambda claim: judge(claim, engine)
+
+
 @pytest.fixture
 def record_claim(request):
     """Attach a judged claim to the test report, for the summary table and the report."""
@@ -98,8 +115,31 @@ class ClaimCollector:
         if not self.records:
             return
         terminalreporter.section("claim verdicts")
-        for line in verdict_table(self.records):
+        for line in summary_table(self.records):
             terminalreporter.write_line(line)
+        if any(r.get("source") == "paper-v1" for r in self.records):
+            from repro.paper.replay import average_inconsistencies
+            for bad in average_inconsistencies():
+                terminalreporter.write_line(f"{bad['table']}: row {bad['row']} prints avg {bad['printed']:+.1f}, "
+                                            f"its own cells give {bad['from_cells']:+.1f}")
         directory = Path(self.config.getoption("--report") or self.config.rootpath / "reports")
         paths = build_report(self.records, directory, store=_store_path(self.config))
         terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")
+
+
+def summary_table(records: list[dict]) -> list[str]:
+    """One line per claim part: id, kind, source/profile, estimate, 95% interval (or none), verdict."""
+    lines = [f"{'claim part':<24} {'kind':<15} {'from':<9} {'estimate':>9} {'95% CI':>18}  verdict"]
+    for r in sorted(records, key=lambda r: r["claim"]["id"]):
+        v, c = r["verdict"], r["claim"]
+        ci = interval(v.get("ci95"))
+        if v.get("estimate") is not None and ci == "—":
+            ci = "point, no CI"
+        outcome = v.get("outcome", "—")
+        if outcome == "skipped":
+            outcome = f"skipped: {v.get('reason', '')}"
+        elif v.get("seeds_needed") and outcome == "inconclusive":
+            outcome += f" (about {v['seeds_needed']} seeds would decide it)"
+        lines.append(f"{c['id']:<24} {c.get('kind', '—'):<15} {r.get('profile', '—'):<9} "
+                     f"{num(v.get('estimate')):>9} {ci:>18}  {outcome}")
+    return lines

@@ -291,10 +291,12 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
     ref = [at(v, alpha / k).outcome == Outcome.NOT_REPRODUCED for v in verdicts]
     names = [v.label or f"component {i}" for i, v in enumerate(verdicts)]
     held = ", ".join(nm for nm, r in zip(names, rep) if r) or "none"
+    points = all(v.ci95 is None for v in verdicts)  # point estimates: no level to adjust
+    at_rep, at_ref = ("", "") if points else (f" at alpha/{n - k + 1}", f" at alpha/{k}")
     if sum(rep) >= k:
-        outcome, why = Outcome.REPRODUCED, f"{sum(rep)} of {n} hold at alpha/{n - k + 1} ({held}); {k} needed"
+        outcome, why = Outcome.REPRODUCED, f"{sum(rep)} of {n} hold{at_rep} ({held}); {k} needed"
     elif sum(ref) >= n - k + 1:
-        outcome, why = Outcome.NOT_REPRODUCED, (f"{sum(ref)} of {n} are refuted at alpha/{k}, so fewer than "
+        outcome, why = Outcome.NOT_REPRODUCED, (f"{sum(ref)} of {n} are refuted{at_ref}, so fewer than "
                                                 f"{k} can hold (held: {held})")
     else:
         outcome, why = Outcome.INCONCLUSIVE, (f"{sum(rep)} of {n} hold and {sum(ref)} are refuted; "
