@@ -39,7 +39,7 @@ KIND_FIELDS = {"no_benefit": ("margin",), "magnitude": ("expected", "margin"), "
 PSEUDO_TASKS = ("mlm",)
 TRANSLATED = "_translated"
 SPLITS = ("validation", "test")
-SMOKE_FIELDS = ("configurations", "baselines", "at_least", "seeds", "reason")
+SMOKE_FIELDS = ("configurations", "baselines", "at_least", "seeds", "split", "reason")
 
 
 class ClaimError(ValueError):
@@ -134,6 +134,10 @@ class Claim:
         for split in (self.split, self.select_split):
             if split not in SPLITS:
                 raise ClaimError(f"{where}: unknown split {split!r}; one of {', '.join(SPLITS)}")
+        if self.kind == "best_per_target" and self.split == self.select_split and len(self.configurations) > 1:
+            raise ClaimError(f"{where}: choosing the best of {len(self.configurations)} configurations and "
+                             f"measuring it on the same split ({self.split}) has a winner's curse; "
+                             "measure on another split")
         if self.kind == "setup":
             from repro.setup_checks import CHECKS
             if self.check not in CHECKS:
@@ -158,17 +162,18 @@ class Claim:
 
     def for_smoke(self) -> "Claim":
         """The claim as the smoke profile judges it (the [smoke] table's overrides, same rule)."""
-        over = {k: v for k, v in self.smoke.items() if k in ("configurations", "baselines", "at_least")}
+        over = {k: v for k, v in self.smoke.items() if k in ("configurations", "baselines", "at_least", "split")}
         for key in ("configurations", "baselines"):
             if key in over:
                 over[key] = tuple(tuple(c) for c in over[key])
         return replace(self, **over, smoke={})
 
-    def for_profile(self, profile) -> tuple["Claim", object]:
-        """The claim and profile as `profile` runs it: smoke applies the [smoke] overrides."""
+    def for_profile(self, profile, *, seeds_chosen: bool = False) -> tuple["Claim", object]:
+        """The claim and profile as `profile` runs it: smoke applies the [smoke] overrides
+        (its seed count only when the user chose none)."""
         if profile.name != "smoke" or not self.smoke:
             return self, profile
-        seeds = self.smoke.get("seeds")
+        seeds = None if seeds_chosen else self.smoke.get("seeds")
         return self.for_smoke(), (profile.with_seeds(seeds) if seeds else profile)
 
     def splits(self) -> tuple[str, ...]:
@@ -253,12 +258,15 @@ def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence
                         profile, is_evidence, source, reason)
 
 
-def judge(claim: Claim, engine) -> ClaimOutcome:
-    """Compute (or read) the claim's runs on the engine's profile and judge it."""
+def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
+    """Compute (or read) the claim's runs on the engine's profile and judge it.
+
+    `seeds_chosen`: the user set the seed count, which the claim's [smoke] table must not change.
+    """
     from repro.outcomes import run_outcomes
     from repro.setup_checks import judge_setup
 
-    claim, profile = claim.for_profile(engine.profile)
+    claim, profile = claim.for_profile(engine.profile, seeds_chosen=seeds_chosen)
     if claim.kind == "setup":
         return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
     missing = missing_tasks(claim, profile)

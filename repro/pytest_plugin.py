@@ -89,7 +89,8 @@ def claim_source(request):
         from repro.paper.replay import replay
         return replay
     engine = request.getfixturevalue("engine")
-    return lambda claim: judge(claim, engine)
+    chosen = request.config.getoption("--seeds") is not None
+    return lambda claim: judge(claim, engine, seeds_chosen=chosen)
 
 
 @pytest.fixture

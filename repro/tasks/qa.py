@@ -33,7 +33,8 @@ class QuestionAnswering:
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
-        return {}
+        # start and end logits; an intermediate checkpoint's config may carry a classifier's num_labels
+        return {"num_labels": 2}
 
     @staticmethod
     def windows(raw, tokenizer, config):
