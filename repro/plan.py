@@ -6,6 +6,7 @@ task and seed that starts from it; phase-(iii) runs vary the seed.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 
 from repro.data import DataSource
 from repro.profiles import Profile, TinyModel
@@ -84,16 +85,94 @@ def with_ancestors(specs) -> list[RunSpec]:
     return list(seen.values())
 
 
-def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource):
-    """The claims in `claims_dir` whose id contains `select`, and the runs they need, parents first."""
-    from repro.claims import load_claims, required_runs
+@dataclass(frozen=True)
+class PlannedRun:
+    """One run a claim needs: its spec, or, when the profile cannot build it yet, why not."""
+
+    name: str                 # the store folder name, or a readable "...-pending" name
+    kind: str
+    spec: RunSpec | None
+    pending: str = ""         # the tasks the profile cannot train yet
+    gpu_hours: float = 0.0    # estimated on the paper profile (repro.cost)
+
+
+def _phase(spec: RunSpec):
+    """The cost-relevant part of a spec."""
+    from repro.cost import Phase
+    if spec.kind == "pretrained":
+        return Phase()
+    if spec.kind == "retrieval":
+        return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
+    train = tuple((get_task(t).trains_on, c.epochs, c.max_length) for t, c in spec.train)
+    if spec.kind == "intermediate":
+        return Phase(train=train)
+    return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),
+                                        spec.train[0][1].max_length))
+
+
+def _pending_runs(profile: Profile, data: DataSource, config, target, seed, split, missing) -> list[PlannedRun]:
+    """Named placeholders for runs whose tasks the profile cannot train yet, costed from the paper's recipes."""
+    from repro.cost import PAPER_RECIPES, Phase, gpu_hours
+    why = f"not yet trainable: {', '.join(missing)}"
+    out = []
+    if config:
+        train = tuple((t, *PAPER_RECIPES[t.removesuffix("_translated")]) for t in config)
+        out.append(PlannedRun(f"intermediate-{'+'.join(config)}-pending", "intermediate", None, why,
+                              gpu_hours(Phase(train=train))))
+    task = get_task(target)
+    src = f"-from-{'+'.join(config)}" if config else ""
+    split = task.eval_split or split
+    langs = len(evaluation_languages(profile, target, split))
+    if task.trained:
+        cfg = PAPER_TARGET_RECIPE(profile, target)
+        phase = Phase(train=((task.trains_on, cfg.epochs, cfg.max_length),),
+                      evaluate=(target, split, langs, cfg.max_length))
+        out.append(PlannedRun(f"target-{target}{src}-s{seed}-{split}-pending", "target", None, why, gpu_hours(phase)))
+    else:
+        out.append(PlannedRun(f"retrieval-{target}{src}-s0-{split}-pending", "retrieval", None, why,
+                              gpu_hours(Phase(evaluate=(target, split, langs, 0)))))
+    return out
+
+
+def PAPER_TARGET_RECIPE(profile: Profile, target: str):
+    """The target's training configuration: the profile's, else the paper profile's."""
+    from repro.profiles import PAPER
+    return profile.target.get(target) or PAPER.target[target]
+
+
+def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
+    """Every run one claim needs on `profile` (its [smoke] overrides applied), parents first."""
+    from repro.claims import missing_tasks, run_keys
+    from repro.cost import gpu_hours
+    claim, profile = claim.for_profile(profile, seeds_chosen=seeds_chosen)
+    if claim.kind == "setup":
+        return []
+    out = []
+    for config, target, seed, split in run_keys(claim, profile):
+        missing = [n for n in config if n not in profile.intermediate]
+        missing += [target] if get_task(target).trained and target not in profile.target else []
+        if missing:
+            out += _pending_runs(profile, data, config, target, seed, split, missing)
+            continue
+        spec = target_spec(profile, data, target, intermediate=config or None, seed=seed, split=split)
+        out += [PlannedRun(s.dirname, s.kind, s, "", gpu_hours(_phase(s))) for s in with_ancestors([spec])]
+    return out
+
+
+def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *, seeds_chosen: bool = False):
+    """The claims in `claims_dir` whose id contains `select`, and the runs they need, each once, parents first."""
+    from repro.claims import load_claims
     claims = [c for c in load_claims(claims_dir) if select in c.id]
-    return claims, with_ancestors(s for c in claims for s in required_runs(c, profile, data).values())
+    runs: dict[str, PlannedRun] = {}
+    for claim in claims:
+        for run in claim_runs(claim, profile, data, seeds_chosen=seeds_chosen):
+            runs.setdefault(run.name, run)
+    return claims, list(runs.values())
 
 
 def add_plan_parser(subparsers) -> None:
-    """`repro plan`: the deduplicated runs that the selected claims need, and which are stored."""
-    p = subparsers.add_parser("plan", help="list the runs the claims need and which are already stored")
+    """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
+    p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
     p.add_argument("--profile", default=None, help="smoke (default) or paper; also $REPRO_PROFILE")
     p.add_argument("--store", default="runs", help="the run store (default: runs/)")
     p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
@@ -103,9 +182,10 @@ def add_plan_parser(subparsers) -> None:
 
 
 def run_plan(args) -> int:
-    """Print one line per needed run (stored or missing) and a count."""
+    """Print one line per needed run (stored, missing or pending) with its GPU-hours, then the totals."""
     from pathlib import Path
 
+    from repro.cost import describe
     from repro.profiles import get_profile
     from repro.store import CorruptRunError, RunStore
 
@@ -113,19 +193,29 @@ def run_plan(args) -> int:
     if args.seeds:
         profile = profile.with_seeds(args.seeds)
     data = DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes)
-    claims, specs = planned_runs(Path(args.claims), args.select, profile, data)
+    claims, runs = planned_runs(Path(args.claims), args.select, profile, data, seeds_chosen=bool(args.seeds))
     if not claims:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(args.store)
-    missing = 0
-    for spec in specs:
-        try:
-            state = "stored" if store.get(spec) else "missing"
-        except CorruptRunError:
-            state = "damaged"
-        missing += state != "stored"
-        print(f"{state:<8} {spec.dirname}")
-    print(f"{len(specs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
-          f"{len(specs) - missing} stored, {missing} to compute")
+    missing = pending = 0
+    hours = 0.0
+    for run in runs:
+        if run.spec is None:
+            state = "pending"
+        else:
+            try:
+                state = "stored" if store.get(run.spec) else "missing"
+            except CorruptRunError:
+                state = "damaged"
+        if state != "stored":
+            missing += 1
+            pending += state == "pending"
+            hours += run.gpu_hours
+        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  {run.name}" + (f"  ({run.pending})" if run.pending else ""))
+    print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
+          f"{len(runs) - missing} stored, {missing} to compute ({pending} wait for tasks the engine cannot "
+          "train yet)")
+    scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
+    print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours at {describe()}")
     return 0

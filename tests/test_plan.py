@@ -1,30 +1,85 @@
-"""`repro plan`: every run a claim needs, each once, with its stored state."""
+"""`repro plan`: every run a claim needs, each once, with its stored state and its GPU-hour estimate."""
+import re
 from pathlib import Path
 
-from repro import plan
-from repro.claims import load_claims, required_runs
+import pytest
+
+from repro import cost, plan
+from repro.claims import load_claims
 from repro.cli import main
 from repro.data import DataSource
 from repro.profiles import PAPER
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
+LINE = re.compile(r"^(stored|missing|pending|damaged)\s+([\d.]+) GPU-h  (\S+)")
 
 
-def test_plan_lists_each_needed_run_once(tmp_path, capsys):
-    assert main(["plan", "--profile", "paper", "--store", str(tmp_path), "--claims", str(CLAIMS)]) == 0
-    lines = capsys.readouterr().out.splitlines()
-    names = [line.split()[1] for line in lines[:-1]]
-    assert len(names) == len(set(names))
+@pytest.fixture(scope="module")
+def paper_plan(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan") / "out.txt"
+    import contextlib
+    with out.open("w") as fh, contextlib.redirect_stdout(fh):
+        assert main(["plan", "--profile", "paper", "--store", str(out.parent / "store"), "--claims", str(CLAIMS)]) == 0
+    return out.read_text().splitlines()
+
+
+def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
+    rows = [LINE.match(line) for line in paper_plan[:-2]]
+    assert all(rows), [line for line, m in zip(paper_plan, rows) if not m][:3]
+    names = [m[3] for m in rows]
+    assert len(names) == len(set(names)), "a run is listed twice"
     data = DataSource(PAPER.data_source)
-    needed = {s.dirname for c in load_claims(CLAIMS) for s in plan.with_ancestors(
-        required_runs(c, PAPER, data).values())}
-    assert set(names) == needed
-    # one phase-(ii) run serves every seed that starts from it; the hub model needs no base run
-    assert sum(n.startswith("intermediate-mnli") for n in names) == 1
+    claims = load_claims(CLAIMS)
+    for claim in claims:
+        needed = {r.name for r in plan.claim_runs(claim, PAPER, data)}
+        assert needed <= set(names), f"{claim.id} needs runs the plan leaves out: {sorted(needed - set(names))[:3]}"
+        if claim.kind != "setup":
+            assert needed, f"{claim.id} needs no run"
+    # one phase-(ii) run serves every target and seed that starts from it; the hub model needs no base run
+    assert names.count(next(n for n in names if n.startswith("intermediate-mnli-s0-"))) == 1
+    assert sum(n.startswith("intermediate-mnli-s0-") for n in names) == 1
+    assert sum(n == "intermediate-squad-pending" for n in names) == 1
     assert not any(n.startswith("pretrained") for n in names)
-    assert lines[-1].endswith(f"0 stored, {len(names)} to compute")
+    assert paper_plan[-2].startswith(f"{len(names)} runs for {len(claims)} claim(s) on profile paper: 0 stored, "
+                                     f"{len(names)} to compute")
+
+
+def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
+    hours = sum(float(LINE.match(line)[2]) for line in paper_plan[:-2])
+    total = float(re.search(r"cost of the runs to compute: ([\d,]+) GPU-hours", paper_plan[-1])[1].replace(",", ""))
+    assert total == pytest.approx(hours, abs=0.5 + 0.005 * len(paper_plan))
+    assert 100 < total < 5000  # hundreds of GPU-hours: three seeds, 23 configurations, nine targets
+    assert "25,000 training tokens/s" in paper_plan[-1]
+
+
+def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, monkeypatch):
+    # a stored run is recognised: compute one baseline run, then plan the XNLI claim over the same store
+    monkeypatch.setattr("repro.plan.DataSource", lambda *a, **k: quick_engine.data)
+    monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": quick_profile})
+    spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=None, seed=1)
+    quick_engine.ensure(spec)
+    assert main(["plan", "--store", str(quick_engine.store.root), "--claims", str(CLAIMS), "-k", "xnli",
+                 "--seeds", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    stored = [LINE.match(l)[3] for l in out[:-2] if l.startswith("stored")]
+    assert spec.dirname in stored and out[-2].endswith("(0 wait for tasks the engine cannot train yet)")
+    assert "if run on the paper profile" in out[-1]
 
 
 def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
     assert main(["plan", "--store", str(tmp_path), "--claims", str(CLAIMS), "-k", "no-such-claim"]) == 2
     assert "no claim" in capsys.readouterr().err
+
+
+def test_cost_model():
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", 2, 128),)))
+    assert h == pytest.approx(392_702 * 2 * 128 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+    # translated data costs as its English original; multiple choice counts every choice
+    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", 2, 128),))) == h
+    assert cost.train_tokens((("commonsenseqa", 10, 128),)) == 9_741 * 10 * 128 * 5
+    # a mixture caps each task at K = 2^17 examples per epoch and trains 3 epochs
+    mix = cost.train_tokens((("anli_plus", 2, 128), ("mlm", 3, 128)))
+    assert mix == 2 * 2 ** 17 * 128 * 3
+    # evaluation is forward only
+    ev = cost.Phase(evaluate=("xnli", "validation", 15, 128))
+    assert cost.gpu_hours(ev) == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
