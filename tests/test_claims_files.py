@@ -1,0 +1,104 @@
+"""The claim files: every seed claim and part present, complete, valid, and honest on smoke."""
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from repro.claims import KINDS, Claim, ClaimError, intermediate_names, load_claims, missing_tasks
+from repro.profiles import INTERMEDIATE_TASKS, PAPER, SMOKE
+
+CLAIMS = Path(__file__).resolve().parents[1] / "claims"
+ALL = load_claims(CLAIMS)
+BY_ID = {c.id: c for c in ALL}
+
+
+def test_every_seed_claim_has_its_parts():
+    parts = {n: sorted(c.id for c in ALL if c.seed_claim == n) for n in range(1, 10)}
+    assert all(parts.values()), f"seed claims without a part: {[n for n, p in parts.items() if not p]}"
+    assert parts[1] == ["hellaswag-gain", "mnli-gain", "squad-gain"]
+    assert parts[4] == ["tydiqa-gain", "xnli-no-benefit"]
+    assert parts[6] == ["mlm-no-gain", "translated-no-gain"]
+    assert {c.kind for c in ALL} <= set(KINDS) and {"best", "best_per_target", "setup"} <= {c.kind for c in ALL}
+    assert [BY_ID[i].kind for i in ("setup-xlmr-large", "setup-three-phases", "setup-nine-tasks")] == ["setup"] * 3
+
+
+@pytest.mark.parametrize("part", ALL, ids=[c.id for c in ALL])
+def test_a_claim_states_its_quote_source_and_reasons(part):
+    claim = part
+    assert claim.quote and claim.source and len(claim.margin_reason) > 40
+    if not claim.quote.rstrip().endswith("."):  # the seed cut it short: the file must say how it is completed
+        assert "seed" in claim.completion.lower() and len(claim.completion) > 60
+    if claim.smoke:
+        smoke = claim.for_smoke()
+        assert len(claim.smoke["reason"]) > 40
+        # fewer configurations, never other ones: the same rule on a subset
+        assert set(smoke.configurations) <= set(claim.configurations)
+        assert smoke.kind == claim.kind and smoke.targets == claim.targets and smoke.margin == claim.margin
+
+
+def test_claim_expectations_match_the_paper():
+    assert [BY_ID[i].expected for i in ("squad-gain", "mnli-gain", "hellaswag-gain")] == [8.2, 7.5, 7.0]
+    assert BY_ID["multitask-best"].expected == 8.7 and BY_ID["best-per-target-xtreme"].expected == 5.4
+    best = BY_ID["multitask-best"]
+    assert set(best.configurations[0]) == set(INTERMEDIATE_TASKS) and len(best.configurations) == 10
+    assert BY_ID["best-per-target-xtreme"].split == "test" and BY_ID["best-per-target-xtreme"].select_split == "validation"
+    mlm = BY_ID["mlm-no-gain"]
+    assert all(c == (*b, "mlm") for c, b in mlm.comparisons())
+
+
+def test_smoke_runs_only_mnli_and_the_paper_profile_waits_for_the_other_tasks():
+    for claim in ALL:
+        if claim.kind == "setup":
+            continue
+        smoke, _ = claim.for_profile(SMOKE)
+        if not missing_tasks(smoke, SMOKE):
+            assert {n for c in smoke.configurations for n in c} == {"mnli"}, claim.id
+        if claim.id != "mnli-gain":
+            assert missing_tasks(claim, PAPER), f"{claim.id} should wait for tasks the engine lacks"
+    runnable = sorted(c.id for c in ALL if c.kind != "setup" and not missing_tasks(c.for_profile(SMOKE)[0], SMOKE))
+    assert runnable == ["best-per-target-xtreme", "bucc-gain", "mnli-gain", "tatoeba-gain", "tydiqa-gain",
+                        "xnli-no-benefit"]
+
+
+def test_smoke_seed_count_yields_to_the_users_choice():
+    claim = BY_ID["mnli-gain"]
+    assert claim.for_profile(SMOKE)[1].seeds == (1, 2)
+    assert claim.for_profile(SMOKE.with_seeds(4), seeds_chosen=True)[1].seeds == (1, 2, 3, 4)
+    assert claim.for_profile(PAPER)[1] is PAPER
+
+
+def test_configuration_names_include_mlm_and_translations():
+    names = intermediate_names()
+    assert {"mlm", "mnli_translated", "sst2"} <= set(names) and "xnli" not in names
+
+
+GOOD = dict(id="x", seed_claim=1, quote="q.", source="s", kind="improves", margin_reason="r",
+            targets=("xnli",), configurations=(("mnli",),), threshold=0.0)
+
+
+@pytest.mark.parametrize("change, message", [
+    (dict(configurations=(("mnli", "xnli"),)), "unknown intermediate task"),
+    (dict(configurations=(("mnli", "mnli"),)), "names a task twice"),
+    (dict(targets=("nope",)), "unknown target task"),
+    (dict(baselines=(("qqp",), ("squad",))), "2 baselines for 1 configurations"),
+    (dict(at_least=2), "at_least = 2"),
+    (dict(split="dev"), "unknown split"),
+    (dict(kind="best"), "at least one other"),
+    (dict(kind="best_per_target", expected=1.0, margin=1.0, configurations=(("mnli",), ("qqp",)),
+          split="validation"), "winner's curse"),
+    (dict(kind="setup", check="weather"), "unknown setup check"),
+    (dict(smoke={"configurations": [["mnli"]]}), "must give a reason"),
+    (dict(smoke={"reason": "r", "configurations": [["typo"]]}), "[smoke]: unknown intermediate task"),
+])
+def test_a_bad_claim_names_the_problem(change, message):
+    with pytest.raises(ClaimError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        Claim(**{**GOOD, **change})._check("claims/x.toml")
+
+
+def test_a_claim_file_missing_its_kind_fields_is_refused(tmp_path):
+    (tmp_path / "m.toml").write_text('id = "m"\nseed_claim = 1\nquote = "q"\nsource = "s"\nkind = "magnitude"\n'
+                                     'margin_reason = "r"\ntargets = ["xnli"]\nconfigurations = [["mnli"]]\n')
+    with pytest.raises(ClaimError, match="m.toml: a magnitude claim needs field.s. expected, margin"):
+        load_claims(tmp_path)
+    (tmp_path / "m.toml").write_text((tmp_path / "m.toml").read_text() + "expected = 1.0\nmargin = 0.5\n")
+    assert load_claims(tmp_path)[0].expected == 1.0
