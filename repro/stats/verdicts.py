@@ -296,8 +296,9 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
     if sum(rep) >= k:
         outcome, why = Outcome.REPRODUCED, f"{sum(rep)} of {n} hold{at_rep} ({held}); {k} needed"
     elif sum(ref) >= n - k + 1:
-        outcome, why = Outcome.NOT_REPRODUCED, (f"{sum(ref)} of {n} are refuted{at_ref}, so fewer than "
-                                                f"{k} can hold (held: {held})")
+        refuted = ", ".join(nm for nm, r in zip(names, ref) if r)
+        outcome, why = Outcome.NOT_REPRODUCED, (f"{sum(ref)} of {n} are refuted{at_ref} ({refuted}), so fewer "
+                                                f"than {k} can hold (held: {held})")
     else:
         outcome, why = Outcome.INCONCLUSIVE, (f"{sum(rep)} of {n} hold and {sum(ref)} are refuted; "
                                               f"{k} must hold, or {n - k + 1} be refuted, to decide")
