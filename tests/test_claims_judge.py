@@ -1,0 +1,100 @@
+"""Judging claim kinds on the engine source, with synthetic per-unit outcomes of known effect."""
+import zlib
+from dataclasses import replace
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from repro.claims import Claim, judge
+from repro.data import DataSource
+from repro.profiles import SMOKE
+from repro.stats import CellOutcomes
+
+N_UNITS = 3000
+# accuracy (0-1) per configuration and target, on dev ("validation") and test
+BASE = 0.60
+EFFECTS = {(): (0.0, 0.0), ("mnli",): (0.08, 0.01), ("squad",): (0.01, 0.06), ("mnli", "squad"): (0.12, 0.10)}
+
+
+class FakeEngine:
+    """An engine whose runs are specs and whose outcomes are drawn with the effects above."""
+
+    def __init__(self, profile):
+        self.profile, self.data = profile, DataSource("fixture", fixture_sizes=profile.fixture_sizes)
+        self.ensured = []
+
+    def ensure(self, spec):
+        self.ensured.append(spec)
+        return spec
+
+
+def fake_outcomes(spec):
+    """Unit i of a cell is correct when u_i < p: the same u for every run (paired, as shared test items)."""
+    config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
+    effect = EFFECTS[config][("xnli", "pawsx").index(spec.eval_task)]
+    p = BASE + effect + np.random.default_rng(zlib.crc32(spec.key.encode())).normal(0, 0.004)  # seed noise
+    cells = {}
+    for lang in spec.eval_languages:
+        u = np.random.default_rng(zlib.crc32(f"{spec.eval_task}{lang}{spec.eval_split}".encode())).random(N_UNITS)
+        cells[(spec.eval_task, lang)] = CellOutcomes(np.arange(N_UNITS), np.column_stack([u < p, np.ones(N_UNITS)]))
+    return cells
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    monkeypatch.setattr("repro.outcomes.run_outcomes", fake_outcomes)
+    cfg = SMOKE.target["xnli"]
+    profile = replace(SMOKE, seeds=(1, 2, 3), intermediate=MappingProxyType({"mnli": cfg, "squad": cfg}),
+                      smoke_languages=MappingProxyType({"xnli": ("en", "de"), "pawsx": ("en", "de")}))
+    return FakeEngine(profile)
+
+
+def claim(**kw):
+    base = dict(id="t", seed_claim=1, quote="q.", source="s", margin_reason="r", targets=("xnli", "pawsx"),
+                configurations=(("mnli",),))
+    c = Claim(**{**base, **kw})
+    c._check("test")
+    return c
+
+
+def test_magnitude_on_the_xtreme_mean(engine):
+    out = judge(claim(kind="magnitude", expected=4.5, margin=2.5), engine)
+    assert out.verdict.estimate == pytest.approx(100 * (0.08 + 0.01) / 2, abs=1.2)
+    assert out.verdict.outcome == "reproduced" and out.source == "engine" and not out.skipped
+    assert len(out.runs) == 2 * 2 * 3 and len({s.key for s in engine.ensured}) == 12
+
+
+@pytest.mark.parametrize("k, outcome", [(1, "reproduced"), (2, "not_reproduced")])
+def test_at_least_k_configurations(engine, k, outcome):
+    # on PAWS-X alone MNLI gains 1 point and SQuAD 6: a threshold of 3 holds for one of the two
+    c = claim(kind="improves", threshold=3.0, targets=("pawsx",), configurations=(("mnli",), ("squad",)), at_least=k)
+    out = judge(c, engine)
+    assert out.verdict.outcome == outcome and out.verdict.kind == "at_least"
+    assert [x.verdict.outcome for x in out.comparisons] == ["not_reproduced", "reproduced"]
+
+
+def test_best_with_its_gain(engine):
+    configs = (("mnli", "squad"), ("mnli",), ("squad",))
+    out = judge(claim(kind="best", configurations=configs, expected=11.0, margin=1.5), engine)
+    assert out.verdict.outcome == "reproduced" and out.verdict.kind == "all"
+    assert [c.verdict.kind for c in out.comparisons] == ["best", "magnitude"]
+    worse = judge(claim(kind="best", configurations=(("squad",), ("mnli", "squad"), ("mnli",))), engine)
+    assert worse.verdict.outcome == "not_reproduced" and "significantly better" in worse.verdict.reason
+
+
+def test_best_per_target_chooses_on_dev_and_measures_on_test(engine):
+    c = claim(kind="best_per_target", configurations=(("mnli",), ("squad",)), expected=7.0, margin=2.5,
+              split="test", select_split="validation")
+    out = judge(c, engine)
+    (comp,) = out.comparisons
+    assert "xnli: mnli" in comp.configuration and "pawsx: squad" in comp.configuration
+    assert out.verdict.estimate == pytest.approx(100 * (0.08 + 0.06) / 2, abs=1.2)
+    assert out.verdict.outcome == "reproduced"
+    assert {s.eval_split for s in engine.ensured} == {"validation", "test"}
+
+
+def test_a_claim_the_profile_cannot_train_is_skipped_with_the_tasks(engine):
+    out = judge(claim(kind="improves", threshold=0.0, configurations=(("qqp",), ("mnli", "mlm"))), engine)
+    assert out.skipped and "cannot train qqp, mlm yet" in out.skipped and out.verdict["outcome"] == "skipped"
+    assert not engine.ensured
