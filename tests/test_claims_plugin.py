@@ -24,7 +24,7 @@ def test_collect_lists_every_claim_part_with_readable_ids(pytester, monkeypatch)
 
 def test_paper_v1_source_judges_or_skips_every_part(pytester, monkeypatch, tmp_path):
     _project(pytester, monkeypatch)
-    args = ["-m", "claims", "-p", "no:cacheprovider", "--source", "paper-v1", "--report", str(tmp_path), "-rs", "claims"]
+    args = ["-m", "claims", "-p", "no:cacheprovider", "--source", "paper-v1", "--report", str(tmp_path), "-rfs", "claims"]
     result = pytester.runpytest_subprocess(*args)
     # the nine-task setup claim is inconclusive until the engine trains all nine: not verified, so it fails
     result.assert_outcomes(passed=10, skipped=3, failed=1)
