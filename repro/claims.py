@@ -13,6 +13,8 @@ import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from repro import plan
 from repro import stats as V
 from repro.profiles import INTERMEDIATE_TASKS
@@ -275,7 +277,7 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
                        "configuration in repro/profiles.py); the claim runs once those tasks are in the engine",
                        profile=profile.name, source="engine", is_evidence=profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
-    outcomes = {key: run_outcomes(engine.ensure(spec)) for key, spec in specs.items()}
+    outcomes = _pad_sparse({key: run_outcomes(engine.ensure(spec)) for key, spec in specs.items()})
     metrics = {t: get_task(t).metric for t in claim.targets}
     parallel = [t for t in claim.targets if get_task(t).parallel]
 
@@ -323,6 +325,32 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
         comparisons.append(Comparison(label, result, verdict))
     return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(s.dirname for s in specs.values()),
                         tuple(profile.seeds), profile.name, profile.is_evidence)
+
+
+# BUCC runs record only source sentences in a gold or a mined pair, so the set differs between runs;
+# a sentence a run does not record has no gold and no prediction there: all-zero (tp, n_pred, n_gold).
+SPARSE_TASKS = ("bucc2018",)
+
+
+def _pad_sparse(outcomes: dict) -> dict:
+    """Give every run of a sparse task's cell the union of the cell's units, absent ones as zero rows."""
+    from repro.stats import CellOutcomes
+    units: dict = {}
+    for (config, target, seed, split), cells in outcomes.items():
+        for cell, co in cells.items():
+            if cell[0] in SPARSE_TASKS:
+                units.setdefault((cell, split), set()).update(co.units.tolist())
+    if not units:
+        return outcomes
+    padded = {}
+    for key, cells in outcomes.items():
+        padded[key] = dict(cells)
+        for cell, co in cells.items():
+            extra = sorted(units.get((cell, key[3]), set()) - set(co.units.tolist()))
+            if extra:
+                padded[key][cell] = CellOutcomes(np.concatenate([co.units, np.asarray(extra, dtype=co.units.dtype)]),
+                                                 np.vstack([co.stats, np.zeros((len(extra), co.stats.shape[1]))]))
+    return padded
 
 
 def _claim_seed(text: str) -> int:

@@ -98,3 +98,16 @@ def test_a_claim_the_profile_cannot_train_is_skipped_with_the_tasks(engine):
     out = judge(claim(kind="improves", threshold=0.0, configurations=(("qqp",), ("mnli", "mlm"))), engine)
     assert out.skipped and "cannot train qqp, mlm yet" in out.skipped and out.verdict["outcome"] == "skipped"
     assert not engine.ensured
+
+
+def test_sparse_bucc_cells_are_padded_with_zero_rows():
+    from repro.claims import _pad_sparse
+    a = {("bucc2018", "de"): CellOutcomes(np.array(["s1", "s2"]), np.array([[1, 1, 1], [0, 1, 0]]))}
+    b = {("bucc2018", "de"): CellOutcomes(np.array(["s1", "s3"]), np.array([[1, 1, 1], [0, 0, 1]]))}
+    x = {("xnli", "de"): CellOutcomes(np.array([1, 2]), np.array([[1, 1], [0, 1]]))}
+    out = _pad_sparse({((), "bucc2018", 1, "test"): a, (("mnli",), "bucc2018", 1, "test"): b,
+                       ((), "xnli", 1, "test"): x})
+    pa, pb = out[((), "bucc2018", 1, "test")][("bucc2018", "de")], out[(("mnli",), "bucc2018", 1, "test")][("bucc2018", "de")]
+    assert sorted(pa.units) == sorted(pb.units) == ["s1", "s2", "s3"]
+    assert pa.stats.sum(axis=0).tolist() == [1, 2, 1] and pb.stats.sum(axis=0).tolist() == [1, 1, 2]
+    assert out[((), "xnli", 1, "test")] is not x and out[((), "xnli", 1, "test")][("xnli", "de")] is x[("xnli", "de")]
