@@ -23,13 +23,18 @@ def pretrained_spec(profile: Profile, data: DataSource) -> RunSpec | None:
 
 
 def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]) -> RunSpec:
-    """Phase (ii) on the English intermediate task(s) `tasks`."""
+    """Phase (ii) on the intermediate task(s) `tasks`; several (or `mlm`) train as one mixture."""
+    from repro.multitask import is_mixture
+
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"a configuration names each task once, got {tasks}")
     for name in tasks:
         get_task(name)
     return RunSpec(
         kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
+        mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None,
     )
 
 
