@@ -252,6 +252,16 @@ def _trainer_class():
                 os.makedirs(output_dir, exist_ok=True)
                 save_model(self.accelerator.unwrap_model(self.model), os.path.join(output_dir, "model.safetensors"))
 
+        def _issue_warnings_after_load(self, load_result) -> None:
+            # a tied tensor is saved under one of its names: the others are "missing" and loaded through it
+            state = self.accelerator.unwrap_model(self.model).state_dict()
+            shared = {name for name, t in state.items()
+                      if sum(u.data_ptr() == t.data_ptr() for u in state.values()) > 1}
+            lost = set(load_result.missing_keys) - shared
+            if lost or load_result.unexpected_keys:
+                raise RuntimeError(f"the best mixture checkpoint does not match the model: missing {sorted(lost)}, "
+                                   f"unexpected {sorted(load_result.unexpected_keys)}")
+
     return MixtureTrainer
 
 
