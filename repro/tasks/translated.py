@@ -49,6 +49,11 @@ class Translated:
         translations; the English task's first `early_stopping_examples` dev rows."""
         from datasets import concatenate_datasets
 
+        if data.kind == "hub" and task.hub is None:
+            raise TranslationError(
+                f"no hub dataset holds machine translations of {self.original.name}: put them in "
+                f"<data-dir>/{task.name}/<lang>/train.jsonl ({', '.join(self.languages)}) in the fields of "
+                f"{self.original.name} and use the local data source (--data-dir)")
         english = data.load(self.original, "train", "en")
         if config.max_train_examples is not None:
             english = english.select(range(min(len(english), config.max_train_examples)))
@@ -67,11 +72,6 @@ class Translated:
     def _translation(self, data, task: Task, lang: str):
         if data.kind == "fixture":
             return data.load(self.original, "train", lang)  # the same items rendered in `lang`
-        if data.kind == "hub" and task.hub is None:
-            raise TranslationError(
-                f"no hub dataset holds machine translations of {self.original.name}: put them in "
-                f"<data-dir>/{task.name}/<lang>/train.jsonl ({', '.join(self.languages)}) in the fields of "
-                f"{self.original.name} and use the local data source (--data-dir)")
         return data.load(task, "train", lang)
 
 
