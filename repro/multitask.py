@@ -215,7 +215,7 @@ def _trainer_class():
             loader = DataLoader(self.train_dataset, batch_sampler=self.sampler, collate_fn=self.data_collator,
                                 num_workers=self.args.dataloader_num_workers,
                                 pin_memory=self.args.dataloader_pin_memory)
-            return self.accelerator.prepare(loader)
+            return self.accelerator.prepare(loader)  # several processes: every one takes its own batches
 
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
             """Every task's score on its dev subset and their mean, `{prefix}_score`."""
@@ -284,7 +284,7 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
     batch_sizes = {item.task.name: item.config.batch_size for item in mixture}
     rates = mixture_rates(sizes)
     config = spec.mixture
-    world = distributed.world_size()
+    world = engine.training_args(spec, config, work).world_size  # the processes the Trainer trains on
     # as a single task's epochs: every process takes its own batch, gradients accumulate over several
     steps = math.ceil(mixture_batches(sizes, batch_sizes, config.epochs) / (config.gradient_accumulation * world))
     log.info("mixture %s: rates %s, %d steps", names, {n: round(r, 4) for n, r in rates.items()}, steps)
