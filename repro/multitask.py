@@ -172,18 +172,27 @@ def _build_model(formats: Sequence, tasks: Sequence, init: str):
         def forward(self, task: int, **inputs):
             return self.heads[task](**inputs)
 
-    models = [fmt.model_class.from_pretrained(init, **fmt.model_kwargs(task)) for fmt, task in zip(formats, tasks)]
-    # the largest encoder: a multiple-choice head's has the pooler the others lack
-    donor = max(models, key=lambda m: sum(p.numel() for p in m.base_model.parameters()))
-    encoder = donor.base_model
+    # Load one task model at a time and keep only the largest encoder (a multiple-choice head's
+    # has the pooler the others lack): one checkpoint's encoder in memory, not one per task.
+    shared, models = _SharedEncoder(None), []
+    for fmt, task in zip(formats, tasks):
+        model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(task))
+        own = model.base_model
+        if shared.encoder is None or _size(own) > _size(shared.encoder):
+            shared.encoder = own
+        delattr(model, model.base_model_prefix)
+        setattr(model, model.base_model_prefix, shared)
+        models.append(model)
+    encoder = shared.encoder
     for model in models:
-        prefix = model.base_model_prefix
-        delattr(model, prefix)
-        setattr(model, prefix, _SharedEncoder(encoder))
         output = model.get_output_embeddings()
         if output is not None and getattr(model.config, "tie_word_embeddings", False):
             output.weight = encoder.get_input_embeddings().weight  # the MLM decoder reads the shared embeddings
     return MixtureModel(encoder, models)
+
+
+def _size(module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
 @dataclass
@@ -236,7 +245,6 @@ def _trainer_class():
             finally:
                 self.label_names, self.preprocess_logits_for_metrics = saved
             metrics[f"{metric_key_prefix}_score"] = float(sum(scores) / len(scores))
-            metrics["epoch"] = self.state.epoch
             self.log(metrics)
             self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
             return metrics
