@@ -211,3 +211,47 @@ def test_smoke_and_paper_configure_mlm_translated_tasks_and_mixtures():
         for name in profile.intermediate:
             if name != "mlm" and not name.endswith("_translated"):
                 assert profile.intermediate[f"{name}_translated"] == profile.intermediate[name]
+
+
+def test_sentences_are_cut_from_wikipedia_articles():
+    text = ("Paris\nParis is the capital of France. It has 2 million people! Is it big?\nSee also\n"
+            "巴黎是法国的首都。人口很多。\n" + "กรุงเทพมหานคร " * 4)
+    assert mlm_module.split_sentences(text) == [
+        "Paris is the capital of France.", "It has 2 million people!", "Is it big?",
+        "巴黎是法国的首都。", "人口很多。", ("กรุงเทพมหานคร " * 4).strip()]
+
+
+def test_hub_corpus_sizes_languages_by_articles_and_streams_sentences(monkeypatch):
+    import datasets
+
+    articles = {"20231101.en": 900, "20231101.sw": 100}
+    calls = []
+
+    class Info:
+        def __init__(self, n):
+            self.splits = {"train": type("Split", (), {"num_examples": n})()}
+
+    class Stream:
+        def __init__(self, config):
+            self.config = config
+
+        def shuffle(self, seed, buffer_size):
+            calls.append((self.config, seed))
+            lang = self.config.split(".")[1]
+            return iter([{"text": f"{lang} article {i} first sentence. {lang} article {i} second one."}
+                         for i in range(articles[self.config])])
+
+    monkeypatch.setattr(datasets, "load_dataset_builder", lambda path, config: type("B", (), {"info": Info(articles[config])})())
+
+    def load_dataset(path, config, split, streaming):
+        assert (path, split, streaming) == ("wikimedia/wikipedia", "train", True)
+        return Stream(config)
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    train, dev = mlm_module.corpus(DataSource("hub"), ("en", "sw"), 90, 10, seed=0)
+    shares = mlm_module.language_shares({"en": 900, "sw": 100})
+    counts = mlm_module.allot(shares, 100)
+    langs = list(train["lang"]) + list(dev["lang"])
+    assert langs.count("en") == counts["en"] and langs.count("sw") == counts["sw"]
+    assert counts["sw"] > 100 * 100 / 1000  # alpha = 0.3 lifts the small language above its share of articles
+    assert all(text.startswith(lang) for text, lang in zip(train["text"], train["lang"]))
+    assert [c for c, _ in calls] == ["20231101.en", "20231101.sw"]

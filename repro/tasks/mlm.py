@@ -42,6 +42,7 @@ WIKIPEDIA = HubSource("wikimedia/wikipedia", "20231101.{lang}")
 # fixture languages: those of the synthetic lexicon among the 40
 FIXTURE_LANGUAGES = tuple(l for l in XTREME_LANGUAGES if l in lexicon.LANGUAGE_SCRIPT)
 _SENTENCE_END = re.compile(r"(?<=[.!?;।॥۔።])\s+|(?<=[。！？])")
+_FINAL = re.compile(r"[.!?;।॥۔።。！？]")
 
 
 class CorpusError(ValueError):
@@ -125,7 +126,11 @@ class _Hub:
     def size(self, lang: str) -> int:
         from datasets import load_dataset_builder
         info = load_dataset_builder(WIKIPEDIA.path, WIKIPEDIA.config_for(lang)).info
-        return int(info.splits["train"].num_examples)
+        split = (info.splits or {}).get("train")
+        if split is None or not split.num_examples:
+            raise CorpusError(f"{WIKIPEDIA.path} {WIKIPEDIA.config_for(lang)} states no article count to weight "
+                              "its language by; use local files (<data-dir>/mlm/<lang>.txt) instead")
+        return int(split.num_examples)
 
     def draw(self, lang: str, count: int, rng: random.Random) -> list[str]:
         from datasets import load_dataset
@@ -140,11 +145,16 @@ class _Hub:
         return [out[i] for i in _draw(len(out), count, rng)]
 
 
-def split_sentences(text: str, shortest: int = 10) -> list[str]:
-    """Sentences of a Wikipedia article: paragraphs cut after sentence-final punctuation."""
+def split_sentences(text: str, heading: int = 40) -> list[str]:
+    """Sentences of a Wikipedia article: its lines cut after sentence-final punctuation.
+
+    A line shorter than `heading` characters without such punctuation is a heading or a list
+    item and is dropped; a longer one is kept whole (Thai marks no sentence ends).
+    """
     out = []
-    for paragraph in text.split("\n"):
-        out += [s.strip() for s in _SENTENCE_END.split(paragraph) if len(s.strip()) >= shortest]
+    for line in (line.strip() for line in text.split("\n")):
+        if _FINAL.search(line) or len(line) >= heading:
+            out += [s.strip() for s in _SENTENCE_END.split(line) if len(s.strip()) > 1]
     return out
 
 
