@@ -176,7 +176,10 @@ def _build_model(formats: Sequence, tasks: Sequence, init: str):
     # has the pooler the others lack): one checkpoint's encoder in memory, not one per task.
     shared, models = _SharedEncoder(None), []
     for fmt, task in zip(formats, tasks):
-        model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(task))
+        model, info = fmt.model_class.from_pretrained(init, output_loading_info=True, **fmt.model_kwargs(task))
+        if getattr(fmt, "pretrained_head", False) and info["missing_keys"]:
+            raise ValueError(f"{task.name} trains the checkpoint's own head, but {init} lacks "
+                             f"{', '.join(sorted(info['missing_keys']))}: start from a masked-LM checkpoint")
         own = model.base_model
         if shared.encoder is None or _size(own) > _size(shared.encoder):
             shared.encoder = own

@@ -255,3 +255,34 @@ def test_hub_corpus_sizes_languages_by_articles_and_streams_sentences(monkeypatc
     assert counts["sw"] > 100 * 100 / 1000  # alpha = 0.3 lifts the small language above its share of articles
     assert all(text.startswith(lang) for text, lang in zip(train["text"], train["lang"]))
     assert [c for c, _ in calls] == ["20231101.en", "20231101.sw"]
+
+
+def test_mlm_refuses_a_checkpoint_without_an_lm_head(tiny_checkpoint, tmp_path):
+    from transformers import AutoModel
+
+    from repro.multitask import _build_model
+    AutoModel.from_pretrained(tiny_checkpoint).save_pretrained(tmp_path)  # an encoder alone
+    task = get_task("mlm")
+    with pytest.raises(ValueError, match="lacks .*lm_head.*masked-LM checkpoint"):
+        _build_model([task.format], [task], str(tmp_path))
+
+
+def test_plan_gives_a_mixture_its_own_optimisation():
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from repro import plan
+    from repro.profiles import SMOKE
+    profile = replace(SMOKE, intermediate=MappingProxyType({**SMOKE.intermediate, "squad": SMOKE.target["xquad"]}))
+    data = DataSource("fixture", fixture_sizes=profile.fixture_sizes)
+    single = plan.intermediate_spec(profile, data, ("mnli",))
+    assert single.mixture is None and "mixture" not in single.to_dict()
+    both = plan.intermediate_spec(profile, data, ("mnli", "squad"))
+    assert both.mixture == profile.mixture and both.to_dict()["mixture"]["epochs"] == 3
+    assert plan.intermediate_spec(profile, data, ("mnli", "mlm")).mixture == profile.mixture_with_mlm
+    assert both.key != plan.intermediate_spec(replace(profile, mixture=replace(profile.mixture, epochs=2)),
+                                              data, ("mnli", "squad")).key
+    with pytest.raises(ValueError, match="each task once"):
+        plan.intermediate_spec(profile, data, ("mnli", "mnli"))
+    with pytest.raises(KeyError, match="Profile.mixture"):
+        plan.intermediate_spec(replace(profile, mixture=None), data, ("mnli", "squad"))

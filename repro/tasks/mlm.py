@@ -211,6 +211,7 @@ class MaskedLanguageModelling:
     """The format handler of `mlm`: corpus, masking, the checkpoint's LM head, masked-token accuracy."""
 
     model_class = AutoModelForMaskedLM
+    pretrained_head = True  # the checkpoint's LM head, never a fresh one
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
