@@ -121,6 +121,8 @@ class Engine:
                 train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
             dev_raw = self.data.load(source, "validation", "en")
             dev_raw = dev_raw.select(range(min(len(dev_raw), config.early_stopping_examples)))
+        if hasattr(source, "with_labels_from"):  # a label set read off the training rows (CCG's supertags)
+            source = source.with_labels_from(train_raw)
         fmt = source.format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)

@@ -279,7 +279,7 @@ def _trainer_class():
 def train(engine, spec, init: str, work, load_task) -> tuple:
     """Phase (ii) on `spec`'s tasks as one mixture; (trainer, history).  The encoder is `trainer.model.encoder`.
 
-    `load_task(name, config) -> TaskData` reads and featurises one task (the engine's loader).
+    `load_task(name, config, tokenizer) -> TaskData` reads and featurises one task (the engine's).
     """
     from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, set_seed
 
