@@ -121,22 +121,11 @@ _SMOKE_TAGGING = replace(_SMOKE_TRAIN, max_length=64)
 # QA: the tiny model's 128 positions, with a stride small enough that long contexts get several windows
 _SMOKE_QA = replace(_SMOKE_TRAIN, max_length=128, doc_stride=32)
 
-_SMOKE_INTERMEDIATE = {"mnli": _SMOKE_TRAIN}
-# --- smoke: multi-task, MLM and translated intermediate data (repro.multitask) ----------------
-# MLM: a corpus of 512 fixture sentences (+ 64 for early stopping) over the fixture languages.
-_SMOKE_INTERMEDIATE["mlm"] = replace(_SMOKE_TRAIN, max_train_examples=512)
-# <task>_translated: the task's own optimisation (its rows are a sample of its size over languages)
-_SMOKE_INTERMEDIATE.update({f"{name}_translated": config for name, config in list(_SMOKE_INTERMEDIATE.items())
-                            if name != "mlm"})
-# the mixture: 3 passes over the capped total; with MLM at half the rate, as 5e-6 is to 1e-5
-_SMOKE_MIXTURE = replace(_SMOKE_TRAIN, epochs=3)
-_SMOKE_MIXTURE_MLM = replace(_SMOKE_MIXTURE, learning_rate=_SMOKE_TRAIN.learning_rate / 2)
-
 SMOKE = Profile(
     name="smoke",
     model=TinyModel(),
     data_source="fixture",
-    intermediate=MappingProxyType(_SMOKE_INTERMEDIATE),
+    intermediate=MappingProxyType({"mnli": _SMOKE_TRAIN}),
     target=MappingProxyType({"xnli": _SMOKE_TRAIN, "pawsx": _SMOKE_TRAIN, "udpos": _SMOKE_TAGGING,
                              "panx": _SMOKE_TAGGING, "xquad": _SMOKE_QA, "mlqa": _SMOKE_QA,
                              "tydiqa": _SMOKE_QA}),
@@ -158,8 +147,6 @@ SMOKE = Profile(
     fixture_sizes=MappingProxyType({"train": 768, "validation": 160, "test": 160}),
     eval_batch_size=128,
     is_evidence=False,
-    mixture=_SMOKE_MIXTURE,
-    mixture_with_mlm=_SMOKE_MIXTURE_MLM,
 )
 
 # --- paper: XLM-R Large, arXiv v1 appendix A ---------------------------------------------
@@ -168,19 +155,6 @@ SMOKE = Profile(
 _PAPER_INTERMEDIATE = {
     "mnli": TrainConfig(learning_rate=1e-5, batch_size=24, epochs=2, eval_every_steps=1000),
 }
-# --- paper: multi-task, MLM and translated intermediate data (repro.multitask) ----------------
-# MLM (v1 App. A "MLM 8/-"): batch 8; 2M Wikipedia sentences over the 40 XTREME languages
-# (+ 500 held out for early stopping); max length not stated: 128 as the classification tasks.
-_PAPER_INTERMEDIATE["mlm"] = TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
-                                         max_train_examples=2_000_000)
-# <task>_translated: the English task's optimisation (its rows are a sample of its size over languages)
-_PAPER_INTERMEDIATE.update({f"{name}_translated": config for name, config in list(_PAPER_INTERMEDIATE.items())
-                            if name != "mlm"})
-# The mixture ("multi-task mixed/3"): each task at its own batch size, 3 passes over the capped
-# total, lr 1e-5, or 5e-6 when MLM is mixed in; 10% warmup; early stopping as a single task.
-_PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
-_PAPER_MIXTURE_MLM = replace(_PAPER_MIXTURE, learning_rate=5e-6)
-
 # Target: lr 3e-6, same optimisation; XNLI trains on MNLI with batch 4 for 2 epochs.
 # PAWS-X 32/5, POS 32/10, NER 32/10, XQuAD and MLQA (on SQuAD) 16/2, TyDiQA 16/2 (v1 App. A).
 # Max lengths are not stated: XTREME's sample implementation uses 128 for classification and
@@ -205,9 +179,30 @@ PAPER = Profile(
     bf16=True,
     eval_batch_size=64,
     retrieval=RetrievalConfig(layer=14, max_length=512),
-    mixture=_PAPER_MIXTURE,
-    mixture_with_mlm=_PAPER_MIXTURE_MLM,
 )
+
+# --- multi-task, MLM and translated intermediate data (repro.multitask) ----------------------
+def _with_mixtures(profile: Profile, *, mlm: TrainConfig, mixture: TrainConfig, mixture_with_mlm: TrainConfig) -> Profile:
+    """`profile` with `mlm`, a `<task>_translated` entry per intermediate task (the task's own
+    configuration: its rows are a sample of its size over languages) and the mixtures."""
+    translated = {f"{name}_translated": config for name, config in profile.intermediate.items()}
+    return replace(profile, intermediate=MappingProxyType({**profile.intermediate, **translated, "mlm": mlm}),
+                   mixture=mixture, mixture_with_mlm=mixture_with_mlm)
+
+
+# smoke: an MLM corpus of 512 fixture sentences (+ early_stopping_examples held out); the
+# mixture 3 passes over the capped total, with MLM at half the rate (as 5e-6 is to 1e-5).
+SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=512),
+                       mixture=replace(_SMOKE_TRAIN, epochs=3),
+                       mixture_with_mlm=replace(_SMOKE_TRAIN, epochs=3, learning_rate=_SMOKE_TRAIN.learning_rate / 2))
+# paper (v1 App. A): MLM "8/-": batch 8, lr 5e-6, 2M Wikipedia sentences over the 40 XTREME
+# languages (+ 500 held out for early stopping), max length not stated (128, as classification).
+# The mixture, "multi-task mixed/3": every task at its own batch size (`batch_size` here is
+# unused), 3 passes over the capped total, lr 1e-5, or 5e-6 with MLM; 10% warmup; early stopping.
+_PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
+PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
+                                              max_train_examples=2_000_000),
+                       mixture=_PAPER_MIXTURE, mixture_with_mlm=replace(_PAPER_MIXTURE, learning_rate=5e-6))
 
 PROFILES = MappingProxyType({p.name: p for p in (SMOKE, PAPER)})
 

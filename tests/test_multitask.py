@@ -286,3 +286,26 @@ def test_plan_gives_a_mixture_its_own_optimisation():
         plan.intermediate_spec(profile, data, ("mnli", "mnli"))
     with pytest.raises(KeyError, match="Profile.mixture"):
         plan.intermediate_spec(replace(profile, mixture=None), data, ("mnli", "squad"))
+
+
+def test_training_batches_are_masked_afresh_and_never_on_special_tokens(tiny_checkpoint):
+    import torch
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_checkpoint)
+    collate = get_task("mlm").format.collator(tokenizer)
+    rows = [{"input_ids": tokenizer(f"word{i} " * (5 + i))["input_ids"]} for i in range(40)]
+    rows = [{**r, "attention_mask": [1] * len(r["input_ids"])} for r in rows]
+    torch.manual_seed(0)
+    first, second = collate(rows), collate(rows)
+    labels = first["labels"]
+    special = torch.isin(second["input_ids"], torch.tensor(tokenizer.all_special_ids)) & (second["labels"] == -100)
+    assert (labels[first["attention_mask"] == 0] == -100).all()  # padding is never predicted
+    assert not ((labels != -100) & torch.isin(labels, torch.tensor(tokenizer.all_special_ids))).any()
+    share = (labels != -100).sum().item() / (first["attention_mask"].sum().item() - 2 * len(rows))
+    assert 0.1 < share < 0.2
+    assert not torch.equal(first["labels"], second["labels"]) and special.any()
+    masked = labels != -100
+    assert (first["input_ids"][masked] == tokenizer.mask_token_id).float().mean() > 0.6  # mostly <mask>
+    given = collate([{**r, "labels": r["input_ids"]} for r in rows[:2]])
+    assert given["labels"][0].tolist()[:len(rows[0]["input_ids"])] == rows[0]["input_ids"]

@@ -230,10 +230,13 @@ class MaskedLanguageModelling:
     def _encode(raw, tokenizer, config) -> dict:
         return tokenizer(list(raw["text"]), truncation=True, max_length=config.max_length)
 
-    def train_features(self, raw, task: Task, tokenizer, config):
-        """Token ids; the collator masks them batch by batch."""
-        enc = self._encode(raw, tokenizer, config)
-        return _as_dataset({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]})
+    @staticmethod
+    def train_features(raw, task: Task, tokenizer, config):
+        """Token ids, kept in Arrow (2M sentences); the collator masks them batch by batch."""
+        def encode(batch):
+            enc = tokenizer(batch["text"], truncation=True, max_length=config.max_length)
+            return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+        return raw.map(encode, batched=True, remove_columns=raw.column_names)
 
     def eval_features(self, raw, task: Task, tokenizer, config):
         """Token ids with fixed (seeded) masks and their `labels`."""
