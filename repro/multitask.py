@@ -240,7 +240,7 @@ def _trainer_class():
                     self.preprocess_logits_for_metrics = getattr(item.task.format, "reduce_logits", None)
                     columns = [c for c in item.dev.column_names if c in model_columns(head)]
                     rows = item.dev.select_columns(columns).add_column("task", [m] * len(item.dev))
-                    output = self.evaluation_loop(self.get_eval_dataloader(rows), description=f"Evaluation {item.task.name}",
+                    output = self.evaluation_loop(self.get_eval_dataloader(rows), f"Evaluation {item.task.name}",
                                                   prediction_loss_only=False, metric_key_prefix=metric_key_prefix)
                     score = self.dev_scores(item, output.predictions)
                     metrics[f"{metric_key_prefix}_{item.task.name}_score"] = score

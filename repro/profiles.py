@@ -182,7 +182,8 @@ PAPER = Profile(
 )
 
 # --- multi-task, MLM and translated intermediate data (repro.multitask) ----------------------
-def _with_mixtures(profile: Profile, *, mlm: TrainConfig, mixture: TrainConfig, mixture_with_mlm: TrainConfig) -> Profile:
+def _with_mixtures(profile: Profile, *, mlm: TrainConfig, mixture: TrainConfig,
+                   mixture_with_mlm: TrainConfig) -> Profile:
     """`profile` with `mlm`, a `<task>_translated` entry per intermediate task (the task's own
     configuration: its rows are a sample of its size over languages) and the mixtures."""
     translated = {f"{name}_translated": config for name, config in profile.intermediate.items()}

@@ -241,7 +241,8 @@ def test_hub_corpus_sizes_languages_by_articles_and_streams_sentences(monkeypatc
             return iter([{"text": f"{lang} article {i} first sentence. {lang} article {i} second one."}
                          for i in range(articles[self.config])])
 
-    monkeypatch.setattr(datasets, "load_dataset_builder", lambda path, config: type("B", (), {"info": Info(articles[config])})())
+    monkeypatch.setattr(datasets, "load_dataset_builder",
+                        lambda path, config: type("Builder", (), {"info": Info(articles[config])})())
 
     def load_dataset(path, config, split, streaming):
         assert (path, split, streaming) == ("wikimedia/wikipedia", "train", True)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
-from types import MappingProxyType
 
 import numpy as np
 from transformers import AutoModelForMaskedLM
@@ -292,7 +291,6 @@ MLM = Task(
     metric=Accuracy(),
     fields=("text",),
     source="continued multilingual MLM (v1 App. A): 2M Wikipedia sentences, 40 XTREME languages, alpha 0.3",
-    missing=MappingProxyType({}),
 )
 
 TASKS = (MLM,)

@@ -1,9 +1,8 @@
 """Machine-translated intermediate data: `<task>_translated` for every English intermediate task.
 
 `<task>_translated` trains on the task's training set in English and in its machine
-translations into the 14 non-English XNLI languages (the languages of XTREME's
-translate-train data for sentence tasks), English included, in the spirit of
-translate-train-all.  To compare with English-only training at equal cost, its
+translations into the 14 non-English XNLI languages, English included, in the spirit of
+XTREME's translate-train-all.  To compare with English-only training at equal cost, its
 training rows are a seeded random sample, of the English training set's size, of the
 union over those 15 languages; it keeps the English task's optimisation and early-stops
 on the English task's first dev examples (never on a target task's dev set).
@@ -13,9 +12,10 @@ Where the translations come from:
 - local:   `<data-dir>/<task>_translated/<lang>/train.jsonl` in the task's schema (English
            is the task's own `<data-dir>/<task>/en/train.jsonl`);
 - hub:     only MNLI has one: XNLI's training sets (`facebook/xnli`, config `<lang>`,
-           split `train`, 392,702 rows each) are its machine translations (Conneau et al.
-           2018).  No hub dataset holds translations of the other intermediate tasks, so
-           those are read from local files.
+           split `train`, Parquet, about 393k rows each) are the XNLI paper's machine
+           translations of it (Conneau et al. 2018).  For the other intermediate tasks no hub
+           dataset in these languages is known here (XTREME's translate-train SQuAD sits on
+           Google storage, not the hub), so those are read from local files.
 """
 from __future__ import annotations
 
