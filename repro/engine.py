@@ -127,6 +127,7 @@ class Engine:
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
+            use_cpu=not torch.cuda.is_available(),  # else a CPU torchrun trains each rank alone
         )
         dev_references = fmt.references(dev_raw, source)
 
