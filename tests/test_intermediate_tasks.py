@@ -3,6 +3,7 @@ encoder to a target task; ANLI+ concatenation; CCG's licensed data."""
 from dataclasses import replace
 from types import MappingProxyType
 
+import numpy as np
 import pytest
 
 from repro import plan
@@ -127,3 +128,21 @@ def test_ccg_labels_come_from_the_training_data():
     fixed = task.with_labels_from(train)
     assert fixed.labels == tuple(sorted({t for tags in train["tags"] for t in tags}))
     assert get_task("mnli").with_labels_from(train) is get_task("mnli")  # a fixed label set stays
+
+
+def test_ccg_category_unseen_in_training_counts_as_an_error_and_no_word_is_lost():
+    from repro.models import fixture_tokenizer
+    task = get_task("ccg").with_labels_from({"tags": [["N", "NP"]]})
+    raw = {"tokens": [["a", "b", "c"]], "tags": [["NP", "S/S", "N"]]}  # S/S never seen in training
+    fmt = task.format
+    features = fmt.eval_features(raw, task, fixture_tokenizer(), SMOKE.intermediate["ccg"])
+    first = [lab for lab, w in zip(features[0]["labels"], features[0]["word_index"]) if w >= 0]
+    assert first == [1, -100, 0]  # the loss ignores the unseen category
+    assert sorted(w for w in features[0]["word_index"] if w >= 0) == [0, 1, 2]
+    assert fmt.references(raw, task) == [["NP", "S/S", "N"]]
+    logits = np.zeros((1, len(features[0]["input_ids"]), 2))
+    logits[..., 1] = 1.0  # predict NP everywhere
+    predicted = fmt.decode(logits, features, raw, task)
+    assert predicted == [["NP", "NP", "NP"]]
+    assert task.metric.compute(predictions=predicted, references=fmt.references(raw, task)) == \
+        pytest.approx({"accuracy": 100 / 3})
