@@ -84,10 +84,10 @@ class DataSource:
                     row = json.loads(line)
                 except json.JSONDecodeError as err:
                     raise DataError(f"{path}:{number}: not valid JSON ({err.msg}); one JSON object per line") from err
-                missing = [f for f in task.fields if f not in row]
+                missing = [f for f in _expected_fields(task) if f not in row]
                 if missing:
                     raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}; "
-                                    f"{task.name} rows need {', '.join(task.fields)}")
+                                    f"{task.name} rows need {', '.join(_expected_fields(task))}")
                 rows.append(row)
         if not rows:
             raise DataError(f"{path} holds no rows")

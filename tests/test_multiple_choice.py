@@ -88,3 +88,21 @@ def test_unlabelled_rows_are_refused_for_training():
     raw = DataSource("fixture", fixture_sizes={"test": 3}).load(task, "test")
     with pytest.raises(ValueError, match="no gold choice"):
         task.format.train_features(raw, task, fixture_tokenizer(), SMOKE.intermediate["hellaswag"])
+
+
+def test_local_rows_need_the_gold_field_of_their_schema(tmp_path):
+    import json
+    from repro.data import DataError
+    folder = tmp_path / "commonsenseqa" / "en"
+    folder.mkdir(parents=True)
+    row = {k: v for k, v in CSQA_ROW.items() if k != "answerKey"}
+    (folder / "validation.jsonl").write_text(json.dumps(row) + "\n")
+    with pytest.raises(DataError, match=r"missing field\(s\) answerKey"):
+        DataSource("local", tmp_path).load(get_task("commonsenseqa"), "validation")
+
+
+def test_one_number_of_choices_per_dataset():
+    fmt = get_task("commonsenseqa").format
+    short = {**CSQA_ROW, "choices": {"label": ["A", "B"], "text": ["x", "y"]}}
+    with pytest.raises(ValueError, match=r"rows with \[2, 5\] choices"):
+        fmt.examples([CSQA_ROW, short])
