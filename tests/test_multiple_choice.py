@@ -37,10 +37,10 @@ def test_hellaswag_pairs_ctx_a_with_ctx_b_and_each_ending():
     assert hellaswag_example({**HELLASWAG_ROW, "ctx_b": ""}).choices[2] == "the man continues."
 
 
-def test_cosmosqa_pairs_the_paragraph_with_question_and_answer():
+def test_cosmosqa_pairs_paragraph_and_question_with_each_answer():
     example = cosmosqa_example(COSMOSQA_ROW)
-    assert example.context == COSMOSQA_ROW["context"]
-    assert example.choices == tuple(f"{COSMOSQA_ROW['question']} {COSMOSQA_ROW[f'answer{k}']}" for k in range(4))
+    assert example.context == f"{COSMOSQA_ROW['context']} {COSMOSQA_ROW['question']}"
+    assert example.choices == tuple(COSMOSQA_ROW[f"answer{k}"] for k in range(4))
     assert example.label == 1
 
 

@@ -2,7 +2,8 @@
 
 Head: `AutoModelForMultipleChoice` (one score per choice from the `<s>` state of each
 (context, choice) pair, softmax over the choices), as jiant's multiple-choice tasks.  Every
-dataset's schema becomes an `Example` (context, choices, gold index); each choice is encoded
+dataset's schema becomes an `Example` (context, choices, gold index) split as jiant's
+`hellaswag`, `cosmosqa` and `commonsenseqa` tasks split it; each choice is encoded
 `<s> context </s></s> choice </s>`, truncated longest-first to the profile's max length.
 Accuracy on the predicted choice index.
 """
@@ -40,9 +41,9 @@ def hellaswag_example(row: dict) -> Example:
 
 
 def cosmosqa_example(row: dict) -> Example:
-    """allenai/cosmos_qa: the paragraph against question + each of answer0..answer3; `label` 0-3."""
-    answers = tuple(f"{row['question'].strip()} {row[f'answer{k}'].strip()}" for k in range(4))
-    return Example(row["context"].strip(), answers, _index(row["label"]))
+    """allenai/cosmos_qa: paragraph + question against each of answer0..answer3; `label` 0-3."""
+    answers = tuple(row[f"answer{k}"].strip() for k in range(4))
+    return Example(f"{row['context'].strip()} {row['question'].strip()}", answers, _index(row["label"]))
 
 
 def commonsenseqa_example(row: dict) -> Example:
