@@ -97,6 +97,7 @@ class Engine:
         # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
         # TyDiQA's train config mixes languages and `select` keeps english-* rows)
         train_raw = self.data.load(source, "train", "en")
+        source = source.with_labels_from(train_raw)  # a label set read off the data (CCG's categories)
         if config.max_train_examples is not None:
             train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
         dev_raw = self.data.load(source, "validation", "en")

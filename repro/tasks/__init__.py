@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from repro.tasks import classification, qa, retrieval, tagging
+from repro.tasks import classification, multiple_choice, qa, retrieval, tagging
 from repro.tasks.base import HubSource, Task
 
-TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS, *tagging.TASKS, *qa.TASKS, *retrieval.TASKS)})
+TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS, *multiple_choice.TASKS, *tagging.TASKS,
+                                                      *qa.TASKS, *retrieval.TASKS)})
 
 
 def get_task(name: str) -> Task:
