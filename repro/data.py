@@ -4,8 +4,9 @@ Every source yields a `datasets.Dataset` in the hub's schema for a
 (task, split, language).  Local directories mirror the hub:
 `<root>/<task>/<lang>/<split>.jsonl`, one JSON row per line with the hub's fields.
 A task built from `parts` (ANLI+) is the concatenation of its parts, each read
-from the same source; a task without a hub copy (CCG) reads the local layout
-even when the source is the hub.
+from the same source.  The hub source with a `root` reads a task from the local
+layout when `<root>/<task>/` exists (a copy made on a machine without network)
+and always for tasks the hub does not hold (CCG; BUCC's corpora).
 """
 from __future__ import annotations
 
@@ -55,11 +56,15 @@ class DataSource:
             data = self._from_rows(task, task.fixture(split, lang, self.fixture_sizes.get(split, 100)))
         elif task.reader is not None:  # files the hub does not hold (BUCC's corpora)
             data = self._from_rows(task, task.reader(self.root, split, lang))
-        elif self.kind == "local" or task.hub is None:  # licensed data (CCGbank) is only ever local
+        elif self.kind == "local" or task.hub is None or self._has_local_copy(task):
+            # licensed data (CCGbank) is only ever local; a local copy of a hub dataset wins
             data = self._load_local(task, split, lang)
         else:
             data = task.hub.load(split, lang)
         return task.select(data, lang) if task.select is not None else data
+
+    def _has_local_copy(self, task: Task) -> bool:
+        return self.root is not None and (self.root / task.name).is_dir()
 
     def _from_rows(self, task: Task, rows: list[dict]):
         from datasets import Dataset

@@ -27,11 +27,16 @@ log = logging.getLogger(__name__)
 
 
 def data_source(profile: Profile, data_dir: str | os.PathLike | None = None) -> DataSource:
-    """The profile's data source, or local files under `data_dir` (else $REPRO_DATA_DIR) when given."""
+    """The profile's data source with the data directory `data_dir` (else $REPRO_DATA_DIR).
+
+    On the hub the directory holds what the hub lacks (CCGbank, BUCC's corpora) and local
+    copies, which win; a fixture profile given a directory reads everything from it.
+    """
     data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
-    if data_dir:
-        return DataSource("local", Path(data_dir))
-    return DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes)
+    root = Path(data_dir) if data_dir else None
+    if root is not None and profile.data_source == "fixture":
+        return DataSource("local", root)
+    return DataSource(profile.data_source, root, fixture_sizes=profile.fixture_sizes)
 
 
 def build_engine(profile: Profile, store: str | os.PathLike, data_dir=None, *, compute: bool = True):
