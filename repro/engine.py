@@ -113,16 +113,16 @@ class Engine:
         load_rows = getattr(source.format, "load_rows", None)
         if load_rows is not None:
             train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
+            source = source.with_labels_from(train_raw)
         else:
             # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
             # TyDiQA's train config mixes languages and `select` keeps english-* rows)
             train_raw = self.data.load(source, "train", "en")
+            source = source.with_labels_from(train_raw)  # the whole training file's label set (CCG's categories)
             if config.max_train_examples is not None:
                 train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
             dev_raw = self.data.load(source, "validation", "en")
             dev_raw = dev_raw.select(range(min(len(dev_raw), config.early_stopping_examples)))
-        if hasattr(source, "with_labels_from"):  # a label set read off the training rows (CCG's supertags)
-            source = source.with_labels_from(train_raw)
         fmt = source.format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)
@@ -154,6 +154,7 @@ class Engine:
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
+            use_cpu=not torch.cuda.is_available(),  # else a CPU torchrun trains each rank alone
         )
         return TrainingArguments(**{**settings, **overrides})
 

@@ -8,7 +8,7 @@ share q_l = n_l^0.3 / sum_k n_k^0.3 of `max_train_examples` sentences (+ the
 repetition only when q_l asks for more than it has).  Sources:
 
 - fixture: sentences of the synthetic lexicon, languages of different sizes;
-- local:   `<data-dir>/mlm/<lang>.txt`, UTF-8, one sentence per line;
+- local:   `<data-dir>/mlm/<lang>.txt`, UTF-8, one sentence per line (beside the hub too);
 - hub:     Wikipedia in Parquet, `wikimedia/wikipedia` config `20231101.<lang>`; n_l is
            its article count, sentences are cut from a seeded shuffle of its articles.
 
@@ -160,7 +160,12 @@ def split_sentences(text: str, heading: int = 40) -> list[str]:
 def corpus(data, languages, size: int, held_out: int, seed: int):
     """The alpha-sampled corpus: (train rows, dev rows) of {text, lang}, shuffled, disjoint draws."""
     from datasets import Dataset
-    source = {"fixture": lambda: _Fixture(data), "local": lambda: _Local(data.root), "hub": _Hub}[data.kind]()
+    if data.kind == "fixture":
+        source = _Fixture(data)
+    elif data.kind == "local" or (data.root is not None and (Path(data.root) / "mlm").is_dir()):
+        source = _Local(data.root)  # a local corpus wins over the hub, as local copies do
+    else:
+        source = _Hub()
     rng = random.Random(seed)
     counts = allot(language_shares({l: source.size(l) for l in languages}), size + held_out)
     rows = [{"text": s, "lang": l} for l in languages for s in source.draw(l, counts[l], rng)]

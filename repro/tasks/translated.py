@@ -10,7 +10,7 @@ on the English task's first dev examples (never on a target task's dev set).
 Where the translations come from:
 - fixture: the task's own fixture generator, which renders the same items in any language;
 - local:   `<data-dir>/<task>_translated/<lang>/train.jsonl` in the task's schema (English
-           is the task's own `<data-dir>/<task>/en/train.jsonl`);
+           is the task's own data), also beside the hub as any local copy;
 - hub:     only MNLI has one: XNLI's training sets (`facebook/xnli`, config `<lang>`,
            split `train`, Parquet, about 393k rows each) are the XNLI paper's machine
            translations of it (Conneau et al. 2018).  For the other intermediate tasks no hub
@@ -49,11 +49,8 @@ class Translated:
         translations; the English task's first `early_stopping_examples` dev rows."""
         from datasets import concatenate_datasets
 
-        if data.kind == "hub" and task.hub is None:
-            raise TranslationError(
-                f"no hub dataset holds machine translations of {self.original.name}: put them in "
-                f"<data-dir>/{task.name}/<lang>/train.jsonl ({', '.join(self.languages)}) in the fields of "
-                f"{self.original.name} and use the local data source (--data-dir)")
+        if data.kind == "hub" and task.hub is None and data.root is None:  # fail before any download
+            raise TranslationError(f"{task.name}: {task.obtain}")
         english = data.load(self.original, "train", "en")
         if config.max_train_examples is not None:
             english = english.select(range(min(len(english), config.max_train_examples)))
@@ -77,11 +74,14 @@ class Translated:
 
 def translated(original: Task, languages: tuple[str, ...] = LANGUAGES) -> Task:
     """`<original>_translated`: `original` trained on English and its translations into `languages`."""
-    extra = {"parts": ()} if hasattr(original, "parts") else {}  # a translation is read whole, not by parts
-    return replace(original, name=original.name + SUFFIX, format=Translated(original, languages),
-                   hub=HUB_TRANSLATIONS.get(original.name), train_task=None, select=None, reader=None,
-                   source=f"machine translations of {original.name} into {', '.join(languages)}, with English",
-                   **extra)
+    name = original.name + SUFFIX
+    hub = HUB_TRANSLATIONS.get(original.name)
+    obtain = "" if hub else (f"no hub dataset holds machine translations of {original.name}: translate its "
+                             f"training set into {', '.join(languages)} and put each in "
+                             f"<data-dir>/{name}/<lang>/train.jsonl in the fields of {original.name} (--data-dir)")
+    return replace(original, name=name, format=Translated(original, languages), hub=hub, train_task=None,
+                   select=None, reader=None, obtain=obtain, parts=(),  # a translation is read whole, not by parts
+                   source=f"machine translations of {original.name} into {', '.join(languages)}, with English")
 
 
 def variants(tasks) -> tuple[Task, ...]:
