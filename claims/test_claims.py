@@ -3,9 +3,9 @@
 The outcome follows the verdict: reproduced passes, not reproduced fails,
 inconclusive fails (not verified) with the reason and the seeds that would
 decide it, or skips with `--inconclusive skip`.  A part the selected source
-cannot speak to (a task the engine cannot train yet, a configuration v1 lacks)
-is skipped with the reason.  On a profile that is no evidence (smoke) the
-verdict is computed and reported, then the case is marked as an expected
+cannot speak to (a configuration v1 lacks) is skipped with the reason.  On a
+profile that is no evidence (smoke) the verdict is computed and reported, then
+the case is marked as an expected
 failure: a tiny model is no evidence about the paper; any machinery error
 still fails.  Setup claims check the `paper` profile, so they pass when
 reproduced on any profile.

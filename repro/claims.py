@@ -195,7 +195,7 @@ def load_claims(directory: Path) -> list[Claim]:
 
 
 def missing_tasks(claim: Claim, profile) -> list[str]:
-    """Intermediate and target tasks of the claim that `profile` cannot train yet."""
+    """Intermediate and target tasks of the claim that `profile` has no training configuration for."""
     names = [n for c in claim.configurations_used() for n in c if n not in profile.intermediate]
     names += [t for t in claim.targets if t in TASKS and get_task(t).trained and t not in profile.target]
     return list(dict.fromkeys(names))
@@ -214,7 +214,8 @@ def required_runs(claim: Claim, profile, data) -> dict[RunKey, RunSpec]:
     """The target runs a claim needs on `profile` (as given: apply `for_profile` first)."""
     missing = missing_tasks(claim, profile)
     if missing:
-        raise ClaimError(f"claim {claim.id}: profile {profile.name} cannot train {', '.join(missing)} yet")
+        raise ClaimError(f"claim {claim.id}: profile {profile.name} has no training configuration for "
+                         f"{', '.join(missing)}; add one to repro/profiles.py or name a registered task in the claim")
     return {(config, target, seed, split): plan.target_spec(profile, data, target, intermediate=config or None,
                                                             seed=seed, split=split)
             for config, target, seed, split in run_keys(claim, profile)}
@@ -271,11 +272,6 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
     claim, profile = claim.for_profile(engine.profile, seeds_chosen=seeds_chosen)
     if claim.kind == "setup":
         return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
-    missing = missing_tasks(claim, profile)
-    if missing:
-        return skipped(claim, f"profile {profile.name} cannot train {', '.join(missing)} yet (no training "
-                       "configuration in repro/profiles.py); the claim runs once those tasks are in the engine",
-                       profile=profile.name, source="engine", is_evidence=profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
     outcomes = _pad_sparse({key: run_outcomes(engine.ensure(spec)) for key, spec in specs.items()})
     metrics = {t: get_task(t).metric for t in claim.targets}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from repro.jobs import add_run_parser
 from repro.plan import add_plan_parser
 from repro.report import add_report_parser
 from repro.scoring import add_score_parser
@@ -15,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_score_parser(subparsers)
     add_plan_parser(subparsers)
+    add_run_parser(subparsers)
     add_report_parser(subparsers)
     args = parser.parse_args(argv)
     return args.func(args)

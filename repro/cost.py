@@ -26,10 +26,6 @@ TRAIN_SIZES = {"anli_plus": 1_104_934, "mnli": 392_702, "qqp": 363_846, "squad":
                "pawsx": 49_401, "udpos": 21_253, "panx": 20_000, "tydiqa": 3_696}
 # choices per example of the multiple-choice tasks (each is a sequence)
 CHOICES = {"hellaswag": 4, "cosmosqa": 4, "commonsenseqa": 5}
-# v1 App. A epochs and XTREME's lengths for tasks a profile does not configure yet (SST-2, MLM: not stated, 3)
-PAPER_RECIPES = {"anli_plus": (2, 128), "mnli": (2, 128), "qqp": (3, 128), "squad": (3, 384),
-                 "hellaswag": (7, 128), "cosmosqa": (15, 128), "commonsenseqa": (10, 128), "ccg": (15, 128),
-                 "sst2": (3, 128), "mlm": (3, 128)}
 MULTITASK_EPOCHS = 3
 # evaluation examples per language, by split (XTREME's sets, rounded)
 EVAL_SIZES = {

@@ -3,6 +3,10 @@
 Every source yields a `datasets.Dataset` in the hub's schema for a
 (task, split, language).  Local directories mirror the hub:
 `<root>/<task>/<lang>/<split>.jsonl`, one JSON row per line with the hub's fields.
+A task built from `parts` (ANLI+) is the concatenation of its parts, each read
+from the same source.  The hub source with a `root` reads a task from the local
+layout when `<root>/<task>/` exists (a copy made on a machine without network)
+and always for tasks the hub does not hold (CCG; BUCC's corpora).
 """
 from __future__ import annotations
 
@@ -46,26 +50,36 @@ class DataSource:
 
     def load(self, task: Task, split: str, lang: str = "en"):
         """The rows of `task` in `lang` and `split` as a `datasets.Dataset`."""
-        if self.kind == "fixture":
+        if task.parts:  # ANLI+: its datasets one after the other
+            data = concatenate_parts(task, [self.load(part, split, lang) for part in task.parts])
+        elif self.kind == "fixture":
             data = self._from_rows(task, task.fixture(split, lang, self.fixture_sizes.get(split, 100)))
         elif task.reader is not None:  # files the hub does not hold (BUCC's corpora)
             data = self._from_rows(task, task.reader(self.root, split, lang))
-        elif self.kind == "local":
+        elif self.kind == "local" or task.hub is None or self._has_local_copy(task):
+            # licensed data (CCGbank) is only ever local; a local copy of a hub dataset wins
             data = self._load_local(task, split, lang)
         else:
-            from datasets import load_dataset
-            data = load_dataset(task.hub.path, task.hub.config_for(lang), split=task.hub.split_for(split))
+            data = task.hub.load(split, lang)
         return task.select(data, lang) if task.select is not None else data
+
+    def _has_local_copy(self, task: Task) -> bool:
+        return self.root is not None and (self.root / task.name).is_dir()
 
     def _from_rows(self, task: Task, rows: list[dict]):
         from datasets import Dataset
         return Dataset.from_list(rows)
 
     def _load_local(self, task: Task, split: str, lang: str):
-        path = self.root / task.name / lang / f"{split}.jsonl"
+        where = f"{task.name}/{lang}/{split}.jsonl"
+        if self.root is None:
+            raise DataError(f"{task.name} is not on the hub, so it is read from a data directory: pass --data-dir "
+                            f"DIR (or set REPRO_DATA_DIR) and put its {split} split in DIR/{where} as JSON lines "
+                            f"with fields {', '.join(_expected_fields(task))}. {task.obtain}".rstrip())
+        path = self.root / where
         if not path.is_file():
             raise DataError(f"{path} is missing: put the {split} split of {task.name} ({lang}) there as JSON "
-                            f"lines with fields {', '.join(_expected_fields(task))}")
+                            f"lines with fields {', '.join(_expected_fields(task))}. {task.obtain}".rstrip())
         rows = []
         with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
@@ -75,16 +89,65 @@ class DataSource:
                     row = json.loads(line)
                 except json.JSONDecodeError as err:
                     raise DataError(f"{path}:{number}: not valid JSON ({err.msg}); one JSON object per line") from err
-                missing = [f for f in task.fields if f not in row]
+                missing = [f for f in _expected_fields(task) if f not in row]
                 if missing:
                     raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}; "
-                                    f"{task.name} rows need {', '.join(task.fields)}")
+                                    f"{task.name} rows need {', '.join(_expected_fields(task))}")
                 rows.append(row)
         if not rows:
             raise DataError(f"{path} holds no rows")
         return self._from_rows(task, rows)
 
 
+def concatenate_parts(task: Task, datasets: list):
+    """The parts' rows one after the other, in `task`'s fields (and integer `label`).
+
+    Every part must name its labels as `task.labels` does, in the same order (ClassLabel
+    names, or strings); rows without a gold label (-1, as in SNLI) are dropped.
+    """
+    from datasets import ClassLabel, concatenate_datasets
+
+    columns = list(task.fields) + (["label"] if task.labels else [])
+    out = []
+    for part, data in zip(task.parts, datasets, strict=True):
+        missing = [c for c in columns if c not in data.column_names]
+        if missing:
+            raise DataError(f"{task.name}: its part {part.name} lacks column(s) {', '.join(missing)}")
+        data = data.select_columns(columns)
+        if task.labels:
+            data = _label_ids(task, part, data).filter(lambda label: label >= 0, input_columns="label")
+            data = data.cast_column("label", ClassLabel(names=list(task.labels)))
+        out.append(data if not out else data.cast(out[0].features))
+    return concatenate_datasets(out)
+
+
+def _label_ids(task: Task, part: Task, data):
+    """`data` with integer labels in `task.labels`' order; DataError if the label spaces disagree."""
+    from datasets import ClassLabel
+
+    feature = data.features["label"]
+    if isinstance(feature, ClassLabel):
+        if tuple(feature.names) != task.labels:
+            raise DataError(f"{task.name}: part {part.name} labels {feature.names}, but {task.name} needs "
+                            f"{list(task.labels)} in this order")
+        return data
+    values = set(data.unique("label"))
+    if all(isinstance(v, str) for v in values):
+        unknown = sorted(values - set(task.labels))
+        if unknown:
+            raise DataError(f"{task.name}: part {part.name} has unknown label(s) {unknown}; "
+                            f"expected {list(task.labels)}")
+        index = {name: i for i, name in enumerate(task.labels)}
+        return data.map(lambda label: {"label": index[label]}, input_columns="label")
+    outside = sorted(v for v in values if not (isinstance(v, int) and -1 <= v < len(task.labels)))
+    if outside:
+        raise DataError(f"{task.name}: part {part.name} has label(s) {outside} outside -1..{len(task.labels) - 1} "
+                        f"(ids of {list(task.labels)}; -1: no gold label)")
+    return data
+
+
 def _expected_fields(task: Task) -> tuple[str, ...]:
-    """The fields a local row needs: the inputs, plus `label` for classification tasks."""
-    return task.fields + ("label",) if hasattr(task.format, "label_names") else task.fields
+    """The fields a local row needs: the inputs, plus the gold field of classification
+    (`label`) and multiple-choice tasks (the format's `label_field`)."""
+    gold = getattr(task.format, "label_field", "label" if hasattr(task.format, "label_names") else None)
+    return task.fields + ((gold,) if gold else ())

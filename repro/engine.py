@@ -5,8 +5,10 @@ tiny smoke model built here); (ii) intermediate training on English task(s),
 after which only the encoder is kept; (iii) fine-tuning a freshly initialised
 head on the target task's English training data, then zero-shot prediction in
 every evaluation language.  Retrieval tasks (BUCC, Tatoeba) skip (iii): a
-"retrieval" run embeds sentences with the parent's encoder.  Everything
-task-specific sits in the task's format handler (`repro.tasks.base.TrainedFormat`).  Training is `transformers.Trainer`, so the same code
+"retrieval" run embeds sentences with the parent's encoder.  Phase (ii) on several
+tasks, or with continued multilingual MLM, trains one shared encoder with a head per
+task (`repro.multitask`).  Everything task-specific sits in the task's format handler
+(`repro.tasks.base.TrainedFormat`).  Training is `transformers.Trainer`, so the same code
 runs on one CPU, one GPU, or several GPUs under `accelerate launch`/`torchrun`.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from repro import distributed
+from repro import distributed, multitask
 from repro.data import DataSource
 from repro.models import build_tiny_model
 from repro.profiles import Profile, TinyModel, TrainConfig
@@ -28,6 +30,10 @@ from repro.store import Run, RunStore
 from repro.tasks import get_task
 
 log = logging.getLogger(__name__)
+
+# Seed of data assembled before training (the MLM corpus's sentence sample), fixed so that
+# the corpus is a property of the data, not of the run's seed.
+INTERMEDIATE_DATA_SEED = 0
 
 
 @dataclass
@@ -66,9 +72,19 @@ class Engine:
             t0 = time.time()
             self._retrieve(spec, self.model_path(spec.parent, spec.base_model), work)
             timings["eval_s"] = time.time() - t0
+        elif spec.kind == "intermediate" and multitask.is_mixture(spec.tasks):
+            # several tasks (or MLM): one shared encoder, a head per task, batches drawn by the paper's rule
+            init = self.model_path(spec.parent, spec.base_model)
+            t0 = time.time()
+            trainer, history = multitask.train(self, spec, init, work, self._load_task)
+            timings["train_s"] = time.time() - t0
+            _write_json(work / "train_log.json", history)
+            if distributed.is_writer():
+                trainer.model.encoder.save_pretrained(work / "model")
+                trainer.processing_class.save_pretrained(work / "model")
         else:
             init = self.model_path(spec.parent, spec.base_model)
-            (task_name, config), = spec.train  # multi-task training arrives with the mixture
+            (task_name, config), = spec.train  # several tasks train through the mixture above
             t0 = time.time()
             trainer, history = self._train(spec, task_name, config, init, work)
             timings["train_s"] = time.time() - t0
@@ -85,32 +101,43 @@ class Engine:
         _write_json(work / "timings.json", timings)
         _write_json(work / "env.json", environment())
 
-    def _train(self, spec: RunSpec, task_name: str, config: TrainConfig, init: str, work: Path):
-        import torch
-        from transformers import (AutoTokenizer, EarlyStoppingCallback, PrinterCallback, Trainer,
-                                  TrainingArguments, set_seed)
+    def _load_task(self, task_name: str, config: TrainConfig, tokenizer) -> multitask.TaskData:
+        """The English training rows of `task_name` (at most `max_train_examples`), its first
+        `early_stopping_examples` dev rows, and their features.
 
+        The task that is read is the one whose data trains `task_name` (XNLI: MNLI); a format
+        that assembles its own rows (the MLM corpus, translated tasks) does so in `load_rows`.
+        """
         task = get_task(task_name)
-        fmt = task.format
         source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
-        tokenizer = AutoTokenizer.from_pretrained(init)
-        # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
-        # TyDiQA's train config mixes languages and `select` keeps english-* rows)
-        train_raw = self.data.load(source, "train", "en")
-        if config.max_train_examples is not None:
-            train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
-        dev_raw = self.data.load(source, "validation", "en")
-        dev_raw = dev_raw.select(range(min(len(dev_raw), config.early_stopping_examples)))
+        load_rows = getattr(source.format, "load_rows", None)
+        if load_rows is not None:
+            train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
+            source = source.with_labels_from(train_raw)
+        else:
+            # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
+            # TyDiQA's train config mixes languages and `select` keeps english-* rows)
+            train_raw = self.data.load(source, "train", "en")
+            source = source.with_labels_from(train_raw)  # the whole training file's label set (CCG's categories)
+            if config.max_train_examples is not None:
+                train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
+            dev_raw = self.data.load(source, "validation", "en")
+            dev_raw = dev_raw.select(range(min(len(dev_raw), config.early_stopping_examples)))
+        fmt = source.format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)
+        return multitask.TaskData(source, config, train_raw, dev_raw, train, dev)
 
-        set_seed(spec.seed)  # the fresh head's initialisation and the data order
-        model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(source))
+    def training_args(self, spec: RunSpec, config: TrainConfig, work: Path, **overrides):
+        """`TrainingArguments` of one training phase under `config` (AdamW, linear schedule, best dev score)."""
+        import torch
+        from transformers import TrainingArguments
+
         strategy = "steps" if config.eval_every_steps else "epoch"
         bf16 = self.profile.bf16 and torch.cuda.is_available()
         if self.profile.bf16 and not bf16:
             log.warning("profile %s asks for bf16 but no GPU is available: training in fp32", self.profile.name)
-        args = TrainingArguments(
+        settings = dict(
             output_dir=str(work / "checkpoints"),
             learning_rate=config.learning_rate,
             per_device_train_batch_size=config.batch_size,
@@ -127,8 +154,20 @@ class Engine:
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
+            use_cpu=not torch.cuda.is_available(),  # else a CPU torchrun trains each rank alone
         )
-        dev_references = fmt.references(dev_raw, source)
+        return TrainingArguments(**{**settings, **overrides})
+
+    def _train(self, spec: RunSpec, task_name: str, config: TrainConfig, init: str, work: Path):
+        from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
+
+        tokenizer = AutoTokenizer.from_pretrained(init)
+        item = self._load_task(task_name, config, tokenizer)
+        source, fmt, train, dev, dev_raw = item.task, item.task.format, item.train, item.dev, item.dev_raw
+
+        set_seed(spec.seed)  # the fresh head's initialisation and the data order
+        model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(source))
+        args = self.training_args(spec, config, work)
 
         def dev_metrics(prediction):
             # early stopping on the task's score (QA: mean of EM and F1) on the English dev subset
@@ -139,6 +178,7 @@ class Engine:
             return {**source.metric.compute(predictions=predictions, references=references, lang="en"),
                     "score": float(source.metric.score(stats.sum(axis=0)))}
 
+        dev_references = fmt.references(dev_raw, source)
         trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev,
                           data_collator=fmt.collator(tokenizer), processing_class=tokenizer,
                           compute_metrics=dev_metrics,

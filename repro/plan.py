@@ -24,13 +24,18 @@ def pretrained_spec(profile: Profile, data: DataSource) -> RunSpec | None:
 
 
 def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]) -> RunSpec:
-    """Phase (ii) on the English intermediate task(s) `tasks`."""
+    """Phase (ii) on the intermediate task(s) `tasks`; several (or `mlm`) train as one mixture."""
+    from repro.multitask import is_mixture
+
+    if len(set(tasks)) != len(tasks):
+        raise ValueError(f"a configuration names each task once, got {tasks}")
     for name in tasks:
         get_task(name)
     return RunSpec(
         kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
+        mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None,
     )
 
 
@@ -87,12 +92,11 @@ def with_ancestors(specs) -> list[RunSpec]:
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """One run a claim needs: its spec, or, when the profile cannot build it yet, why not."""
+    """One run a claim needs, with its estimated cost."""
 
-    name: str                 # the store folder name, or a readable "...-pending" name
+    name: str                 # the store folder name
     kind: str
-    spec: RunSpec | None
-    pending: str = ""         # the tasks the profile cannot train yet
+    spec: RunSpec
     gpu_hours: float = 0.0    # estimated on the paper profile (repro.cost)
 
 
@@ -110,53 +114,15 @@ def _phase(spec: RunSpec):
                                         spec.train[0][1].max_length))
 
 
-def _pending_runs(profile: Profile, data: DataSource, config, target, seed, split, missing) -> list[PlannedRun]:
-    """Named placeholders for runs whose tasks the profile cannot train yet, costed from the paper's recipes."""
-    from repro.cost import PAPER_RECIPES, Phase, gpu_hours
-    why = f"not yet trainable: {', '.join(missing)}"
-    out = []
-    if config:
-        train = tuple((t, *PAPER_RECIPES[t.removesuffix("_translated")]) for t in config)
-        out.append(PlannedRun(f"intermediate-{'+'.join(config)}-pending", "intermediate", None, why,
-                              gpu_hours(Phase(train=train))))
-    task = get_task(target)
-    src = f"-from-{'+'.join(config)}" if config else ""
-    split = task.eval_split or split
-    langs = len(evaluation_languages(profile, target, split))
-    if task.trained:
-        cfg = PAPER_TARGET_RECIPE(profile, target)
-        phase = Phase(train=((task.trains_on, cfg.epochs, cfg.max_length),),
-                      evaluate=(target, split, langs, cfg.max_length))
-        out.append(PlannedRun(f"target-{target}{src}-s{seed}-{split}-pending", "target", None, why, gpu_hours(phase)))
-    else:
-        out.append(PlannedRun(f"retrieval-{target}{src}-s0-{split}-pending", "retrieval", None, why,
-                              gpu_hours(Phase(evaluate=(target, split, langs, 0)))))
-    return out
-
-
-def PAPER_TARGET_RECIPE(profile: Profile, target: str):
-    """The target's training configuration: the profile's, else the paper profile's."""
-    from repro.profiles import PAPER
-    return profile.target.get(target) or PAPER.target[target]
-
-
 def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
     """Every run one claim needs on `profile` (its [smoke] overrides applied), parents first."""
-    from repro.claims import missing_tasks, run_keys
+    from repro.claims import required_runs
     from repro.cost import gpu_hours
     claim, profile = claim.for_profile(profile, seeds_chosen=seeds_chosen)
     if claim.kind == "setup":
         return []
-    out = []
-    for config, target, seed, split in run_keys(claim, profile):
-        missing = [n for n in config if n not in profile.intermediate]
-        missing += [target] if get_task(target).trained and target not in profile.target else []
-        if missing:
-            out += _pending_runs(profile, data, config, target, seed, split, missing)
-            continue
-        spec = target_spec(profile, data, target, intermediate=config or None, seed=seed, split=split)
-        out += [PlannedRun(s.dirname, s.kind, s, "", gpu_hours(_phase(s))) for s in with_ancestors([spec])]
-    return out
+    specs = with_ancestors(list(required_runs(claim, profile, data).values()))
+    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(_phase(s))) for s in specs]
 
 
 def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *, seeds_chosen: bool = False):
@@ -182,7 +148,7 @@ def add_plan_parser(subparsers) -> None:
 
 
 def run_plan(args) -> int:
-    """Print one line per needed run (stored, missing or pending) with its GPU-hours, then the totals."""
+    """Print one line per needed run (stored, missing or damaged) with its GPU-hours, then the totals."""
     from pathlib import Path
 
     from repro.cost import describe
@@ -198,24 +164,19 @@ def run_plan(args) -> int:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(args.store)
-    missing = pending = 0
+    missing = 0
     hours = 0.0
     for run in runs:
-        if run.spec is None:
-            state = "pending"
-        else:
-            try:
-                state = "stored" if store.get(run.spec) else "missing"
-            except CorruptRunError:
-                state = "damaged"
+        try:
+            state = "stored" if store.get(run.spec) else "missing"
+        except CorruptRunError:
+            state = "damaged"
         if state != "stored":
             missing += 1
-            pending += state == "pending"
             hours += run.gpu_hours
-        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  {run.name}" + (f"  ({run.pending})" if run.pending else ""))
+        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  {run.name}")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
-          f"{len(runs) - missing} stored, {missing} to compute ({pending} wait for tasks the engine cannot "
-          "train yet)")
+          f"{len(runs) - missing} stored, {missing} to compute")
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
     print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours at {describe()}")
     return 0

@@ -85,6 +85,9 @@ class Profile:
     eval_batch_size: int = 64
     is_evidence: bool = True                 # False: verdicts say nothing about the paper
     intermediate_tasks: tuple[str, ...] = INTERMEDIATE_TASKS  # the nine of the paper, in its order
+    # multi-task phase (ii): the mixture's own optimisation, without and with MLM in the mixture
+    mixture: TrainConfig | None = None
+    mixture_with_mlm: TrainConfig | None = None
 
     def train_config(self, phase: str, task: str) -> TrainConfig:
         """The configuration of `task` in phase "intermediate" or "target"."""
@@ -93,6 +96,15 @@ class Profile:
             raise KeyError(f"profile {self.name!r} has no {phase} configuration for task {task!r}; "
                            f"configured: {', '.join(sorted(table))}")
         return table[task]
+
+    def mixture_config(self, tasks) -> TrainConfig:
+        """The shared optimisation of a multi-task phase (ii) on `tasks` (the MLM one if `mlm` is in it)."""
+        name, config = (("mixture_with_mlm", self.mixture_with_mlm) if "mlm" in tasks
+                        else ("mixture", self.mixture))
+        if config is None:
+            raise KeyError(f"profile {self.name!r} has no {name} configuration for the multi-task run on "
+                           f"{', '.join(tasks)}; set Profile.{name}")
+        return config
 
     def with_seeds(self, n: int) -> "Profile":
         """The same profile with the first `n` seeds 1..n."""
@@ -109,11 +121,22 @@ _SMOKE_TAGGING = replace(_SMOKE_TRAIN, max_length=64)
 # QA: the tiny model's 128 positions, with a stride small enough that long contexts get several windows
 _SMOKE_QA = replace(_SMOKE_TRAIN, max_length=128, doc_stride=32)
 
+# Phase (ii), a few seconds per run on one CPU core: sentence(-pair) classification and CCG
+# use the smoke recipe above (enough steps for the tiny model to pick up each fixture's rule);
+# a multiple-choice example is 4-5 sequences and SQuAD's are long: fewer examples for those.
+_SMOKE_INTERMEDIATE = {
+    **{name: _SMOKE_TRAIN for name in ("anli_plus", "mnli", "qqp", "sst2", "ccg")},
+    "squad": replace(_SMOKE_QA, epochs=2, max_train_examples=384),
+    **{name: replace(_SMOKE_TRAIN, batch_size=8, max_train_examples=384)
+       for name in ("hellaswag", "cosmosqa", "commonsenseqa")},
+}
+_SMOKE_INTERMEDIATE["cosmosqa"] = replace(_SMOKE_INTERMEDIATE["cosmosqa"], max_length=96)  # its pairs run to 81
+
 SMOKE = Profile(
     name="smoke",
     model=TinyModel(),
     data_source="fixture",
-    intermediate=MappingProxyType({"mnli": _SMOKE_TRAIN}),
+    intermediate=MappingProxyType(_SMOKE_INTERMEDIATE),
     target=MappingProxyType({"xnli": _SMOKE_TRAIN, "pawsx": _SMOKE_TRAIN, "udpos": _SMOKE_TAGGING,
                              "panx": _SMOKE_TAGGING, "xquad": _SMOKE_QA, "mlqa": _SMOKE_QA,
                              "tydiqa": _SMOKE_QA}),
@@ -138,10 +161,27 @@ SMOKE = Profile(
 )
 
 # --- paper: XLM-R Large, arXiv v1 appendix A ---------------------------------------------
-# Intermediate: lr 1e-5, 10% linear warmup, early stopping on the first 500 dev examples.
-# MNLI is not in v1's table; it gets ANLI+'s recipe (24/2), the other NLI task.
+# Intermediate: lr 1e-5, 10% linear warmup, early stopping on the first 500 dev examples (the
+# TrainConfig defaults); batch size / epochs from v1's table.  MNLI and SST-2 are not in it:
+# MNLI gets ANLI+'s recipe (24/2), the other NLI task (itself a third of ANLI+); SST-2 gets QQP's
+# (24/3), the other GLUE sentence classification task of similar size per step.
+# Not stated: how often early stopping evaluates (every 1,000 steps here) and max lengths
+# (128 as XTREME's classification and tagging, 384/128 for SQuAD as its QA; 256 for the
+# paragraph-length contexts of HellaSwag and CosmosQA, 128 for CommonsenseQA's short questions).
+def _inter(batch_size: int, epochs: float, **kwargs) -> TrainConfig:
+    return TrainConfig(learning_rate=1e-5, batch_size=batch_size, epochs=epochs, eval_every_steps=1000, **kwargs)
+
+
 _PAPER_INTERMEDIATE = {
-    "mnli": TrainConfig(learning_rate=1e-5, batch_size=24, epochs=2, eval_every_steps=1000),
+    "anli_plus": _inter(24, 2),
+    "mnli": _inter(24, 2),
+    "qqp": _inter(24, 3),
+    "squad": _inter(8, 3, max_length=384, doc_stride=128),
+    "hellaswag": _inter(24, 7, max_length=256),
+    "cosmosqa": _inter(4, 15, max_length=256),
+    "commonsenseqa": _inter(4, 10),
+    "ccg": _inter(24, 15),
+    "sst2": _inter(24, 3),
 }
 # Target: lr 3e-6, same optimisation; XNLI trains on MNLI with batch 4 for 2 epochs.
 # PAWS-X 32/5, POS 32/10, NER 32/10, XQuAD and MLQA (on SQuAD) 16/2, TyDiQA 16/2 (v1 App. A).
@@ -168,6 +208,30 @@ PAPER = Profile(
     eval_batch_size=64,
     retrieval=RetrievalConfig(layer=14, max_length=512),
 )
+
+# --- multi-task, MLM and translated intermediate data (repro.multitask) ----------------------
+def _with_mixtures(profile: Profile, *, mlm: TrainConfig, mixture: TrainConfig,
+                   mixture_with_mlm: TrainConfig) -> Profile:
+    """`profile` with `mlm`, a `<task>_translated` entry per intermediate task (the task's own
+    configuration: its rows are a sample of its size over languages) and the mixtures."""
+    translated = {f"{name}_translated": config for name, config in profile.intermediate.items()}
+    return replace(profile, intermediate=MappingProxyType({**profile.intermediate, **translated, "mlm": mlm}),
+                   mixture=mixture, mixture_with_mlm=mixture_with_mlm)
+
+
+# smoke: an MLM corpus of 512 fixture sentences (+ early_stopping_examples held out); the
+# mixture 3 passes over the capped total, with MLM at half the rate (as 5e-6 is to 1e-5).
+SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=512),
+                       mixture=replace(_SMOKE_TRAIN, epochs=3),
+                       mixture_with_mlm=replace(_SMOKE_TRAIN, epochs=3, learning_rate=_SMOKE_TRAIN.learning_rate / 2))
+# paper (v1 App. A): MLM "8/-": batch 8, lr 5e-6, 2M Wikipedia sentences over the 40 XTREME
+# languages (+ 500 held out for early stopping), max length not stated (128, as classification).
+# The mixture, "multi-task mixed/3": every task at its own batch size (`batch_size` here is
+# unused), 3 passes over the capped total, lr 1e-5, or 5e-6 with MLM; 10% warmup; early stopping.
+_PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
+PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
+                                              max_train_examples=2_000_000),
+                       mixture=_PAPER_MIXTURE, mixture_with_mlm=replace(_PAPER_MIXTURE, learning_rate=5e-6))
 
 PROFILES = MappingProxyType({p.name: p for p in (SMOKE, PAPER)})
 

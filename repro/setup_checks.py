@@ -32,7 +32,7 @@ def check_model(value, profile=PAPER):
         return N, f"profile {profile.name} uses {profile.model!r}, not {value!r}"
     with_inter, base = _specs(profile)
     if with_inter is None:
-        return I, f"profile {profile.name} can train no intermediate task yet, so no run can be checked"
+        return I, f"profile {profile.name} configures no intermediate task, so no run can be checked"
     models = {s.base_model for s in (with_inter, with_inter.parent, base)}
     if models != {value}:
         return N, f"runs of profile {profile.name} start from {sorted(map(str, models))}, not only {value!r}"
@@ -43,7 +43,7 @@ def check_phases(value, profile=PAPER):
     """(i) the public MLM checkpoint, (ii) English intermediate training, (iii) target training; baseline (i)+(iii)."""
     with_inter, base = _specs(profile)
     if with_inter is None:
-        return I, f"profile {profile.name} can train no intermediate task yet"
+        return I, f"profile {profile.name} configures no intermediate task"
     inter = with_inter.parent
     chain = [with_inter.kind, inter.kind if inter else None, inter.parent if inter else "none"]
     problems = []
@@ -75,10 +75,10 @@ def check_intermediate_tasks(value, profile=PAPER):
     not_english = [t for t in have if t in TASKS and get_task(t).languages != ("en",)]
     if not_english:
         return N, f"intermediate task(s) {not_english} are not English-only in the registry"
-    pending = [t for t in have if t not in TASKS or t not in profile.intermediate]
-    if pending:
-        return I, (f"profile {profile.name} names the nine, but {len(pending)} are not yet trainable (not in the "
-                   f"task registry or without a training configuration): {', '.join(pending)}")
+    untrainable = [t for t in have if t not in TASKS or t not in profile.intermediate]
+    if untrainable:
+        return N, (f"profile {profile.name} names the nine, but {len(untrainable)} cannot be trained (not in the "
+                   f"task registry or without a training configuration): {', '.join(untrainable)}")
     return R, f"profile {profile.name} trains the nine English intermediate tasks {', '.join(have)}"
 
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from repro.profiles import RetrievalConfig, TinyModel, TrainConfig
 
 # Bump when a change in the engine changes results, so old runs are not reused.
-ENGINE_VERSION = 3
+ENGINE_VERSION = 4
 
 KINDS = ("pretrained", "intermediate", "target", "retrieval")
 
@@ -34,6 +34,9 @@ class RunSpec:
     eval_split: str | None = None
     eval_languages: tuple[str, ...] = ()
     retrieval: RetrievalConfig | None = None    # embedding settings (retrieval runs)
+    # multi-task phase (ii): the shared optimisation (lr, epochs over the mixture, warmup, early
+    # stopping); the per-task entries of `train` give each task's batch size and features
+    mixture: TrainConfig | None = None
     engine_version: int = field(default=ENGINE_VERSION)
 
     def __post_init__(self):
@@ -47,6 +50,8 @@ class RunSpec:
             value = getattr(self, name)
             if name == "parent":
                 value = value.key if value is not None else None
+            elif name == "mixture" and value is None:
+                continue  # absent from single-task runs, whose keys predate it
             out[name] = _plain(value)
         return out
 

@@ -6,7 +6,7 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from repro.claims import Claim, judge
+from repro.claims import Claim, ClaimError, judge
 from repro.data import DataSource
 from repro.profiles import SMOKE
 from repro.stats import CellOutcomes
@@ -94,9 +94,9 @@ def test_best_per_target_chooses_on_dev_and_measures_on_test(engine):
     assert {s.eval_split for s in engine.ensured} == {"validation", "test"}
 
 
-def test_a_claim_the_profile_cannot_train_is_skipped_with_the_tasks(engine):
-    out = judge(claim(kind="improves", threshold=0.0, configurations=(("qqp",), ("mnli", "mlm"))), engine)
-    assert out.skipped and "cannot train qqp, mlm yet" in out.skipped and out.verdict["outcome"] == "skipped"
+def test_a_claim_naming_a_task_the_profile_cannot_train_is_an_error(engine):
+    with pytest.raises(ClaimError, match="no training configuration for qqp; add one to repro/profiles.py"):
+        judge(claim(kind="improves", threshold=0.0, configurations=(("qqp",), ("mnli",))), engine)
     assert not engine.ensured
 
 

@@ -23,17 +23,14 @@ def test_three_phases_and_a_tiny_model_is_not_the_paper():
     assert check_phases(3, replace(PAPER, intermediate=MappingProxyType({})))[0] == "inconclusive"
 
 
-def test_nine_intermediate_tasks_wait_for_the_engine(monkeypatch):
+def test_nine_intermediate_tasks_are_each_registered_and_configured():
     outcome, why = check_intermediate_tasks(NINE)
-    assert outcome == "inconclusive" and "8 are not yet trainable" in why and "mnli" not in why.split(":")[-1]
+    assert outcome == "reproduced" and "sst2" in why
     other = replace(PAPER, intermediate_tasks=(*NINE[:8], "boolq"))
     assert check_intermediate_tasks(NINE, other) == ("not_reproduced",
                                                       "profile paper names ['boolq'] instead of ['sst2']")
     assert check_intermediate_tasks(NINE, replace(PAPER, intermediate_tasks=tuple(NINE[:8])))[0] == "not_reproduced"
-    # every one trainable: reproduced (only MNLI is registered today, so stand it in for all nine)
-    from repro.tasks import get_task
-    fake = {t: get_task("mnli") for t in NINE}
-    full = replace(PAPER, intermediate=MappingProxyType({t: PAPER.intermediate["mnli"] for t in NINE}))
-    monkeypatch.setattr("repro.setup_checks.TASKS", fake)
-    monkeypatch.setattr("repro.setup_checks.get_task", fake.__getitem__)
-    assert check_intermediate_tasks(NINE, full)[0] == "reproduced"
+    # named but without a training configuration: not reproduced, naming the task
+    unconfigured = {t: c for t, c in PAPER.intermediate.items() if t != "ccg"}
+    outcome, why = check_intermediate_tasks(NINE, replace(PAPER, intermediate=MappingProxyType(unconfigured)))
+    assert outcome == "not_reproduced" and why.endswith(": ccg")

@@ -52,3 +52,21 @@ def test_unknown_source_and_task_are_named():
         DataSource("ftp")
     with pytest.raises(KeyError, match="unknown task 'xnlii'; known tasks: .*xnli"):
         get_task("xnlii")
+
+
+def test_hub_source_reads_a_local_copy_and_what_the_hub_lacks_from_the_data_dir(tmp_path, monkeypatch):
+    from repro.jobs import data_source
+    from repro.profiles import PAPER, SMOKE
+
+    folder = tmp_path / "xnli" / "de"
+    folder.mkdir(parents=True)
+    (folder / "validation.jsonl").write_text(json.dumps({"premise": "a", "hypothesis": "b", "label": 1}) + "\n")
+    monkeypatch.setenv("REPRO_DATA_DIR", str(tmp_path))
+    source = data_source(PAPER)
+    assert source.kind == "hub" and source.identity == "hub"
+    assert source.load(get_task("xnli"), "validation", "de")["label"] == [1]  # no download: the copy wins
+    with pytest.raises(DataError, match=r"ccg/en/train\.jsonl is missing"):  # never on the hub
+        source.load(get_task("ccg"), "train", "en")
+    assert data_source(SMOKE).kind == "local"  # a fixture profile given a directory reads only from it
+    monkeypatch.delenv("REPRO_DATA_DIR")
+    assert data_source(SMOKE).kind == "fixture"

@@ -8,7 +8,7 @@ from repro.models import fixture_tokenizer
 from repro.profiles import PAPER, SMOKE, TrainConfig
 from repro.tasks import TASKS, get_task
 from repro.tasks.qa import QA, answer_tokens
-from repro.tasks.retrieval import best_threshold, mine, nearest, read_bucc
+from repro.tasks.retrieval import best_threshold, bucc_evaluate, mine, nearest, read_bucc
 from repro.tasks.tagging import IGNORE, TAGGING, first_subword_labels
 
 TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
@@ -178,3 +178,23 @@ def test_only_translated_evaluation_sets_resample_as_parallel():
     # XNLI, PAWS-X and XQuAD evaluate translations of one English set; the others are
     # separate per-language samples (treebanks, WikiANN, MLQA contexts, Tatoeba pairs, TyDiQA)
     assert {name for name in TARGETS if get_task(name).parallel} == {"xnli", "pawsx", "xquad"}
+
+
+def test_bucc_embeds_a_repeated_sentence_once_and_pairs_every_id_it_has():
+    """As XTREME's mine_bitext: unique sentences are mined, hits map back to all their ids."""
+    rng = np.random.default_rng(2)
+    vectors = {}
+
+    def embed(texts):
+        assert len(texts) == len(set(texts))  # each sentence embedded once
+        return np.stack([vectors.setdefault(t.lower(), rng.normal(size=16)) for t in texts])
+
+    de = [("de-1", "alpha", "en-1"), ("de-2", "beta", "en-2"), ("de-3", "alpha", "en-1")]
+    de += [(f"de-n{i}", f"noise de {i}", "") for i in range(6)]
+    en = [("en-1", "ALPHA"), ("en-2", "BETA")] + [(f"en-n{i}", f"noise en {i}") for i in range(6)]
+    rows = ([{"id": i, "lang": "de", "sentence": s, "gold": g} for i, s, g in de]
+            + [{"id": i, "lang": "en", "sentence": s, "gold": ""} for i, s in en])
+    data = type("Rows", (), {"load": lambda self, task, split, lang: rows})()
+    records, extra = bucc_evaluate(embed, data, get_task("bucc2018"), "test", "de")
+    predicted = {r["id"]: r["prediction"] for r in records}
+    assert predicted["de-1"] == predicted["de-3"] == ["en-1"] and predicted["de-2"] == ["en-2"]

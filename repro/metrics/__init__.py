@@ -8,6 +8,7 @@ from repro.metrics.base import Accuracy, Metric
 from repro.metrics.bucc import BuccF1
 from repro.metrics.chunk_f1 import ChunkF1
 from repro.metrics.qa import MlqaEmF1, SquadEmF1
+from repro.metrics.token_accuracy import TokenAccuracy
 
 #: XTREME task name -> its metric (source: `evaluate.py` of google-research/xtreme)
 METRICS_BY_TASK: dict[str, Metric] = {
@@ -38,4 +39,4 @@ def metric_for(task: str) -> Metric:
         raise UnknownTaskError(f"unknown task {task!r}; known tasks: {', '.join(sorted(METRICS_BY_TASK))}") from None
 
 
-__all__ = ["Accuracy", "BuccF1", "ChunkF1", "METRICS_BY_TASK", "Metric", "MlqaEmF1", "SquadEmF1", "UnknownTaskError", "metric_for"]
+__all__ = ["Accuracy", "BuccF1", "ChunkF1", "METRICS_BY_TASK", "Metric", "MlqaEmF1", "SquadEmF1", "TokenAccuracy", "UnknownTaskError", "metric_for"]

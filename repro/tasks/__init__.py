@@ -3,10 +3,13 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from repro.tasks import classification, qa, retrieval, tagging
+from repro.tasks import classification, mlm, multiple_choice, qa, retrieval, tagging, translated
 from repro.tasks.base import HubSource, Task
 
-TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS, *tagging.TASKS, *qa.TASKS, *retrieval.TASKS)})
+TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS, *multiple_choice.TASKS, *tagging.TASKS,
+                                                      *qa.TASKS, *retrieval.TASKS)})
+# the MLM pseudo-task and `<task>_translated` for every English intermediate task
+TASKS = MappingProxyType({**TASKS, **{t.name: t for t in (*mlm.TASKS, *translated.variants(TASKS.values()))}})
 
 
 def get_task(name: str) -> Task:

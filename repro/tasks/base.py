@@ -1,13 +1,13 @@
 """The Task entry and the format-handler protocol.
 
-One module per format (`classification`, `tagging`, `qa`, `retrieval`) holds the
-format's handler (head, preprocessing, prediction) together with the registry
-entries of its tasks; `repro.tasks` collects them.
+One module per format (`classification`, `multiple_choice`, `tagging`, `qa`,
+`retrieval`) holds the format's handler (head, preprocessing, prediction) together
+with the registry entries of its tasks; `repro.tasks` collects them.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -54,12 +54,20 @@ class HubSource:
     config: str | None = None  # may contain "{lang}"
     splits: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # ours -> hub's
     lang_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))  # code -> config's name
+    # a branch or PR ref holding Parquet files, where the main branch has only a loading script
+    revision: str | None = None
 
     def config_for(self, lang: str) -> str | None:
         return self.config.format(lang=self.lang_names.get(lang, lang)) if self.config else None
 
     def split_for(self, split: str) -> str:
+        """The hub's split name; "a+b" concatenates hub splits (ANLI's rounds)."""
         return self.splits.get(split, split)
+
+    def load(self, split: str, lang: str):
+        """Our `split` in `lang` as a `datasets.Dataset` (Parquet-backed repositories only)."""
+        from datasets import load_dataset
+        return load_dataset(self.path, self.config_for(lang), split=self.split_for(split), revision=self.revision)
 
 
 @dataclass(frozen=True)
@@ -69,8 +77,8 @@ class Task:
     name: str
     format: object                      # the format module's handler (head, preprocessing, prediction)
     languages: tuple[str, ...]          # evaluation languages (XTREME lists); ("en",) if English only
-    hub: HubSource
-    fixture: Callable[[str, str, int], list[dict]]  # (split, lang, n) -> rows in the hub schema
+    hub: HubSource | None               # None: not on the hub (licensed data, or a task built from `parts`)
+    fixture: Callable[[str, str, int], list[dict]] | None  # (split, lang, n) -> rows in the hub schema
     metric: Metric
     fields: tuple[str, ...]             # input fields of a row, in order
     labels: tuple[str, ...] = ()        # label names, in the hub's ClassLabel order
@@ -89,6 +97,12 @@ class Task:
     eval_split: str | None = None       # fixed evaluation split (BUCC: test, thresholded on dev)
     # turns stored records into the metric's (predictions, references)
     metric_inputs: Callable[[list[dict]], tuple[list, list]] = metric_inputs
+    # datasets concatenated, in order, into this task (ANLI+); each loads from the same data source
+    parts: tuple["Task", ...] = ()
+    # training rows -> label names, for a label set fixed by the data (CCG supertags); see `with_labels_from`
+    label_set: Callable[[Any], tuple[str, ...]] | None = None
+    # how to obtain data the hub does not hold (licence, catalogue number, local layout)
+    obtain: str = ""
 
     @property
     def trains_on(self) -> str:
@@ -99,3 +113,9 @@ class Task:
     def trained(self) -> bool:
         """True for tasks fine-tuned in phase (iii); False for retrieval tasks."""
         return hasattr(self.format, "train_features")
+
+    def with_labels_from(self, train_rows) -> "Task":
+        """This task with `labels` fixed from its training rows when its label set comes from the
+        data (`label_set`, e.g. CCG's supertags); the task itself otherwise.  Call it on the
+        loaded training data before building features or a head."""
+        return self if self.label_set is None else replace(self, labels=tuple(self.label_set(train_rows)))

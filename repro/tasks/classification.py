@@ -11,7 +11,7 @@ from types import MappingProxyType
 import numpy as np
 from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
-from repro.fixtures import generators
+from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
 from repro.tasks.base import HubSource, Task
 
@@ -133,4 +133,82 @@ PAWSX = Task(
     source="PAWS-X (Yang et al. 2019) via google/xtreme; en train 49,401, 2,000 dev/test per language",
 )
 
-TASKS = (MNLI, XNLI, PAWSX)
+
+# --- English intermediate tasks (phase ii) -------------------------------------------------
+# ANLI+: ANLI rounds 1-3, MNLI and SNLI one after the other (the training data of Nie et al.'s
+# ANLI baselines), SNLI's pairs without a gold label (-1) dropped.  The real sizes per part; the
+# paper's 1,104,934 / 22,857 are their sums with MNLI's dev = validation_matched:
+ANLI_PLUS_SIZES = MappingProxyType({  # part -> (train, validation, of which without gold label)
+    "anli": ((16_946 + 45_460 + 100_459, 0), (1_000 + 1_000 + 1_200, 0)),
+    "mnli": ((392_702, 0), (9_815, 0)),
+    "snli": ((550_152, 785), (10_000, 158)),
+})
+
+ANLI = Task(
+    name="anli",
+    format=CLASSIFICATION,
+    languages=("en",),
+    # plain_text is Parquet on the hub's main branch; "a+b" concatenates the rounds' splits
+    hub=HubSource("facebook/anli", "plain_text", MappingProxyType({
+        "train": "train_r1+train_r2+train_r3", "validation": "dev_r1+dev_r2+dev_r3",
+        "test": "test_r1+test_r2+test_r3"})),
+    fixture=lambda split, lang, n: intermediate.anli_rows(f"anli-{split}", n, lang),
+    metric=Accuracy(),
+    fields=("premise", "hypothesis"),
+    labels=NLI_LABELS,
+    source="ANLI rounds 1-3 (Nie et al. 2020) via facebook/anli plain_text; train 162,865, dev 3,200",
+)
+
+SNLI = Task(
+    name="snli",
+    format=CLASSIFICATION,
+    languages=("en",),
+    hub=HubSource("stanfordnlp/snli", "plain_text"),
+    fixture=lambda split, lang, n: intermediate.snli_rows(f"snli-{split}", n, lang),
+    metric=Accuracy(),
+    fields=("premise", "hypothesis"),
+    labels=NLI_LABELS,
+    source="SNLI (Bowman et al. 2015) via stanfordnlp/snli plain_text; train 550,152, validation 10,000, "
+           "label -1 where annotators did not agree",
+)
+
+ANLI_PLUS = Task(
+    name="anli_plus",
+    format=CLASSIFICATION,
+    languages=("en",),
+    hub=None,  # its parts say where they come from
+    fixture=None,
+    metric=Accuracy(),
+    fields=("premise", "hypothesis"),
+    labels=NLI_LABELS,
+    parts=(ANLI, MNLI, SNLI),
+    source="ANLI+ = ANLI R1-R3 + MNLI + SNLI (Phang et al. 2020, after Nie et al. 2020); "
+           "train 1,104,934, dev 22,857 (arXiv v1 Table 1)",
+)
+
+QQP = Task(
+    name="qqp",
+    format=CLASSIFICATION,
+    languages=("en",),
+    hub=HubSource("nyu-mll/glue", "qqp"),
+    fixture=lambda split, lang, n: intermediate.qqp_rows(f"qqp-{split}", n, lang),
+    metric=Accuracy(),
+    fields=("question1", "question2"),
+    labels=("not_duplicate", "duplicate"),  # GLUE qqp ClassLabel order
+    source="Quora Question Pairs via nyu-mll/glue qqp; train 363,846, validation 40,430",
+)
+
+SST2 = Task(
+    name="sst2",
+    format=CLASSIFICATION,
+    languages=("en",),
+    hub=HubSource("nyu-mll/glue", "sst2"),
+    fixture=lambda split, lang, n: intermediate.sst2_rows(f"sst2-{split}", n, lang),
+    metric=Accuracy(),
+    fields=("sentence",),
+    labels=("negative", "positive"),  # GLUE sst2 ClassLabel order
+    source="SST-2 (Socher et al. 2013) via nyu-mll/glue sst2; train 67,349, validation 872; the final "
+           "version's most likely ninth task (no readable source names it)",
+)
+
+TASKS = (MNLI, XNLI, PAWSX, ANLI_PLUS, QQP, SST2)

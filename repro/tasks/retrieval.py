@@ -153,14 +153,28 @@ def read_bucc(root, split: str, lang: str) -> list[dict]:
     return rows
 
 
+def ids_by_sentence(rows) -> dict[str, list[str]]:
+    """Sentence text -> the ids it has, in first-seen order.
+
+    XTREME's `mine_bitext` mines unique sentences and maps a pair of texts back to every
+    combination of their ids, so a sentence repeated in the corpus is embedded once.
+    """
+    out: dict[str, list[str]] = {}
+    for r in rows:
+        out.setdefault(r["sentence"], []).append(r["id"])
+    return out
+
+
 def bucc_evaluate(embed, data, task: Task, split: str, lang: str) -> tuple[list[dict], dict]:
     """Mine `split` with the threshold that is best on dev; records per source sentence in a pair."""
     def mined(which):
         raw = data.load(task, which, lang)
         src = [r for r in raw if r["lang"] == lang]
-        trg = [r for r in raw if r["lang"] == "en"]
-        pairs = mine(embed([r["sentence"] for r in src]), embed([r["sentence"] for r in trg]))
-        scored = [((src[s]["id"], trg[t]["id"]), score) for s, t, score in pairs]
+        src_ids, trg_ids = ids_by_sentence(src), ids_by_sentence(r for r in raw if r["lang"] == "en")
+        src_text, trg_text = list(src_ids), list(trg_ids)
+        pairs = mine(embed(src_text), embed(trg_text))
+        scored = [((sid, tid), score) for s, t, score in pairs
+                  for sid in src_ids[src_text[s]] for tid in trg_ids[trg_text[t]]]
         return scored, {(r["id"], r["gold"]) for r in src if r["gold"]}
     dev_scored, dev_gold = mined("validation")
     threshold, dev_f1 = best_threshold(dev_scored, dev_gold)

@@ -1,4 +1,4 @@
-"""Token classification (UDPOS, PAN-X): head, preprocessing, prediction, and its tasks.
+"""Token classification (UDPOS, PAN-X, CCG): head, preprocessing, prediction, and its tasks.
 
 Head: `AutoModelForTokenClassification`.  Each word's label sits on its FIRST
 sub-word, the others get -100 (ignored by the loss), as in XTREME's
@@ -14,8 +14,8 @@ from types import MappingProxyType
 import numpy as np
 from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
-from repro.fixtures import generators
-from repro.metrics import ChunkF1
+from repro.fixtures import generators, intermediate
+from repro.metrics import ChunkF1, TokenAccuracy
 from repro.tasks.base import HubSource, Task
 
 IGNORE = -100  # torch CrossEntropyLoss().ignore_index
@@ -65,8 +65,10 @@ class Tagging:
         word_index, labels = [], []
         for b, tags in enumerate(columns["tags"]):
             word_ids = enc.word_ids(b)
-            labels.append(first_subword_labels(word_ids, tags))
-            word_index.append([w if lab != IGNORE else -1 for w, lab in zip(word_ids, labels[-1])])
+            # the word on each first sub-word (-1 elsewhere); its gold tag there, which may itself
+            # be IGNORE for a tag the label set lacks (a CCG category unseen in training)
+            word_index.append([w if w != IGNORE else -1 for w in first_subword_labels(word_ids, range(len(tags)))])
+            labels.append([tags[w] if w >= 0 else IGNORE for w in word_index[-1]])
             missing = set(range(len(tags))) - set(word_index[-1])
             assert not missing, f"chunk {b}: words {sorted(missing)} lost their first sub-word"
         return _as_dataset({**enc, "labels": labels, "word_index": word_index,
@@ -164,4 +166,48 @@ PANX = Task(
     source="WikiANN / PAN-X (Pan et al. 2017) via google/xtreme PAN-X.*; en 20,000/10,000/10,000",
 )
 
-TASKS = (UDPOS, PANX)
+
+
+# --- CCG supertagging (an English intermediate task) ----------------------------------------
+class Supertagging(Tagging):
+    """Tagging whose tags are category strings and whose label set comes from the training data.
+
+    A category of the evaluation data that training never shows (CCGbank has a long tail) cannot
+    be predicted: it keeps its string as the reference, so it counts as an error, and is ignored
+    by the loss.
+    """
+
+    @staticmethod
+    def tag_ids(raw, task: Task) -> list[list[int]]:
+        index = {name: i for i, name in enumerate(task.labels)}
+        return [[index.get(t, IGNORE) for t in tags] for tags in raw[task.fields[1]]]
+
+    def references(self, raw, task: Task) -> list[list[str]]:
+        return [list(tags) for tags in raw[task.fields[1]]]
+
+
+def categories(train_rows) -> tuple[str, ...]:
+    """The label set of a supertagger: every category of the training data, sorted."""
+    return tuple(sorted({tag for tags in train_rows["tags"] for tag in tags}))
+
+
+# Where the converted CCGbank goes (the local data layout).
+CCG_LAYOUT = "<data_dir>/ccg/en/{train,validation}.jsonl"
+CCG = Task(
+    name="ccg",
+    format=Supertagging(),
+    languages=("en",),
+    hub=None,  # licensed: never downloadable, only local files
+    fixture=lambda split, lang, n: intermediate.ccg_rows(f"ccg-{split}", n, lang),
+    metric=TokenAccuracy(),  # supertagging is scored per word
+    fields=("tokens", "tags"),
+    label_set=categories,
+    obtain=("CCGbank is licensed data (LDC2005T13, Hockenmaier & Steedman 2007): obtain it from the Linguistic "
+            "Data Consortium, https://catalog.ldc.upenn.edu/LDC2005T13, and write one sentence per line as "
+            '{"id": ..., "tokens": [words], "tags": [categories]} into ' + CCG_LAYOUT
+            + " (the paper used 38,015 training and 5,484 dev sentences)."),
+    source="CCG supertagging on CCGbank (LDC2005T13); train 38,015, dev 5,484 sentences (arXiv v1 Table 1); "
+           "label set = the categories of the training data",
+)
+
+TASKS = (UDPOS, PANX, CCG)

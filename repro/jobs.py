@@ -1,0 +1,107 @@
+"""`repro run`: compute the runs that the selected claims need, outside pytest.
+
+For GPU clusters.  Every run is an independent unit in the shared store, so
+existing launchers spread the work:
+
+- a job array: `repro run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
+  (each job takes every N-th run; a parent needed by several jobs is computed once,
+  the others wait on its lock);
+- one run on several GPUs: `torchrun --nproc_per_node 8 -m repro run --only DIRNAME`
+  (all ranks train it together; rank 0 writes it).
+
+`pytest -m claims --no-compute` then judges the stored runs.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from repro import distributed
+from repro.data import DataSource
+from repro.profiles import Profile, get_profile
+from repro.store import RunStore
+
+log = logging.getLogger(__name__)
+
+
+def data_source(profile: Profile, data_dir: str | os.PathLike | None = None) -> DataSource:
+    """The profile's data source with the data directory `data_dir` (else $REPRO_DATA_DIR).
+
+    On the hub the directory holds what the hub lacks (CCGbank, BUCC's corpora) and local
+    copies, which win; a fixture profile given a directory reads everything from it.
+    """
+    data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
+    root = Path(data_dir) if data_dir else None
+    if root is not None and profile.data_source == "fixture":
+        return DataSource("local", root)
+    return DataSource(profile.data_source, root, fixture_sizes=profile.fixture_sizes)
+
+
+def build_engine(profile: Profile, store: str | os.PathLike, data_dir=None, *, compute: bool = True):
+    """The engine over the run store at `store`, for `profile` and its data source."""
+    from repro.engine import Engine
+    return Engine(RunStore(store), data_source(profile, data_dir), profile, compute=compute)
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """"I/N" -> (I, N) with 0 <= I < N; ValueError naming the expected form otherwise."""
+    try:
+        index, count = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {text!r}: expected I/N, e.g. 0/4 (job I of N, counted from 0)") from None
+    if not 0 <= index < count:
+        raise ValueError(f"--shard {text!r}: need 0 <= I < N")
+    return index, count
+
+
+def select_runs(specs, *, only: str = "", shard: tuple[int, int] = (0, 1)):
+    """The runs whose folder name or key starts with `only`, then every N-th of them from I."""
+    chosen = [s for s in specs if s.dirname.startswith(only) or s.key.startswith(only)]
+    index, count = shard
+    return chosen[index::count]
+
+
+def add_run_parser(subparsers) -> None:
+    """`repro run`: compute the runs the selected claims need (all, one, or a shard)."""
+    p = subparsers.add_parser("run", help="compute the runs the claims need (for clusters and torchrun)")
+    p.add_argument("--profile", default=None, help="smoke (default) or paper; also $REPRO_PROFILE")
+    p.add_argument("--store", default=os.environ.get("REPRO_STORE", "runs"),
+                   help="the run store (default: $REPRO_STORE, else runs/)")
+    p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
+    p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
+    p.add_argument("--seeds", type=int, default=None, help="phase-(iii) seeds per configuration")
+    p.add_argument("--data-dir", default=None, help="local data directory (also $REPRO_DATA_DIR)")
+    p.add_argument("--only", default="", metavar="PREFIX",
+                   help="only the runs whose folder name (as `repro plan` prints it) or key starts with PREFIX")
+    p.add_argument("--shard", default="0/1", metavar="I/N", help="take every N-th run from the I-th (job arrays)")
+    p.set_defaults(func=run_jobs)
+
+
+def run_jobs(args) -> int:
+    """Compute the selected runs (and their parents), parents first; print each as it is done."""
+    from repro.plan import planned_runs
+
+    try:
+        shard = parse_shard(args.shard)
+    except ValueError as err:
+        print(f"repro run: {err}", file=sys.stderr)
+        return 2
+    profile = get_profile(args.profile)
+    if args.seeds:
+        profile = profile.with_seeds(args.seeds)
+    engine = build_engine(profile, args.store, args.data_dir)
+    claims, specs = planned_runs(Path(args.claims), args.select, profile, engine.data)
+    chosen = select_runs(specs, only=args.only, shard=shard)
+    if not claims or not chosen:
+        print(f"repro run: nothing selected ({len(claims)} claim(s) match -k {args.select!r}, "
+              f"{len(chosen)} run(s) match --only {args.only!r} in shard {args.shard}); "
+              "`repro plan` lists the runs", file=sys.stderr)
+        return 2
+    distributed.init()
+    for spec in chosen:
+        run = engine.ensure(spec)
+        if distributed.is_writer():
+            print(f"done     {run.path.name}", flush=True)
+    return 0

@@ -1,0 +1,343 @@
+"""Multi-task phase (ii): one shared encoder, a fresh head per task, single-task batches.
+
+The paper (v1 App. A) samples task m with probability min(e_m, K) / sum_n min(e_n, K),
+e_m = its number of training examples, K = 2^17, and mixes continued multilingual MLM
+in as one more task.  Here:
+
+- `MixtureModel` registers the shared encoder once and, per task, the task's own head
+  model (its format's `model_class`, head freshly initialised; the MLM head is the
+  checkpoint's) whose encoder attribute is replaced by a reference to the shared one.
+- `MixtureSampler` yields batches of one task each, the task drawn by the rule with a
+  seeded generator, each task at its own batch size (its single-task batch size:
+  the paper's "mixed"), its rows reshuffled whenever they are used up.
+- Length: `epochs` passes over the capped total C = sum_m min(e_m, K) examples at the
+  expected batch size b = sum_m p_m b_m, i.e. ceil(epochs * C / b) batches (paper:
+  "multi-task mixed / 3 epochs"), shared out among processes and gradient-accumulation
+  steps as a single task's batches are.  Without `eval_every_steps`, the dev score is
+  taken once per pass.
+- `MixtureTrainer` is `transformers.Trainer` with that loader, an evaluation that scores
+  every task on its first `early_stopping_examples` dev examples and reports their mean
+  as `eval_score` (early stopping and the best checkpoint), and checkpoints that keep
+  tied tensors (the MLM decoder is the word embeddings) once.
+Only the shared encoder is handed on, as after a single task.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from repro.tasks import get_task
+
+log = logging.getLogger(__name__)
+
+K = 2 ** 17  # per-task cap on examples in the sampling rate (v1 App. A)
+
+
+def is_mixture(tasks: Sequence[str]) -> bool:
+    """True when phase (ii) on `tasks` trains through the mixture: several tasks, or MLM."""
+    return len(tasks) > 1 or any(not hasattr(get_task(t).format, "decode") for t in tasks)
+
+
+def mixture_rates(sizes: Mapping[str, int], cap: int = K) -> dict[str, float]:
+    """Sampling probability of each task: min(e_m, cap) / sum_n min(e_n, cap)."""
+    if not sizes:
+        raise ValueError("a mixture needs at least one task")
+    bad = {name: e for name, e in sizes.items() if e < 1}
+    if bad:
+        raise ValueError(f"tasks without training examples cannot be mixed: {bad}")
+    capped = {name: min(int(e), cap) for name, e in sizes.items()}
+    total = sum(capped.values())
+    return {name: c / total for name, c in capped.items()}
+
+
+def mixture_batches(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], epochs: float, cap: int = K) -> int:
+    """Batches in `epochs` passes over the capped total C at the expected batch size b: ceil(epochs C / b)."""
+    rates = mixture_rates(sizes, cap)
+    expected_batch = sum(rates[n] * batch_sizes[n] for n in rates)
+    capped_total = sum(min(e, cap) for e in sizes.values())
+    return max(1, math.ceil(epochs * capped_total / expected_batch))
+
+
+def model_columns(model) -> set[str]:
+    """The input names the forward of a head model takes."""
+    import inspect
+    return set(inspect.signature(model.forward).parameters) - {"self", "kwargs"}
+
+
+class MixtureSampler:
+    """Batches of global row indices, each from one task drawn by `rates` (a seeded generator).
+
+    `sizes[m]` feature rows of task m sit at `offsets[m]` in the concatenated dataset.
+    """
+
+    def __init__(self, sizes: Sequence[int], batch_sizes: Sequence[int], rates: Sequence[float],
+                 batches: int, seed: int):
+        import numpy as np
+        if not len(sizes) == len(batch_sizes) == len(rates):
+            raise ValueError("one size, batch size and rate per task")
+        self.sizes, self.batch_sizes = list(sizes), list(batch_sizes)
+        self.rates = np.asarray(rates, dtype=np.float64) / np.sum(rates)
+        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)[:-1]]).astype(int)
+        self.batches, self.seed, self.epoch = batches, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.batches
+
+    def tasks(self):
+        """The task index of every batch, in order."""
+        import numpy as np
+        rng = np.random.default_rng([self.seed, self.epoch])
+        return rng.choice(len(self.sizes), size=self.batches, p=self.rates)
+
+    def __iter__(self):
+        import numpy as np
+        rng = np.random.default_rng([self.seed, self.epoch, 1])
+        order = [rng.permutation(n) for n in self.sizes]
+        cursor = [0] * len(self.sizes)
+        for m in self.tasks():
+            take = []
+            while len(take) < self.batch_sizes[m]:
+                if cursor[m] == self.sizes[m]:  # used up: a fresh pass in a new order
+                    order[m], cursor[m] = rng.permutation(self.sizes[m]), 0
+                hi = min(self.sizes[m], cursor[m] + self.batch_sizes[m] - len(take))
+                take.extend(order[m][cursor[m]:hi])
+                cursor[m] = hi
+            yield [int(self.offsets[m] + i) for i in take]
+
+
+class MixtureRows:
+    """The tasks' feature datasets end to end; a row carries its task index as `task`."""
+
+    def __init__(self, datasets: Sequence):
+        self.datasets = list(datasets)
+        self.bounds = []
+        total = 0
+        for data in self.datasets:
+            total += len(data)
+            self.bounds.append(total)
+
+    def __len__(self) -> int:
+        return self.bounds[-1] if self.bounds else 0
+
+    def __getitem__(self, index: int) -> dict:
+        import bisect
+        m = bisect.bisect_right(self.bounds, index)
+        start = self.bounds[m - 1] if m else 0
+        return {**self.datasets[m][index - start], "task": m}
+
+
+class MixtureCollator:
+    """Collates a batch of one task with that task's own collator; `task` rides along."""
+
+    def __init__(self, collators: Sequence):
+        self.collators = list(collators)
+
+    def __call__(self, rows: list[dict]) -> dict:
+        tasks = {row["task"] for row in rows}
+        if len(tasks) != 1:
+            raise ValueError(f"a mixture batch must hold one task, got task indices {sorted(tasks)}")
+        m = tasks.pop()
+        batch = self.collators[m]([{k: v for k, v in row.items() if k != "task"} for row in rows])
+        batch["task"] = m
+        return batch
+
+
+def _build_model(formats: Sequence, tasks: Sequence, init: str):
+    """The mixture over one shared encoder; heads built in task order (after the caller seeds)."""
+    import torch.nn as nn
+
+    class _SharedEncoder:
+        """A reference to the shared encoder that is not a registered submodule."""
+
+        def __init__(self, encoder):
+            self.encoder = encoder
+
+        def __call__(self, *args, **kwargs):
+            return self.encoder(*args, **kwargs)
+
+    class MixtureModel(nn.Module):
+        """The shared encoder and one head model per task; `forward(task=m, ...)` runs task m."""
+
+        def __init__(self, encoder, heads):
+            super().__init__()
+            self.encoder = encoder
+            self.heads = nn.ModuleList(heads)
+
+        def forward(self, task: int, **inputs):
+            return self.heads[task](**inputs)
+
+    # Load one task model at a time and keep only the largest encoder (a multiple-choice head's
+    # has the pooler the others lack): one checkpoint's encoder in memory, not one per task.
+    shared, models = _SharedEncoder(None), []
+    for fmt, task in zip(formats, tasks):
+        model, info = fmt.model_class.from_pretrained(init, output_loading_info=True, **fmt.model_kwargs(task))
+        if getattr(fmt, "pretrained_head", False) and info["missing_keys"]:
+            raise ValueError(f"{task.name} trains the checkpoint's own head, but {init} lacks "
+                             f"{', '.join(sorted(info['missing_keys']))}: start from a masked-LM checkpoint")
+        own = model.base_model
+        if shared.encoder is None or _size(own) > _size(shared.encoder):
+            shared.encoder = own
+        delattr(model, model.base_model_prefix)
+        setattr(model, model.base_model_prefix, shared)
+        models.append(model)
+    encoder = shared.encoder
+    for model in models:
+        output = model.get_output_embeddings()
+        if output is not None and getattr(model.config, "tie_word_embeddings", False):
+            output.weight = encoder.get_input_embeddings().weight  # the MLM decoder reads the shared embeddings
+    return MixtureModel(encoder, models)
+
+
+def _size(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+@dataclass
+class TaskData:
+    """One task of a mixture: its entry, configuration, and raw and featurised data."""
+
+    task: object
+    config: object
+    train_raw: object
+    dev_raw: object
+    train: object
+    dev: object
+
+
+def _trainer_class():
+    from transformers import Trainer
+    from transformers.utils import find_labels
+
+    class MixtureTrainer(Trainer):
+        """`Trainer` over a mixture: its own loader, a mean dev score, tie-aware checkpoints."""
+
+        def __init__(self, *args, mixture: list[TaskData], sampler: MixtureSampler, dev_scores, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.mixture, self.sampler, self.dev_scores = mixture, sampler, dev_scores
+            self.model_accepts_loss_kwargs = False  # each head averages its own loss
+
+        def get_train_dataloader(self):
+            from torch.utils.data import DataLoader
+            loader = DataLoader(self.train_dataset, batch_sampler=self.sampler, collate_fn=self.data_collator,
+                                num_workers=self.args.dataloader_num_workers,
+                                pin_memory=self.args.dataloader_pin_memory)
+            return self.accelerator.prepare(loader)  # several processes: every one takes its own batches
+
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
+            """Every task's score on its dev subset and their mean, `{prefix}_score`."""
+            metrics, scores = {}, []
+            saved = self.label_names, self.preprocess_logits_for_metrics
+            try:
+                for m, item in enumerate(self.mixture):
+                    head = self.accelerator.unwrap_model(self.model).heads[m]
+                    self.label_names = find_labels(type(head))
+                    self.preprocess_logits_for_metrics = getattr(item.task.format, "reduce_logits", None)
+                    columns = [c for c in item.dev.column_names if c in model_columns(head)]
+                    rows = item.dev.select_columns(columns).add_column("task", [m] * len(item.dev))
+                    output = self.evaluation_loop(self.get_eval_dataloader(rows), f"Evaluation {item.task.name}",
+                                                  prediction_loss_only=False, metric_key_prefix=metric_key_prefix)
+                    score = self.dev_scores(item, output.predictions)
+                    metrics[f"{metric_key_prefix}_{item.task.name}_score"] = score
+                    scores.append(score)
+            finally:
+                self.label_names, self.preprocess_logits_for_metrics = saved
+            metrics[f"{metric_key_prefix}_score"] = float(sum(scores) / len(scores))
+            self.log(metrics)
+            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+            return metrics
+
+        def _save(self, output_dir=None, state_dict=None) -> None:
+            # The mixture is no PreTrainedModel and holds tied tensors: save_model keeps each once, and
+            # Trainer._load_best_model's non-strict load restores both names through the one kept.
+            import os
+
+            from safetensors.torch import save_model
+            output_dir = output_dir or self.args.output_dir
+            if self.args.should_save:
+                os.makedirs(output_dir, exist_ok=True)
+                save_model(self.accelerator.unwrap_model(self.model), os.path.join(output_dir, "model.safetensors"))
+
+        def _issue_warnings_after_load(self, load_result) -> None:
+            # a tied tensor is saved under one of its names: the others are "missing" and loaded through it
+            state = self.accelerator.unwrap_model(self.model).state_dict()
+            shared = {name for name, t in state.items()
+                      if sum(u.data_ptr() == t.data_ptr() for u in state.values()) > 1}
+            lost = set(load_result.missing_keys) - shared
+            if lost or load_result.unexpected_keys:
+                raise RuntimeError(f"the best mixture checkpoint does not match the model: missing {sorted(lost)}, "
+                                   f"unexpected {sorted(load_result.unexpected_keys)}")
+
+    return MixtureTrainer
+
+
+def train(engine, spec, init: str, work, load_task) -> tuple:
+    """Phase (ii) on `spec`'s tasks as one mixture; (trainer, history).  The encoder is `trainer.model.encoder`.
+
+    `load_task(name, config, tokenizer) -> TaskData` reads and featurises one task (the engine's).
+    """
+    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, set_seed
+
+    from repro import distributed
+
+    if spec.mixture is None:
+        raise ValueError(f"run {spec.slug}: a multi-task run needs the mixture's optimisation (RunSpec.mixture); "
+                         "build it with repro.plan.intermediate_spec")
+    tokenizer = AutoTokenizer.from_pretrained(init)
+    mixture = [load_task(name, config, tokenizer) for name, config in spec.train]
+    names = [item.task.name for item in mixture]
+    sizes = {item.task.name: len(item.train_raw) for item in mixture}  # e_m: training examples
+    batch_sizes = {item.task.name: item.config.batch_size for item in mixture}
+    rates = mixture_rates(sizes)
+    config = spec.mixture
+    world = engine.training_args(spec, config, work).world_size  # the processes the Trainer trains on
+    # as a single task's epochs: every process takes its own batch, gradients accumulate over several
+    steps = math.ceil(mixture_batches(sizes, batch_sizes, config.epochs) / (config.gradient_accumulation * world))
+    log.info("mixture %s: rates %s, %d steps", names, {n: round(r, 4) for n, r in rates.items()}, steps)
+
+    set_seed(spec.seed)  # the fresh heads' initialisation and the data order
+    model = _build_model([item.task.format for item in mixture], [item.task for item in mixture], init)
+    train_sets = []
+    for item, head in zip(mixture, model.heads):
+        columns = model_columns(head)
+        train_sets.append(item.train.select_columns([c for c in item.train.column_names if c in columns]))
+    sampler = MixtureSampler([len(d) for d in train_sets], [batch_sizes[n] for n in names], [rates[n] for n in names],
+                             batches=steps * config.gradient_accumulation * world, seed=spec.seed)
+    # evaluate every `eval_every_steps`, or once per pass over the capped total
+    every = config.eval_every_steps or max(1, math.ceil(steps / max(config.epochs, 1)))
+    args = engine.training_args(spec, config, work, max_steps=steps, remove_unused_columns=False,
+                                eval_strategy="steps", save_strategy="steps", logging_strategy="steps",
+                                eval_steps=every, save_steps=every, logging_steps=every,
+                                per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
+    trainer = _trainer_class()(
+        model=model, args=args, train_dataset=MixtureRows(train_sets),
+        eval_dataset={item.task.name: item.dev for item in mixture},  # read by `evaluate` through `mixture`
+        data_collator=MixtureCollator([item.task.format.collator(tokenizer) for item in mixture]),
+        processing_class=tokenizer, mixture=mixture, sampler=sampler, dev_scores=dev_score,
+        callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)])
+    trainer.remove_callback(PrinterCallback)
+    trainer.train()
+    distributed.barrier()  # every rank has loaded the best checkpoint
+    if distributed.is_writer():
+        shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
+    history = {"best_metric": trainer.state.best_metric, "metric": "score (mean over tasks)",
+               "steps": trainer.state.global_step, "mixture_steps": steps, "rates": rates,
+               "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history}
+    return trainer, history
+
+
+def dev_score(item: TaskData, predictions) -> float:
+    """A task's early-stopping score on its dev subset (QA: the mean of EM and F1, as single-task)."""
+    fmt, task = item.task.format, item.task
+    if hasattr(fmt, "dev_score"):  # MLM: accuracy on the masked tokens
+        return float(fmt.dev_score(predictions, item.dev))
+    decoded = fmt.decode(predictions, item.dev, item.dev_raw, task)
+    predicted, references = task.metric_inputs(
+        [{"prediction": p, "reference": r} for p, r in zip(decoded, fmt.references(item.dev_raw, task))])
+    stats = task.metric.unit_stats(predictions=predicted, references=references, lang="en")
+    return float(task.metric.score(stats.sum(axis=0)))

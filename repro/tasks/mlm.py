@@ -1,0 +1,301 @@
+"""Continued multilingual masked language modelling: the pseudo-task `mlm` of a mixture.
+
+The paper mixes "2M Wikipedia sentences over the 40 XTREME languages, sampled with
+exponent alpha = 0.3 over language sizes" into intermediate training as one more task
+(v1 App. A).  The corpus: language l with n_l sentences (articles, on the hub) gets the
+share q_l = n_l^0.3 / sum_k n_k^0.3 of `max_train_examples` sentences (+ the
+`early_stopping_examples` held out for early stopping), drawn at random from it (with
+repetition only when q_l asks for more than it has).  Sources:
+
+- fixture: sentences of the synthetic lexicon, languages of different sizes;
+- local:   `<data-dir>/mlm/<lang>.txt`, UTF-8, one sentence per line (beside the hub too);
+- hub:     Wikipedia in Parquet, `wikimedia/wikipedia` config `20231101.<lang>`; n_l is
+           its article count, sentences are cut from a seeded shuffle of its articles.
+
+Head: the checkpoint's own LM head (`AutoModelForMaskedLM`; XLM-R's, and the tiny
+model's, decoder is tied to the word embeddings).  Masking as BERT/XLM-R: 15% of the
+non-special tokens; of those 80% `<mask>`, 10% a random token, 10% unchanged; fresh
+masks for every training batch, fixed ones (seeded) for the dev sentences, whose score
+is the accuracy on the masked tokens.
+"""
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import numpy as np
+from transformers import AutoModelForMaskedLM
+
+from repro.fixtures import lexicon
+from repro.metrics import Accuracy
+from repro.tasks.base import HubSource, Task
+
+ALPHA = 0.3             # language sampling exponent (v1 App. A)
+MASK_PROBABILITY = 0.15
+DEV_MASK_SEED = 0       # the dev sentences' masks are part of the data
+# the 40 XTREME languages: XTREME_TASK2LANGS["panx"] in google-research/xtreme evaluate.py
+XTREME_LANGUAGES = tuple(("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl "
+                          "pt ru sw ta te th tl tr ur vi yo zh").split())
+WIKIPEDIA = HubSource("wikimedia/wikipedia", "20231101.{lang}")
+# fixture languages: those of the synthetic lexicon among the 40
+FIXTURE_LANGUAGES = tuple(l for l in XTREME_LANGUAGES if l in lexicon.LANGUAGE_SCRIPT)
+_SENTENCE_END = re.compile(r"(?<=[.!?;।॥۔።])\s+|(?<=[。！？])")
+_FINAL = re.compile(r"[.!?;।॥۔።。！？]")
+
+
+class CorpusError(ValueError):
+    """A multilingual MLM corpus that is missing or unusable."""
+
+
+def language_shares(sizes: dict[str, int], alpha: float = ALPHA) -> dict[str, float]:
+    """q_l = n_l^alpha / sum_k n_k^alpha."""
+    empty = [l for l, n in sizes.items() if n < 1]
+    if empty:
+        raise CorpusError(f"the MLM corpus has no sentences in {', '.join(empty)}: add some or drop the language")
+    weights = {l: float(n) ** alpha for l, n in sizes.items()}
+    total = sum(weights.values())
+    return {l: w / total for l, w in weights.items()}
+
+
+def allot(shares: dict[str, float], total: int) -> dict[str, int]:
+    """`total` split by `shares` into integers (largest remainders), summing to `total` exactly."""
+    exact = {l: q * total for l, q in shares.items()}
+    counts = {l: int(x) for l, x in exact.items()}
+    for l in sorted(exact, key=lambda l: counts[l] - exact[l])[:total - sum(counts.values())]:
+        counts[l] += 1
+    return counts
+
+
+def _draw(n: int, count: int, rng: random.Random) -> list[int]:
+    """`count` indices of range(n): without repetition while they last, then again."""
+    out: list[int] = []
+    while len(out) < count:
+        out += rng.sample(range(n), min(n, count - len(out)))
+    return out
+
+
+class _Fixture:
+    """Synthetic sentences; language l holds train_size * (1..8) of them, so sizes differ."""
+
+    def __init__(self, data):
+        self.base = data.fixture_sizes.get("train", 100)
+
+    def size(self, lang: str) -> int:
+        return self.base * (1 + random.Random(f"mlm-size:{lang}").randrange(8))
+
+    def draw(self, lang: str, count: int, rng: random.Random) -> list[str]:
+        out = []
+        for i in _draw(self.size(lang), count, rng):
+            item = random.Random(f"mlm:{lang}:{i}")
+            out.append(lexicon.sentence(item.sample(list(lexicon.content_concepts()), item.randint(4, 12)), lang))
+        return out
+
+
+class _Local:
+    """`<root>/mlm/<lang>.txt`, one sentence per line."""
+
+    def __init__(self, root):
+        self.root = Path(root)
+        self._lines: dict[str, list[str]] = {}
+
+    def lines(self, lang: str) -> list[str]:
+        if lang not in self._lines:
+            path = self.root / "mlm" / f"{lang}.txt"
+            if not path.is_file():
+                raise CorpusError(f"{path} is missing: the mlm task reads <data-dir>/mlm/<lang>.txt for each of its "
+                                  f"languages ({', '.join(XTREME_LANGUAGES)}), UTF-8, one sentence per line "
+                                  "(e.g. Wikipedia split into sentences); put the file there, or use the hub source")
+            self._lines[lang] = [s for s in (line.strip() for line in path.open(encoding="utf-8")) if s]
+            if not self._lines[lang]:
+                raise CorpusError(f"{path} holds no sentences; one sentence per line")
+        return self._lines[lang]
+
+    def size(self, lang: str) -> int:
+        return len(self.lines(lang))
+
+    def draw(self, lang: str, count: int, rng: random.Random) -> list[str]:
+        lines = self.lines(lang)
+        return [lines[i] for i in _draw(len(lines), count, rng)]
+
+
+class _Hub:
+    """Wikipedia from the hub: sizes from the dataset's metadata, sentences streamed."""
+
+    def size(self, lang: str) -> int:
+        from datasets import load_dataset_builder
+        info = load_dataset_builder(WIKIPEDIA.path, WIKIPEDIA.config_for(lang)).info
+        split = (info.splits or {}).get("train")
+        if split is None or not split.num_examples:
+            raise CorpusError(f"{WIKIPEDIA.path} {WIKIPEDIA.config_for(lang)} states no article count to weight "
+                              "its language by; use local files (<data-dir>/mlm/<lang>.txt) instead")
+        return int(split.num_examples)
+
+    def draw(self, lang: str, count: int, rng: random.Random) -> list[str]:
+        from datasets import load_dataset
+        articles = load_dataset(WIKIPEDIA.path, WIKIPEDIA.config_for(lang), split="train", streaming=True)
+        out: list[str] = []
+        for article in articles.shuffle(seed=rng.randrange(2 ** 32), buffer_size=10_000):
+            out += split_sentences(article["text"])
+            if len(out) >= count:
+                return out[:count]
+        if not out:
+            raise CorpusError(f"{WIKIPEDIA.path} {WIKIPEDIA.config_for(lang)} yielded no sentences")
+        return [out[i] for i in _draw(len(out), count, rng)]
+
+
+def split_sentences(text: str, heading: int = 40) -> list[str]:
+    """Sentences of a Wikipedia article: its lines cut after sentence-final punctuation.
+
+    A line shorter than `heading` characters without such punctuation is a heading or a list
+    item and is dropped; a longer one is kept whole (Thai marks no sentence ends).
+    """
+    out = []
+    for line in (line.strip() for line in text.split("\n")):
+        if _FINAL.search(line) or len(line) >= heading:
+            out += [s.strip() for s in _SENTENCE_END.split(line) if len(s.strip()) > 1]
+    return out
+
+
+def corpus(data, languages, size: int, held_out: int, seed: int):
+    """The alpha-sampled corpus: (train rows, dev rows) of {text, lang}, shuffled, disjoint draws."""
+    from datasets import Dataset
+    if data.kind == "fixture":
+        source = _Fixture(data)
+    elif data.kind == "local" or (data.root is not None and (Path(data.root) / "mlm").is_dir()):
+        source = _Local(data.root)  # a local corpus wins over the hub, as local copies do
+    else:
+        source = _Hub()
+    rng = random.Random(seed)
+    counts = allot(language_shares({l: source.size(l) for l in languages}), size + held_out)
+    rows = [{"text": s, "lang": l} for l in languages for s in source.draw(l, counts[l], rng)]
+    rng.shuffle(rows)
+    return Dataset.from_list(rows[held_out:]), Dataset.from_list(rows[:held_out])
+
+
+def mask_tokens(input_ids, special_ids, mask_id: int, vocab_size: int, generator=None):
+    """BERT masking of a padded id tensor: (inputs, labels), labels -100 where nothing is predicted."""
+    import torch
+    labels = input_ids.clone()
+    chosen = (torch.rand(input_ids.shape, generator=generator) < MASK_PROBABILITY) & ~torch.isin(input_ids, special_ids)
+    labels[~chosen] = -100
+    inputs = input_ids.clone()
+    roll = torch.rand(input_ids.shape, generator=generator)
+    inputs[chosen & (roll < 0.8)] = mask_id
+    swap = chosen & (roll >= 0.8) & (roll < 0.9)
+    inputs[swap] = torch.randint(vocab_size, input_ids.shape, generator=generator)[swap]
+    return inputs, labels
+
+
+class MaskingCollator:
+    """Pads; masks afresh (global torch RNG, seeded by the Trainer) unless rows bring their `labels`."""
+
+    def __init__(self, tokenizer):
+        import torch
+        self.tokenizer = tokenizer
+        self.special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
+
+    def __call__(self, rows: list[dict]) -> dict:
+        import torch
+        width = max(len(r["input_ids"]) for r in rows)
+        pad = self.tokenizer.pad_token_id
+
+        def padded(key, value):
+            return torch.tensor([list(r[key]) + [value] * (width - len(r[key])) for r in rows])
+        batch = {"input_ids": padded("input_ids", pad), "attention_mask": padded("attention_mask", 0)}
+        if "labels" in rows[0]:
+            batch["labels"] = padded("labels", -100)
+        else:
+            batch["input_ids"], batch["labels"] = mask_tokens(batch["input_ids"], self.special,
+                                                              self.tokenizer.mask_token_id, len(self.tokenizer))
+        return batch
+
+
+class MaskedLanguageModelling:
+    """The format handler of `mlm`: corpus, masking, the checkpoint's LM head, masked-token accuracy."""
+
+    model_class = AutoModelForMaskedLM
+    pretrained_head = True  # the checkpoint's LM head, never a fresh one
+
+    @staticmethod
+    def model_kwargs(task: Task) -> dict:
+        return {}
+
+    @staticmethod
+    def load_rows(data, task: Task, config, seed: int):
+        """(train, dev): `max_train_examples` corpus sentences and `early_stopping_examples` held out."""
+        if config.max_train_examples is None:
+            raise CorpusError("the mlm task needs the corpus size: set max_train_examples in its TrainConfig "
+                              "(the paper: 2,000,000 sentences)")
+        languages = FIXTURE_LANGUAGES if data.kind == "fixture" else task.languages
+        return corpus(data, languages, config.max_train_examples, config.early_stopping_examples, seed)
+
+    @staticmethod
+    def _encode(raw, tokenizer, config) -> dict:
+        return tokenizer(list(raw["text"]), truncation=True, max_length=config.max_length)
+
+    @staticmethod
+    def train_features(raw, task: Task, tokenizer, config):
+        """Token ids, kept in Arrow (2M sentences); the collator masks them batch by batch."""
+        def encode(batch):
+            enc = tokenizer(batch["text"], truncation=True, max_length=config.max_length)
+            return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+        return raw.map(encode, batched=True, remove_columns=raw.column_names)
+
+    def eval_features(self, raw, task: Task, tokenizer, config):
+        """Token ids with fixed (seeded) masks and their `labels`."""
+        import torch
+        enc = self._encode(raw, tokenizer, config)
+        special = torch.tensor(sorted(set(tokenizer.all_special_ids)))
+        generator = torch.Generator().manual_seed(DEV_MASK_SEED)
+        inputs, labels = [], []
+        for ids in enc["input_ids"]:
+            masked, gold = mask_tokens(torch.tensor([ids]), special, tokenizer.mask_token_id, len(tokenizer), generator)
+            inputs.append(masked[0].tolist())
+            labels.append(gold[0].tolist())
+        return _as_dataset({"input_ids": inputs, "attention_mask": enc["attention_mask"], "labels": labels})
+
+    @staticmethod
+    def collator(tokenizer):
+        return MaskingCollator(tokenizer)
+
+    @staticmethod
+    def reduce_logits(logits, labels):
+        """The predicted token per position: vocabulary-sized logits are never gathered."""
+        return (logits[0] if isinstance(logits, tuple) else logits).argmax(-1)
+
+    @staticmethod
+    def dev_score(predictions, features) -> float:
+        """Accuracy (x100) on the masked tokens of the dev sentences."""
+        correct = total = 0
+        for predicted, gold in zip(np.asarray(predictions), features["labels"]):
+            gold = np.asarray(gold)
+            masked = gold != -100
+            correct += int((predicted[:len(gold)][masked] == gold[masked]).sum())
+            total += int(masked.sum())
+        return 100.0 * correct / max(total, 1)
+
+
+def _as_dataset(columns: dict):
+    from datasets import Dataset
+    return Dataset.from_dict({k: list(v) for k, v in columns.items()})
+
+
+def _fixture(split: str, lang: str, n: int) -> list[dict]:
+    """`n` synthetic sentences of `lang` (the corpus is assembled by `corpus`)."""
+    return [{"text": lexicon.sentence(random.Random(f"mlm-{split}:{lang}:{i}").sample(
+        list(lexicon.content_concepts()), 8), lang)} for i in range(n)]
+
+
+MLM = Task(
+    name="mlm",
+    format=MaskedLanguageModelling(),
+    languages=XTREME_LANGUAGES,
+    hub=WIKIPEDIA,
+    fixture=_fixture,
+    metric=Accuracy(),
+    fields=("text",),
+    source="continued multilingual MLM (v1 App. A): 2M Wikipedia sentences, 40 XTREME languages, alpha 0.3",
+)
+
+TASKS = (MLM,)
