@@ -26,8 +26,7 @@ CACHE_ELEMENTS = 2**18  # counts made and multiplied at a time (1 MiB of float32
 MIN_ROWS = 32  # fewest resamples per product, so the statistics are read once for many rows
 MERGE_MIN = 8  # units sharing identical statistics that are drawn as one merged row
 POISSON_MIN = 512  # kept units from which counts come from Poisson tables
-OVERFLOW_Z = 3.5  # Poisson rate chosen so a row overshoots its total with probability ~2e-4
-_SHORTFALLS = (1 / 64, 1 / 32, 1 / 16, 1 / 8, 1 / 4)  # candidate 1 - rate, smallest first
+_SHORTFALLS = tuple(2.0**-j for j in range(2, 9))  # candidate 1 - rate of the Poisson tables
 
 
 def root_seed(rng) -> np.random.SeedSequence:
@@ -88,7 +87,7 @@ def poisson_counts(gen, total, m, rate, weights=None) -> np.ndarray:
     Given their sum s, independent Poisson(rate * w_j) counts are
     Multinomial(s, w/m) whatever the rate; adding total - s draws with
     probabilities w/m makes them Multinomial(total).  A row whose Poisson sum
-    overshoots its total (probability ~2e-4, see `_poisson_rate`) is redrawn
+    overshoots its total (at most a few per cent of rows, see `_poisson_rate`) is redrawn
     by uniform draws.  Unit columns (w = 1) take Poisson counts from a table
     indexed by 16 random bits; the few bins that hold a quantile are resolved
     with 16 more bits, so the Poisson law is exact to 2**-32.  Merged
@@ -119,20 +118,23 @@ def poisson_counts(gen, total, m, rate, weights=None) -> np.ndarray:
             idx = unit_col[idx]
         idx += np.repeat(np.arange(b, dtype=np.int64) * cols, short)
         np.add.at(c.reshape(-1), idx, np.float32(1))
-    for r in np.flatnonzero(over):
-        c[r] = _uniform_counts(gen, total[r:r + 1], m, unit_col)[0]
+    if over.any():
+        c[over] = _uniform_counts(gen, total[over], m, unit_col)
     return c
 
 
 def _poisson_rate(n: int, m: int) -> float | None:
-    """Largest tabulated rate whose Poisson row sum overshoots the row total only in the far tail."""
+    """The tabulated rate 1 - 2**-j that minimises the expected work beyond the Poisson draws.
+
+    A shortfall s costs about s * m top-up draws; an overshoot (probability
+    P(Binomial total - Poisson(rate m) sum < 0), normal approximation) costs
+    a redraw of about m uniform draws.  None below POISSON_MIN units.
+    """
     if m < POISSON_MIN:
         return None
     sd = np.sqrt(m * (1 - m / n) + m)  # Binomial total minus Poisson sum, rate ~ 1
-    for shortfall in _SHORTFALLS:
-        if m * shortfall >= OVERFLOW_Z * sd:
-            return 1 - shortfall
-    return None
+    work = [s + sps.norm.sf(s * m / sd) for s in _SHORTFALLS]
+    return 1 - _SHORTFALLS[int(np.argmin(work))]
 
 
 @lru_cache(maxsize=None)
