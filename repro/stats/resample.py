@@ -227,28 +227,35 @@ def _distinct_columns(flat) -> tuple[list[int], np.ndarray]:
 
 
 def replicate_scores(design: Design, n_resamples: int, root: np.random.SeedSequence,
-                     batch: int = 1000) -> np.ndarray:
+                     batch: int = 1000, blocks: range | None = None) -> np.ndarray:
     """Aggregate score of every run in each example-resampling replicate: shape (n_resamples, R).
 
     One count matrix per group and block serves every configuration and seed
     (and every language of a parallel task).  Arithmetic is float32; counts
     are exact there and scores carry about 1e-5 points of rounding.
     `batch` sets how many resamples are aggregated at once (memory only).
+    `blocks` limits the work to a range of blocks, as one worker of several
+    would take it: the rows of any split, concatenated, are the full result.
     """
     n_blocks = -(-n_resamples // BLOCK)
+    blocks = range(n_blocks) if blocks is None else blocks
+    if blocks.step != 1 or not 0 <= blocks.start <= blocks.stop <= n_blocks:
+        raise ValueError(f"blocks must be a contiguous range within range({n_blocks}), got {blocks}")
     per_batch = max(1, batch // BLOCK)
-    out = np.empty((n_resamples, design.n_runs))
+    sizes = {j: min(BLOCK, n_resamples - j * BLOCK) for j in blocks}
+    out = np.empty((sum(sizes.values()), design.n_runs))
     mats = [_GroupMatrix(g) for g in design.groups]
-    for first in range(0, n_blocks, per_batch):
-        blocks = range(first, min(first + per_batch, n_blocks))
-        sizes = [min(BLOCK, n_resamples - j * BLOCK) for j in blocks]
+    lo = 0
+    for first in range(blocks.start, blocks.stop, per_batch):
+        part = range(first, min(first + per_batch, blocks.stop))
         per_block = []
-        for j, b in zip(blocks, sizes):
-            gen = block_generator(root, 0, j)
-            per_block.append([mat.sums(gen, b) for mat in mats])
+        for j in part:
+            gen = block_generator(root, 0, j)  # one stream per block, drawn group after group
+            per_block.append([mat.sums(gen, sizes[j]) for mat in mats])
         sums = [np.concatenate(parts) for parts in zip(*per_block)]
-        lo = first * BLOCK
-        out[lo:lo + sum(sizes)] = _aggregate(design, sums)
+        b = sum(sizes[j] for j in part)
+        out[lo:lo + b] = _aggregate(design, sums)
+        lo += b
     return out
 
 

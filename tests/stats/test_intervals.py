@@ -1,4 +1,6 @@
 """paired_difference and aggregate_score: exact cases, scipy agreement, invariances."""
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -151,6 +153,14 @@ def test_interval_levels(acc):
     assert r.interval(0.5)[0] > r.ci90[0] > r.ci95[0]
     with pytest.raises(ValueError, match="level"):
         r.interval(95)
+
+
+def test_results_are_frozen_and_options_keyword_only(acc):
+    r = paired_difference(const_runs([0.7, 0.8]), const_runs([0.6, 0.65]), metrics={"t": acc}, n_resamples=50)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.estimate = 0.0
+    with pytest.raises(TypeError):
+        paired_difference(const_runs([0.7]), const_runs([0.6]), {"t": acc})  # metrics is keyword-only
 
 
 @pytest.mark.parametrize("n", [300, 3000])

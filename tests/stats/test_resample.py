@@ -4,9 +4,10 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from scipy import stats as sps
 
-from repro.stats import CellOutcomes, paired_difference
+from repro.stats import CellOutcomes, aggregate_score, paired_difference, resample
+from repro.stats.data import build_design
 from repro.stats.resample import (_distinct_columns, _merged_rows, _poisson_rate, _poisson_table, _uniform_counts,
-                                  counts, poisson_counts, root_seed)
+                                  counts, poisson_counts, replicate_scores, root_seed)
 
 
 @settings(max_examples=30, deadline=None)
@@ -157,3 +158,54 @@ def test_merged_rows_and_columns_keep_the_statistics():
     np.testing.assert_allclose((weights[:, None] * rows).sum(axis=0), stats.sum(axis=0))
     first, inverse = _distinct_columns(stats[100:])
     assert len(first) == 3 and (stats[100:][:, first][:, inverse] == stats[100:]).all()
+
+
+def test_any_split_of_blocks_between_workers_gives_the_same_replicates(acc):
+    rng = np.random.default_rng(1)
+    a, b = _runs(rng, 2, n=700), _runs(rng, 2, n=700)  # 700 units: the Poisson-table sampler
+    design = build_design({"a": a, "b": b}, metrics={"t": acc})
+    root = np.random.SeedSequence(9)
+    full = replicate_scores(design, 1100, root)  # blocks 0-4, the last one short
+    split = np.concatenate([replicate_scores(design, 1100, root, blocks=range(0, 2)),
+                            replicate_scores(design, 1100, root, blocks=range(2, 3), batch=1),
+                            replicate_scores(design, 1100, root, blocks=range(3, 5))])
+    np.testing.assert_array_equal(split, full)
+    with pytest.raises(ValueError, match="contiguous range"):
+        replicate_scores(design, 1100, root, blocks=range(3, 7))
+
+
+def test_one_draw_serves_every_configuration_and_seed(acc):
+    # identical runs in both configurations: every replicate difference is exactly zero
+    rng = np.random.default_rng(2)
+    runs = _runs(rng, 3, n=900)
+    r = paired_difference(runs, list(runs), metrics={"t": acc}, n_resamples=600)
+    assert r.var_examples == 0 and (r.replicates == 0).all()
+    # and every seed of one configuration sees the same draw: equal seeds give equal replicates
+    design = build_design({"a": [runs[0], runs[0]]}, metrics={"t": acc})
+    reps = replicate_scores(design, 300, np.random.SeedSequence(1))
+    np.testing.assert_array_equal(reps[:, 0], reps[:, 1])
+
+
+def test_a_replicate_is_the_xtreme_score_of_the_reweighted_data(acc, qa, monkeypatch):
+    # fix the counts, then compare each replicate with aggregate_score on data whose units carry them
+    rng = np.random.default_rng(3)
+    n_q, n_x = 40, 30
+    w_q, w_x = rng.integers(0, 4, n_q).astype(np.float32), rng.integers(0, 4, n_x).astype(np.float32)
+    fixed = {n_q: w_q, n_x: w_x}
+    monkeypatch.setattr(resample, "MERGE_MIN", 10**9)
+    monkeypatch.setattr(resample, "counts", lambda gen, b, n, m, weights=None: np.tile(fixed[n], (b, 1)))
+
+    def run():
+        q = {("xquad", l): CellOutcomes(np.arange(n_q), np.column_stack([rng.integers(0, 2, n_q), rng.random(n_q),
+                                                                          np.ones(n_q)])) for l in ("de", "en")}
+        x = {("xnli", l): CellOutcomes(np.arange(n_x), np.column_stack([rng.integers(0, 2, n_x), np.ones(n_x)]))
+             for l in ("de", "en", "fr")}
+        return q | x
+
+    runs = [run() for _ in range(3)]
+    metrics = {"xquad": qa, "xnli": acc}
+    design = build_design({"a": runs}, metrics=metrics, parallel={"xquad"})
+    reps = replicate_scores(design, 5, np.random.SeedSequence(0))
+    for r, cells in enumerate(runs):
+        weighted = {c: CellOutcomes(co.units, co.stats * fixed[len(co.units)][:, None]) for c, co in cells.items()}
+        assert reps[:, r] == pytest.approx(aggregate_score(weighted, metrics=metrics), rel=1e-6)
