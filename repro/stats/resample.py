@@ -14,6 +14,7 @@ counts from table look-ups, without a bincount); small ones by `_uniform_counts`
 """
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 import numpy as np
@@ -58,17 +59,29 @@ def counts(gen: np.random.Generator, b: int, n: int, m: int, weights=None) -> np
     the result is (b, len(weights)), Multinomial over columns with
     probabilities weights/n.
     """
-    total = np.full(b, n, np.int64) if m == n else gen.binomial(n, m / n, size=b)
-    unit_col = None
-    if weights is not None:
-        weights = np.asarray(weights, np.int64)
-        if weights.sum() != m or (weights < 1).any() or ((weights[1:] == 1) & (weights[:-1] != 1)).any():
-            raise ValueError("weights must be positive integers summing to m, ones first")
-        unit_col = np.repeat(np.arange(len(weights)), weights) if len(weights) < m else None
-    rate = _poisson_rate(n, m)
-    if rate is None:
-        return _uniform_counts(gen, total, m, unit_col)
-    return poisson_counts(gen, total, m, rate, weights if unit_col is not None else None)
+    return Sampler(n, m, weights).draw(gen, b)
+
+
+class Sampler:
+    """Draws the counts of `counts` for one group: its sizes, merged weights and Poisson table, fixed once."""
+
+    def __init__(self, n: int, m: int, weights=None):
+        self.n, self.m, self.weights, self.unit_col = n, m, None, None
+        if weights is not None:
+            weights = np.asarray(weights, np.int64)
+            if weights.sum() != m or (weights < 1).any() or ((weights[1:] == 1) & (weights[:-1] != 1)).any():
+                raise ValueError("weights must be positive integers summing to m, ones first")
+            if len(weights) < m:
+                self.weights, self.unit_col = weights, np.repeat(np.arange(len(weights)), weights)
+        self.rate = _poisson_rate(n, m)
+
+    def draw(self, gen: np.random.Generator, b: int) -> np.ndarray:
+        """Counts (b, columns) as float32."""
+        n, m = self.n, self.m
+        total = np.full(b, n, np.int64) if m == n else gen.binomial(n, m / n, size=b)
+        if self.rate is None:
+            return _uniform_counts(gen, total, m, self.unit_col)
+        return poisson_counts(gen, total, m, self.rate, self.weights, self.unit_col)
 
 
 def _uniform_counts(gen, total, m, unit_col=None) -> np.ndarray:
@@ -81,7 +94,7 @@ def _uniform_counts(gen, total, m, unit_col=None) -> np.ndarray:
     return np.bincount(flat, minlength=b * cols).reshape(b, cols).astype(np.float32)
 
 
-def poisson_counts(gen, total, m, rate, weights=None) -> np.ndarray:
+def poisson_counts(gen, total, m, rate, weights=None, unit_col=None) -> np.ndarray:
     """Exact Multinomial(total[r], weights/m) rows, drawn as Poisson counts topped up to the total.
 
     Given their sum s, independent Poisson(rate * w_j) counts are
@@ -91,7 +104,8 @@ def poisson_counts(gen, total, m, rate, weights=None) -> np.ndarray:
     by uniform draws.  Unit columns (w = 1) take Poisson counts from a table
     indexed by 16 random bits; the few bins that hold a quantile are resolved
     with 16 more bits, so the Poisson law is exact to 2**-32.  Merged
-    columns (w > 1) use `Generator.poisson`.
+    columns (w > 1) use `Generator.poisson`; `unit_col` maps units to
+    columns (np.repeat(arange, weights), computed here when not given).
     """
     b = len(total)
     singles = m if weights is None else int(np.count_nonzero(weights == 1))
@@ -107,7 +121,8 @@ def poisson_counts(gen, total, m, rate, weights=None) -> np.ndarray:
     else:
         merged = gen.poisson(rate * weights[singles:], size=(b, len(weights) - singles)).astype(np.float32)
         c = np.concatenate([x.reshape(b, singles), merged], axis=1)
-        unit_col = np.repeat(np.arange(len(weights)), weights)
+        if unit_col is None:
+            unit_col = np.repeat(np.arange(len(weights)), weights)
     cols = c.shape[1]
     short = total - c.sum(axis=1).astype(np.int64)  # float32 sums of counts are exact below 2**24
     over = short < 0
@@ -123,6 +138,7 @@ def poisson_counts(gen, total, m, rate, weights=None) -> np.ndarray:
     return c
 
 
+@lru_cache(maxsize=None)
 def _poisson_rate(n: int, m: int) -> float | None:
     """The tabulated rate 1 - 2**-j that minimises the expected work beyond the Poisson draws.
 
@@ -133,7 +149,7 @@ def _poisson_rate(n: int, m: int) -> float | None:
     if m < POISSON_MIN:
         return None
     sd = np.sqrt(m * (1 - m / n) + m)  # Binomial total minus Poisson sum, rate ~ 1
-    work = [s + sps.norm.sf(s * m / sd) for s in _SHORTFALLS]
+    work = [s + 0.5 * math.erfc(s * m / sd / math.sqrt(2)) for s in _SHORTFALLS]  # shortfall + P(overshoot)
     return 1 - _SHORTFALLS[int(np.argmin(work))]
 
 
@@ -177,13 +193,14 @@ class _GroupMatrix:
         self.mat = np.ascontiguousarray(rows[:, first], dtype=np.float32)
         self.shape = group.stats.shape[1:]
         self.rows = min(BLOCK, max(MIN_ROWS, CACHE_ELEMENTS // max(len(self.mat), 1)))
+        self.sampler = Sampler(self.n, self.m, self.weights)
 
     def sums(self, gen, b) -> np.ndarray:
         """Resampled sums (b, L, R, k) for one block, piece by piece in cache."""
         out = np.empty((b, self.mat.shape[1]), np.float32)
         for lo in range(0, b, self.rows):
             k = min(self.rows, b - lo)
-            np.matmul(counts(gen, k, self.n, self.m, self.weights), self.mat, out=out[lo:lo + k])
+            np.matmul(self.sampler.draw(gen, k), self.mat, out=out[lo:lo + k])
         return out[:, self.inverse].reshape((b,) + self.shape)
 
 

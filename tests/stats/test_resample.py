@@ -193,7 +193,7 @@ def test_a_replicate_is_the_xtreme_score_of_the_reweighted_data(acc, qa, monkeyp
     w_q, w_x = rng.integers(0, 4, n_q).astype(np.float32), rng.integers(0, 4, n_x).astype(np.float32)
     fixed = {n_q: w_q, n_x: w_x}
     monkeypatch.setattr(resample, "MERGE_MIN", 10**9)
-    monkeypatch.setattr(resample, "counts", lambda gen, b, n, m, weights=None: np.tile(fixed[n], (b, 1)))
+    monkeypatch.setattr(resample.Sampler, "draw", lambda self, gen, b: np.tile(fixed[self.n], (b, 1)))
 
     def run():
         q = {("xquad", l): CellOutcomes(np.arange(n_q), np.column_stack([rng.integers(0, 2, n_q), rng.random(n_q),
