@@ -110,7 +110,7 @@ def poisson_counts(gen, total, m, rate, weights=None, unit_col=None) -> np.ndarr
     b = len(total)
     singles = m if weights is None else int(np.count_nonzero(weights == 1))
     table, thresholds = _poisson_table(rate)
-    u = gen.integers(0, 2**16, size=b * singles, dtype=np.uint16)
+    u = _bits16(gen, b * singles)
     x = np.take(table, u)
     amb = np.flatnonzero(x < 0)
     if amb.size:
@@ -136,6 +136,12 @@ def poisson_counts(gen, total, m, rate, weights=None, unit_col=None) -> np.ndarr
     if over.any():
         c[over] = _uniform_counts(gen, total[over], m, unit_col)
     return c
+
+
+def _bits16(gen: np.random.Generator, size: int) -> np.ndarray:
+    """`size` random uint16, four from each raw 64-bit output (little-endian order on every platform)."""
+    raw = gen.bit_generator.random_raw(-(-size // 4))
+    return raw.astype("<u8", copy=False).view("<u2")[:size]
 
 
 @lru_cache(maxsize=None)
