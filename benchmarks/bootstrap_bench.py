@@ -1,21 +1,30 @@
 """Time the example bootstrap on realistic XTREME sizes (a benchmark, not a test).
 
-    OMP_NUM_THREADS=1 python benchmarks/bootstrap_bench.py [--resamples 10000]
+    OMP_NUM_THREADS=1 python benchmarks/bootstrap_bench.py [--resamples 10000] [--against REV]
 
 Reports (1) a paired difference on XNLI-sized data: 15 parallel languages x
 5,010 examples x 5 seeds per configuration, and (2) a full XTREME claim over
-all 162 task-language cells.  Outcomes are random (timing does not depend on
-them); sizes approximate the XTREME test sets and are listed below.
+all 162 task-language cells.  Outcomes are random, each run drawn
+independently (the hardest case: no two runs agree, so little can be
+merged); sizes approximate the XTREME test sets and are listed below.
+
+`--against REV` also times the `repro` package of git revision REV on the
+same data, alternating old and new in fresh processes, and prints old/new.
 """
 from __future__ import annotations
 
 import os
+import sys
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # one core, before NumPy loads BLAS
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.environ.get("BENCH_REPRO_ROOT", ROOT))  # whose repro package is timed
 
 import argparse  # noqa: E402
 import platform  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -106,10 +115,15 @@ def xtreme_run(rng):
 
 METRICS = dict(xnli=Accuracy(), pawsx=Accuracy(), tatoeba=Accuracy(), udpos=F1(), panx=F1(), bucc=F1(),
                xquad=QA(), mlqa=QA(), tydiqa=QA())
-PARALLEL = {"xnli", "pawsx", "xquad", "mlqa"}
+PARALLEL = {"xnli", "pawsx", "xquad"}  # the translated sets (Task.parallel); MLQA is resampled per language
 
 
-def bench(label, make_run, seeds, resamples, repeats):
+WORKLOADS = {"xnli": ("XNLI paired difference", xnli_run), "xtreme": ("full XTREME claim", xtreme_run)}
+
+
+def bench(workload, seeds, resamples, repeats):
+    """Time paired_difference on one workload; returns the times in seconds."""
+    label, make_run = WORKLOADS[workload]
     rng = np.random.default_rng(0)
     a = [make_run(rng) for _ in range(seeds)]
     b = [make_run(rng) for _ in range(seeds)]
@@ -121,18 +135,49 @@ def bench(label, make_run, seeds, resamples, repeats):
         times.append(time.perf_counter() - t0)
     print(f"{label}: {len(a[0])} cells, {units:,} rows per run, {seeds}+{seeds} seeds, {resamples:,} resamples: "
           f"best {min(times):.2f} s, median {np.median(times):.2f} s over {repeats} (estimate {r.estimate:+.3f}, "
-          f"se {r.se:.3f})")
+          f"se {r.se:.3f})", flush=True)
+    return times
+
+
+def against(rev, workload, resamples, repeats):
+    """Alternate fresh processes timing revision `rev` and this tree on one workload; print old/new."""
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(f"git -C {ROOT} archive {rev} repro | tar -x -C {tmp}", shell=True, check=True)
+        times = {"old": [], "new": []}
+        for _ in range(repeats):
+            for side, root in (("old", tmp), ("new", ROOT)):
+                out = subprocess.run([sys.executable, os.path.abspath(__file__), "--only", workload, "--repeats", "1",
+                                      "--resamples", str(resamples), "--seconds"], check=True, text=True,
+                                     capture_output=True, env={**os.environ, "BENCH_REPRO_ROOT": root}).stdout
+                times[side].append(float(out.split()[-1]))
+    old, new = np.array(times["old"]), np.array(times["new"])
+    print(f"{WORKLOADS[workload][0]}, {rev} vs this tree, alternating, {repeats} each: old best {old.min():.2f} s, "
+          f"new best {new.min():.2f} s, old/new {old.min() / new.min():.1f}x (medians {np.median(old):.2f} / "
+          f"{np.median(new):.2f} s, {np.median(old) / np.median(new):.1f}x)", flush=True)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--resamples", type=int, default=10000)
     p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--only", choices=sorted(WORKLOADS), help="time one workload")
+    p.add_argument("--against", metavar="REV", help="also time the repro package of this git revision")
+    p.add_argument("--seconds", action="store_true", help=argparse.SUPPRESS)  # child of --against
     args = p.parse_args()
+    workloads = [args.only] if args.only else ["xnli", "xtreme"]
+    if args.seconds:
+        import contextlib
+        import io
+        with contextlib.redirect_stdout(io.StringIO()):
+            t = bench(workloads[0], 5, args.resamples, 1)
+        print(t[0])
+        return
     print(f"{platform.processor() or platform.machine()}, NumPy {np.__version__}, "
           f"OMP_NUM_THREADS={os.environ['OMP_NUM_THREADS']}")
-    bench("XNLI paired difference", xnli_run, 5, args.resamples, args.repeats)
-    bench("full XTREME claim", xtreme_run, 5, args.resamples, max(1, args.repeats - 2))
+    for w in workloads:
+        bench(w, 5, args.resamples, args.repeats if w == "xnli" else max(1, args.repeats - 2))
+        if args.against:
+            against(args.against, w, args.resamples, max(1, args.repeats - (0 if w == "xnli" else 2)))
 
 
 if __name__ == "__main__":

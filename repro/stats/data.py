@@ -91,14 +91,17 @@ def _check_cell(units, stats) -> tuple[np.ndarray, np.ndarray]:
 def _aligned(cell: Cell, runs: list[tuple[str, int, CellOutcomes]]):
     """Per-unit sums for every run of one cell, rows aligned by unit id: (ids, (m, R, k))."""
     ref_name, ref_seed, ref = runs[0]
-    ids, inv, mult = np.unique(ref.units, return_inverse=True, return_counts=True)
+    ids, inv0, mult = np.unique(ref.units, return_inverse=True, return_counts=True)
+    plain = len(ids) == len(ref.units)  # one row per unit: rows are only permuted
+    inv0 = slice(None) if plain and np.array_equal(ids, ref.units) else inv0  # already in id order
     out = np.empty((len(ids), len(runs), ref.stats.shape[1]))
     for r, (name, seed, co) in enumerate(runs):
         where = f"cell {cell}: configuration {name!r} seed {seed}"
         if co.stats.shape[1] != ref.stats.shape[1]:
             raise ValueError(f"{where} has {co.stats.shape[1]} statistics per unit, "
                              f"configuration {ref_name!r} seed {ref_seed} has {ref.stats.shape[1]}")
-        if r:
+        inv = inv0
+        if r and not (co.units is ref.units or np.array_equal(co.units, ref.units)):
             if co.units.dtype.kind != ref.units.dtype.kind:
                 raise ValueError(f"{where} has unit ids of dtype {co.units.dtype}, "
                                  f"configuration {ref_name!r} seed {ref_seed} has {ref.units.dtype}")
@@ -113,6 +116,9 @@ def _aligned(cell: Cell, runs: list[tuple[str, int, CellOutcomes]]):
                 bad = ids[mult_r != mult][:3].tolist()
                 raise ValueError(f"{where} has a different number of rows for units {bad} than "
                                  f"configuration {ref_name!r} seed {ref_seed}; clusters must match")
+        if plain:
+            out[inv, r] = co.stats
+            continue
         for j in range(co.stats.shape[1]):
             out[:, r, j] = np.bincount(inv, weights=co.stats[:, j], minlength=len(ids))
     return ids, out

@@ -31,7 +31,7 @@ def results(kind, r, **kw):
     """paired_difference on r simulated data sets; returns (results, true Δ)."""
     kw = dict(kw)
     if kind == "f1":
-        data, truth = f1_datasets(r, 300, rng=20, **kw)
+        data, truth = f1_datasets(r, kw.pop("n", 300), rng=20, **kw)
         metric = CorpusF1()
     else:
         data, truth = accuracy_datasets(r, kw.pop("n", 300), rng=kw.pop("seed", 10), **kw)
@@ -86,6 +86,12 @@ def test_coverage_mean_metric_with_seed_variance():
 @pytest.mark.slow
 def test_coverage_corpus_f1_with_seed_variance():
     check_calibrated(*results("f1", 1000))
+
+
+@pytest.mark.slow
+def test_coverage_corpus_f1_with_seed_variance_large_cells():
+    # 600 sentences: counts come from the Poisson-table sampler (repro.stats.resample.poisson_counts)
+    check_calibrated(*results("f1", 1000, n=600))
 
 
 @pytest.mark.slow

@@ -1,4 +1,6 @@
 """paired_difference and aggregate_score: exact cases, scipy agreement, invariances."""
+import dataclasses
+
 import numpy as np
 import pytest
 from scipy import stats as sps
@@ -51,10 +53,11 @@ def test_per_seed_scores_match_aggregate_score_of_each_run(acc):
     assert r.estimate == pytest.approx(r.scores_a.mean() - r.scores_b.mean(), abs=1e-12)
 
 
-@pytest.fixture(scope="module")
-def one_seed_pair():
+@pytest.fixture(scope="module", params=[400, 2000])
+def one_seed_pair(request):
+    # 400 units: uniform draws; 2000: Poisson-table draws with merged identical rows
     rng = np.random.default_rng(11)
-    n = 400
+    n = request.param
     ca = (rng.random(n) < 0.72).astype(float)
     cb = np.where(rng.random(n) < 0.8, ca, (rng.random(n) < 0.65).astype(float))
     return ca, cb
@@ -67,7 +70,8 @@ def test_one_seed_mean_agrees_with_scipy_bootstrap(acc, one_seed_pair):
                           n_resamples=b_, rng=1)
     assert not r.seed_variance_estimable and np.isnan(r.var_seeds) and r.df == np.inf
     ref = sps.bootstrap((100 * ca, 100 * cb), lambda x, y, axis: np.mean(x - y, axis=axis), paired=True,
-                        n_resamples=b_, method="percentile", rng=np.random.default_rng(2), vectorized=True)
+                        n_resamples=b_, method="percentile", rng=np.random.default_rng(2), vectorized=True,
+                        batch=1000)
     d = 100 * (ca - cb)
     se_ideal = np.sqrt(np.mean((d - d.mean()) ** 2) / len(d))  # exact bootstrap SE of a mean
     # Monte-Carlo SE of a 2.5% quantile of B replicates, for each of the two independent runs
@@ -149,3 +153,23 @@ def test_interval_levels(acc):
     assert r.interval(0.5)[0] > r.ci90[0] > r.ci95[0]
     with pytest.raises(ValueError, match="level"):
         r.interval(95)
+
+
+def test_results_are_frozen_and_options_keyword_only(acc):
+    r = paired_difference(const_runs([0.7, 0.8]), const_runs([0.6, 0.65]), metrics={"t": acc}, n_resamples=50)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        r.estimate = 0.0
+    with pytest.raises(TypeError):
+        paired_difference(const_runs([0.7]), const_runs([0.6]), {"t": acc})  # metrics is keyword-only
+
+
+@pytest.mark.parametrize("n", [300, 3000])
+def test_example_variance_of_a_mean_is_the_exact_bootstrap_variance(qa, n):
+    # continuous per-question F1: no two rows alike, so nothing is merged at n = 3000
+    rng = np.random.default_rng(12)
+    f_a, f_b = rng.random(n), rng.random(n) ** 2
+    cell = lambda f: {("q", "en"): CellOutcomes(np.arange(n), np.column_stack([f > 0.9, f, np.ones(n)]))}
+    r = paired_difference([cell(f_a)], [cell(f_b)], metrics={"q": qa}, n_resamples=4000, rng=3)
+    d = 50 * ((f_a > 0.9) + f_a - (f_b > 0.9) - f_b)
+    assert r.estimate == pytest.approx(d.mean(), abs=1e-9)
+    assert r.var_examples == pytest.approx(np.var(d) / n, rel=5 * np.sqrt(2 / 4000))
