@@ -12,7 +12,8 @@ from repro.paper import read_table2, table2_differences
 from repro.report import build_report, compare, compare_lines
 from repro.report.cli import add_report_parser, main
 from repro.report.figures import COLOURS, forest_plot, table2_heatmap
-from repro.report.runs import language_tables, load_runs, target_differences
+from repro.report.records import config_label, readable
+from repro.report.runs import TargetRun, language_tables, load_runs, target_differences
 
 
 def _record(cid, outcome="reproduced", estimate=0.5, kind="magnitude", configs=("mnli",), runs=(), ci=True):
@@ -32,7 +33,7 @@ def _record(cid, outcome="reproduced", estimate=0.5, kind="magnitude", configs=(
             "comparisons": comps, "runs": list(runs), "seeds": [1, 2], "profile": "smoke", "is_evidence": False}
 
 
-RECORDS = [_record("a-claim"), _record("b-claim", "not reproduced", 4.0, configs=("mnli", "squad")),
+RECORDS = [_record("a-claim"), _record("b-claim", "not_reproduced", 4.0, configs=("mnli", "squad")),
            _record("c-claim", "inconclusive", -1.0, kind="no_benefit", ci=False)]
 
 
@@ -68,7 +69,7 @@ def test_forest_plot_has_one_row_per_claim_part_with_bands_and_verdict_colours()
     fig = forest_plot(RECORDS)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == ["a-claim", "b-claim · mnli", "b-claim · squad", "c-claim"]
+    assert labels == ["a-claim", "b-claim · MNLI", "b-claim · SQuAD", "c-claim"]
     bands = [p for p in ax.patches if p.get_gid() == "band"]
     assert len(bands) == 4
     estimates = [line for line in ax.lines if line.get_gid() == "estimate"]
@@ -83,6 +84,38 @@ def test_forest_plot_has_one_row_per_claim_part_with_bands_and_verdict_colours()
     assert a_band.get_x() == pytest.approx(-1.0) and a_band.get_width() == pytest.approx(4.0)
 
 
+def test_forest_plot_cuts_an_interval_far_wider_than_the_claims_at_the_axis_with_arrows():
+    wide = _record("d-claim", "inconclusive", 0.5)
+    wide["comparisons"][0]["result"]["ci95"] = [-300.0, 300.0]
+    ax = forest_plot([RECORDS[0], wide]).axes[0]
+    lo, hi = ax.get_xlim()
+    assert -40 < lo < -10 and 10 < hi < 40  # the claims' points and bands, plus a bounded reach
+    assert len([line for line in ax.lines if line.get_gid() == "cut"]) == 2
+
+
+def test_configurations_are_labelled_in_the_papers_words():
+    nine = "anli_plus+mnli+qqp+squad+hellaswag+cosmosqa+commonsenseqa+ccg+sst2"
+    assert config_label(nine) == "Multi-task (9 tasks)"
+    assert config_label(nine + "+mlm") == "Multi-task (9 tasks) + MLM"
+    assert config_label("squad+mlm") == "SQuAD + MLM" and config_label("mnli_translated") == "MNLI (translated)"
+    assert config_label("mlm") == "MLM" and config_label("boolq") == "boolq"
+    assert readable("squad+mlm vs squad") == "SQuAD + MLM vs SQuAD"
+    assert readable(f"xnli: mnli, pawsx: {nine}") == "xnli: MNLI, pawsx: Multi-task (9 tasks)"
+
+
+def test_heatmap_cells_are_the_xtreme_task_score_not_every_metric():
+    def run(target, config, metrics):
+        return TargetRun(f"{target}-{config}", target, config, 1, "d", {"en": metrics})
+    runs = [run("panx", "XLM-R", {"f1": 50.0, "precision": 10.0, "recall": 90.0}),
+            run("panx", "mnli", {"f1": 54.0, "precision": 30.0, "recall": 60.0}),
+            run("xquad", "XLM-R", {"exact_match": 40.0, "f1": 60.0}),
+            run("xquad", "mnli", {"exact_match": 44.0, "f1": 62.0}),
+            run("bucc2018", "XLM-R", {"f1": 20.0, "threshold": 1.5}),
+            run("bucc2018", "mnli", {"f1": 25.0, "threshold": None})]
+    diffs = target_differences(language_tables(runs))["mnli"]
+    assert diffs == {"panx": pytest.approx(4.0), "xquad": pytest.approx(3.0), "bucc2018": pytest.approx(5.0)}
+
+
 def test_heatmap_matches_paper_table_and_blanks_missing_cells():
     paper = table2_differences()
     assert paper["SQuAD"]["tatoeba"] == pytest.approx(46.9)
@@ -90,7 +123,7 @@ def test_heatmap_matches_paper_table_and_blanks_missing_cells():
     fig = table2_heatmap({"squad": {"xnli": -1.0}, "mnli": {"xnli": 0.2}}, paper)
     measured, published = fig.axes[0], fig.axes[1]
     rows = [t.get_text() for t in measured.get_yticklabels()]
-    assert rows[: len(paper)] == list(paper) and rows[-1] == "mnli (not in v1)"
+    assert rows[: len(paper)] == list(paper) and rows[-1] == "MNLI (not in v1)"
     grid = measured.images[0].get_array()
     assert grid[rows.index("SQuAD"), 0] == pytest.approx(-1.0)
     assert grid.mask[rows.index("SQuAD"), 1]  # no measured PAWS-X run: blank

@@ -30,9 +30,17 @@ class Metric(ABC):
     def from_sums(self, sums: np.ndarray) -> dict[str, np.ndarray]:
         """Metric values from summed statistics; vectorised over leading axes of `sums`."""
 
+    @property
+    def score_names(self) -> tuple[str, ...]:
+        """The values whose mean is XTREME's per-language task score (the first metric by default)."""
+        return self.metric_names[:1]
+
     def score(self, sums: np.ndarray) -> np.ndarray:
-        """The per-language task score that XTREME averages (first metric name by default)."""
-        return self.from_sums(sums)[self.metric_names[0]]
+        """The per-language task score that XTREME averages: the mean of `score_names`."""
+        values = self.from_sums(sums)
+        if len(self.score_names) == 1:
+            return values[self.score_names[0]]
+        return sum(values[n] for n in self.score_names) / len(self.score_names)
 
     def compute(self, *, predictions: Sequence, references: Sequence, lang: str | None = None) -> dict[str, float]:
         """Corpus-level values for one language, as plain floats."""

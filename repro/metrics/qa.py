@@ -88,6 +88,7 @@ class _QaEmF1(Metric):
 
     stat_names = ("f1", "exact_match", "count")
     metric_names = ("exact_match", "f1")
+    score_names = ("exact_match", "f1")
 
     def normalizer(self, lang: str | None) -> Callable[[str], str]:
         raise NotImplementedError
@@ -112,10 +113,6 @@ class _QaEmF1(Metric):
         sums = np.asarray(sums, dtype=np.float64)
         count = np.maximum(sums[..., 2], 1)
         return {"exact_match": 100 * sums[..., 1] / count, "f1": 100 * sums[..., 0] / count}
-
-    def score(self, sums):
-        values = self.from_sums(sums)
-        return (values["exact_match"] + values["f1"]) / 2
 
 
 class SquadEmF1(_QaEmF1):

@@ -35,16 +35,12 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None) -> list[dict]:
     """Judge every claim from runs already in `store` (compute=False); claims lacking runs are skipped."""
     from repro.claims import judge, load_claims
-    from repro.data import DataSource
-    from repro.engine import Engine
+    from repro.jobs import build_engine
     from repro.profiles import get_profile
     from repro.report.records import outcome_record
-    from repro.store import MissingRunError, RunStore
+    from repro.store import MissingRunError
 
-    profile = get_profile(profile_name)
-    data = (DataSource("local", Path(data_dir)) if data_dir
-            else DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes))
-    engine = Engine(RunStore(store), data, profile, compute=False)
+    engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
     records = []
     for claim in load_claims(claims_dir):
         try:

@@ -16,7 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from repro.paper import TARGET_LABELS, TARGETS, normalise  # noqa: E402
-from repro.report.records import claim_parts  # noqa: E402
+from repro.report.records import claim_parts, config_label  # noqa: E402
 
 COLOURS = {"reproduced": "#1a9850", "not reproduced": "#d73027", "inconclusive": "#e69f00"}
 OTHER = "#7f7f7f"
@@ -24,8 +24,8 @@ BAND = "#b9c7d9"
 
 
 def colour(outcome: str | None) -> str:
-    """The colour of a verdict (grey for anything unknown)."""
-    return COLOURS.get(outcome or "", OTHER)
+    """The colour of a verdict, written "not_reproduced" or "not reproduced" (grey for anything unknown)."""
+    return COLOURS.get((outcome or "").replace("_", " "), OTHER)
 
 
 def _band(part: dict, lo: float, hi: float) -> tuple[float, float] | None:
@@ -43,15 +43,20 @@ def _band(part: dict, lo: float, hi: float) -> tuple[float, float] | None:
 
 
 def _limits(parts: list[dict]) -> tuple[float, float]:
-    values = [0.0]
+    """An axis that shows every estimate, expectation and band edge, and intervals up to a
+    reach of three times that span (at least 10 points); longer intervals are cut with an arrow."""
+    points = [0.0]
     for p in parts:
-        for key in ("ci95", "ci90"):
-            values += [v for v in (p[key] or []) if v is not None]
-        values += [v for v in (p["estimate"], p["expected"]) if v is not None]
-        if p["expected"] is not None and p["margin"]:
-            values += [p["expected"] - p["margin"], p["expected"] + p["margin"]]
-    lo, hi = min(values), max(values)
-    pad = max(0.5, 0.12 * (hi - lo))
+        points += [v for v in (p["estimate"], p["expected"], p["threshold"]) if v is not None]
+        if p["margin"]:
+            points += [(p["expected"] or 0.0) - p["margin"], (p["expected"] or 0.0) + p["margin"]]
+    lo, hi = min(points), max(points)
+    reach = max(10.0, 3 * (hi - lo))
+    for p in parts:
+        for ci in (p["ci95"], p["ci90"]):
+            if ci and None not in ci:
+                lo, hi = min(lo, max(ci[0], min(points) - reach)), max(hi, min(ci[1], max(points) + reach))
+    pad = max(0.5, 0.05 * (hi - lo))
     return lo - pad, hi + pad
 
 
@@ -60,7 +65,7 @@ def forest_plot(records: list[dict]) -> Figure:
     the paper's expected value (black diamond) and the claim's tolerance band (shaded)."""
     parts = claim_parts(records)
     n = max(len(parts), 1)
-    fig = Figure(figsize=(8.5, 2.2 + 0.55 * n), layout="constrained")
+    fig = Figure(figsize=(11, 2.0 + 0.3 * n), layout="constrained")
     ax = fig.add_subplot()
     lo, hi = _limits(parts)
     for i, p in enumerate(parts):
@@ -69,9 +74,12 @@ def forest_plot(records: list[dict]) -> Figure:
         if band:
             ax.barh(y, band[1] - band[0], left=band[0], height=0.7, color=BAND, alpha=0.7, gid="band", zorder=1)
         if p["ci95"] and None not in p["ci95"]:
-            ax.hlines(y, *p["ci95"], color=c, lw=1.6, gid="ci95", zorder=3)
+            ax.hlines(y, *np.clip(p["ci95"], lo, hi), color=c, lw=1.6, gid="ci95", zorder=3)
+            for end, edge, mark in ((p["ci95"][0], lo, "<"), (p["ci95"][1], hi, ">")):
+                if (end < edge) if mark == "<" else (end > edge):  # cut at the axis: an arrow says so
+                    ax.plot([edge], [y], mark, ms=6, color=c, gid="cut", zorder=3, clip_on=False)
         if p["ci90"] and None not in p["ci90"]:
-            ax.hlines(y, *p["ci90"], color=c, lw=6, alpha=0.85, gid="ci90", zorder=3)
+            ax.hlines(y, *np.clip(p["ci90"], lo, hi), color=c, lw=5, alpha=0.85, gid="ci90", zorder=3)
         if p["estimate"] is not None:
             point_only = not (p["ci95"] or p["ci90"])
             ax.plot([p["estimate"]], [y], "s" if point_only else "o", ms=8, mfc=c, mec="black", gid="estimate",
@@ -92,7 +100,8 @@ def forest_plot(records: list[dict]) -> Figure:
     handles += [Patch(color=BAND, alpha=0.7, label="tolerance band of the claim")]
     handles += [plt.Line2D([], [], marker="D", color="black", ls="", label="paper's value"),
                 plt.Line2D([], [], color=OTHER, lw=6, label="90% CI (thick), 95% CI (thin)"),
-                plt.Line2D([], [], marker="s", color=OTHER, mec="black", ls="", label="point estimate, no interval")]
+                plt.Line2D([], [], marker="s", color=OTHER, mec="black", ls="", label="point estimate, no interval"),
+                plt.Line2D([], [], marker=">", color=OTHER, ls="", label="interval cut at the axis")]
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 
@@ -104,7 +113,7 @@ def _match(rows: list[str], measured: dict) -> tuple[list[str], dict[str, str]]:
     for config in sorted(measured):
         row = keys.get(normalise(config))
         if row is None:
-            row = f"{config} (not in v1)"
+            row = f"{config_label(config)} (not in v1)"
             rows.append(row)
         mapping[config] = row
     return rows, mapping
@@ -116,7 +125,7 @@ def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> object:
     image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", norm=norm, aspect="auto", zorder=1)
     for (i, j), value in np.ndenumerate(grid):
         if np.isfinite(value):
-            ax.text(j, i, f"{value:+.1f}" if abs(value) >= 0.05 else f"{value:+.2f}", ha="center", va="center", fontsize=7,
+            ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7,
                     color="white" if abs(value) > 6 else "black")
     ax.set_xticks(range(len(TARGETS)), [TARGET_LABELS[t] for t in TARGETS], rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), rows)

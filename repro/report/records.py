@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 from pathlib import Path
 
 import numpy as np
@@ -63,6 +64,34 @@ def measured(v: dict) -> str:
     return f"{num(v['estimate'])}, 90% CI {interval(v.get('ci90'))}, 95% CI {interval(v.get('ci95'))}"
 
 
+# the paper's names of the intermediate tasks
+TASK_LABELS = {"anli_plus": "ANLI+", "mnli": "MNLI", "qqp": "QQP", "squad": "SQuAD", "hellaswag": "HellaSwag",
+               "cosmosqa": "CosmosQA", "commonsenseqa": "CommonsenseQA", "ccg": "CCG", "sst2": "SST-2", "mlm": "MLM"}
+
+
+def config_label(config: str) -> str:
+    """A configuration ("squad+mlm", "mnli_translated", all nine tasks) in the paper's words."""
+    tasks = config.split("+")
+    with_mlm = "mlm" in tasks and len(tasks) > 1
+    tasks = [t for t in tasks if t != "mlm"] if with_mlm else tasks
+    if len(tasks) > 2:
+        head = f"Multi-task ({len(tasks)} tasks)"
+    else:
+        head = " + ".join(TASK_LABELS.get(t.removesuffix("_translated"), t)
+                          + (" (translated)" if t.endswith("_translated") else "") for t in tasks)
+    return head + (" + MLM" if with_mlm else "")
+
+
+def readable(text: str) -> str:
+    """`text` with every configuration in it written by `config_label` ("squad+mlm vs squad" ->
+    "SQuAD + MLM vs SQuAD")."""
+    def one(match):
+        word = match.group(0)
+        known = "+" in word or word in TASK_LABELS or word.endswith("_translated")
+        return config_label(word) if known else word
+    return re.sub(r"[a-z][a-z0-9_]*(?:\+[a-z][a-z0-9_]*)*", one, text)
+
+
 def sorted_records(records: list[dict]) -> list[dict]:
     """Records in claim-id order."""
     return sorted(records, key=lambda r: r["claim"]["id"])
@@ -79,7 +108,7 @@ def claim_parts(records: list[dict]) -> list[dict]:
         items = [(comp.get("configuration"), comp.get("result") or {}, comp.get("verdict") or {})
                  for comp in comps] or [(None, r.get("verdict") or {}, r.get("verdict") or {})]
         for config, res, ver in items:
-            label = c["id"] if config is None or len(comps) == 1 else f"{c['id']} · {config}"
+            label = c["id"] if config is None or len(comps) == 1 else f"{c['id']} · {readable(config)}"
             rows.append({"label": label, "claim": c["id"], "configuration": config,
                          "estimate": res.get("estimate"), "ci90": res.get("ci90"), "ci95": res.get("ci95"),
                          "expected": c.get("expected"), "margin": c.get("margin"), "kind": c.get("kind"),

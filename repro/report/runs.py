@@ -71,7 +71,7 @@ def load_runs(store: str | Path, names=None) -> tuple[list[TargetRun], dict]:
         wall += _wall(folder)
         spec = specs[folder.name].get("spec", {})
         metrics = _read(folder / "metrics.json")
-        if spec.get("kind") != "target" or not metrics:
+        if spec.get("kind") not in ("target", "retrieval") or not metrics:
             continue
         target = spec.get("eval_task") or next(iter(metrics))
         runs.append(TargetRun(folder.name, target, _configuration(spec, folder.name, by_key),
@@ -99,7 +99,8 @@ def language_tables(runs: list[TargetRun]) -> dict:
                 seeds = [r for r in of_target if r.configuration == config]
                 mean = {}
                 for lang in languages:
-                    values = [r.metrics[lang][metric] for r in seeds if metric in r.metrics.get(lang, {})]
+                    values = [r.metrics[lang][metric] for r in seeds  # None: undefined (a BUCC threshold)
+                              if isinstance(r.metrics.get(lang, {}).get(metric), (int, float))]
                     if values:
                         mean[lang] = float(np.mean(values))
                 if mean:
@@ -113,12 +114,19 @@ def language_tables(runs: list[TargetRun]) -> dict:
     return out
 
 
+def _score_names(target: str) -> tuple[str, ...]:
+    """The metrics whose mean is the target's XTREME score (QA: EM and F1), or () for an unknown task."""
+    from repro.tasks import TASKS
+    return TASKS[target].metric.score_names if target in TASKS else ()
+
+
 def target_differences(tables: dict) -> dict[str, dict[str, float]]:
-    """{configuration: {target: difference vs baseline, mean over languages (and metrics)}}."""
+    """{configuration: {target: difference vs baseline in the target's XTREME score, mean over languages}}."""
     out: dict[str, dict[str, float]] = {}
     for target, by_metric in tables.items():
-        for config in {c for t in by_metric.values() for c in t["rows"]} - {BASELINE}:
-            diffs = [t["rows"][config]["diff"]["all"] for t in by_metric.values()
+        scored = [by_metric[m] for m in _score_names(target) if m in by_metric]
+        for config in {c for t in scored for c in t["rows"]} - {BASELINE}:
+            diffs = [t["rows"][config]["diff"]["all"] for t in scored
                      if config in t["rows"] and t["rows"][config]["diff"] and "all" in t["rows"][config]["diff"]]
             if diffs:
                 out.setdefault(config, {})[target] = float(np.mean(diffs))
