@@ -92,8 +92,8 @@ def run_jobs(args) -> int:
     if args.seeds:
         profile = profile.with_seeds(args.seeds)
     engine = build_engine(profile, args.store, args.data_dir)
-    claims, specs = planned_runs(Path(args.claims), args.select, profile, engine.data)
-    chosen = select_runs(specs, only=args.only, shard=shard)
+    claims, runs = planned_runs(Path(args.claims), args.select, profile, engine.data, seeds_chosen=bool(args.seeds))
+    chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard)
     if not claims or not chosen:
         print(f"repro run: nothing selected ({len(claims)} claim(s) match -k {args.select!r}, "
               f"{len(chosen)} run(s) match --only {args.only!r} in shard {args.shard}); "

@@ -14,12 +14,10 @@ from pathlib import Path
 import pytest
 
 from repro.claims import judge, load_claims
-from repro.data import DataSource
-from repro.engine import Engine
+from repro.jobs import build_engine
 from repro.profiles import PROFILE_ENV, get_profile
 from repro.report import build_report, outcome_record
 from repro.report.records import interval, num
-from repro.store import RunStore
 
 CLAIM_PROPERTY = "repro_claim"
 SOURCES = ("engine", "paper-v1")
@@ -32,8 +30,8 @@ def pytest_addoption(parser):
     group.addoption("--store", default=None,
                     help="run store directory (default: $REPRO_STORE, else runs/ in the rootdir)")
     group.addoption("--data-dir", default=None,
-                    help="read task data from this local directory (<task>/<lang>/<split>.jsonl); "
-                         "also $REPRO_DATA_DIR")
+                    help="local data as <task>/<lang>/<split>.jsonl: on paper what the hub lacks and "
+                         "local copies, which win; on smoke every task; also $REPRO_DATA_DIR")
     group.addoption("--seeds", type=int, default=None, help="number of phase-(iii) seeds per configuration")
     group.addoption("--report", default=None, metavar="DIR",
                     help="write the verification report into DIR (default: reports/ in the rootdir)")
@@ -75,11 +73,8 @@ def _store_path(config) -> Path:
 @pytest.fixture(scope="session")
 def engine(pytestconfig, profile):
     """The engine over the shared run store, for the selected profile and data source."""
-    store = _store_path(pytestconfig)
-    data_dir = pytestconfig.getoption("--data-dir") or os.environ.get("REPRO_DATA_DIR")
-    data = (DataSource("local", Path(data_dir)) if data_dir
-            else DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes))
-    return Engine(RunStore(store), data, profile, compute=not pytestconfig.getoption("--no-compute"))
+    return build_engine(profile, _store_path(pytestconfig), pytestconfig.getoption("--data-dir"),
+                        compute=not pytestconfig.getoption("--no-compute"))
 
 
 @pytest.fixture(scope="session")

@@ -279,9 +279,10 @@ def test_plan_gives_a_mixture_its_own_optimisation():
     single = plan.intermediate_spec(profile, data, ("mnli",))
     assert single.mixture is None and "mixture" not in single.to_dict()
     both = plan.intermediate_spec(profile, data, ("mnli", "squad"))
-    assert both.mixture == profile.mixture and both.to_dict()["mixture"]["epochs"] == 3
+    assert both.mixture == profile.mixture and both.to_dict()["mixture"]["epochs"] == profile.mixture.epochs
     assert plan.intermediate_spec(profile, data, ("mnli", "mlm")).mixture == profile.mixture_with_mlm
-    assert both.key != plan.intermediate_spec(replace(profile, mixture=replace(profile.mixture, epochs=2)),
+    longer = replace(profile.mixture, epochs=profile.mixture.epochs + 1)
+    assert both.key != plan.intermediate_spec(replace(profile, mixture=longer),
                                               data, ("mnli", "squad")).key
     with pytest.raises(ValueError, match="each task once"):
         plan.intermediate_spec(profile, data, ("mnli", "mnli"))

@@ -17,7 +17,7 @@ from repro.tasks import get_task
 @pytest.fixture(scope="module")
 def mix_profile():
     """Smoke cut to a few hundred fixture rows, one epoch, XNLI in two languages."""
-    fast = replace(SMOKE.target["xnli"], epochs=1, early_stopping_examples=32)
+    fast = replace(SMOKE.target["xnli"], epochs=1, early_stopping_examples=32, batch_size=16)
     qa = replace(SMOKE.target["xquad"], epochs=1, early_stopping_examples=32, batch_size=8)
     mlm = replace(SMOKE.intermediate["mlm"], max_train_examples=128, early_stopping_examples=32, batch_size=8)
     return replace(SMOKE, seeds=(1,), target=MappingProxyType({"xnli": fast}),
