@@ -255,8 +255,10 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
     k = len(verdicts)
     names = [v.label or f"component {i}" for i, v in enumerate(verdicts)]
     pending = [(n, v) for n, v in zip(names, verdicts) if v.outcome != Outcome.REPRODUCED]
+    worst = decisive(verdicts, k)
     if not pending:
-        return _conj(Outcome.REPRODUCED, verdicts[0], f"all {k} components are reproduced", None, verdicts, label)
+        return _conj(Outcome.REPRODUCED, worst, f"all {k} components are reproduced (the least favourable: "
+                     f"{worst.label or 'unlabelled'})", None, verdicts, label)
     for n, v in pending:
         strict = v.rejudge(alpha=v.alpha / k) if v.rejudge else v
         if strict.outcome == Outcome.NOT_REPRODUCED:
@@ -265,7 +267,7 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
     per = [v.seeds_needed for _, v in pending]
     needed = None if None in per else max(per)
     n, v = pending[0]
-    return _conj(Outcome.INCONCLUSIVE, v, f"{len(pending)} of {k} components are not reproduced "
+    return _conj(Outcome.INCONCLUSIVE, worst, f"{len(pending)} of {k} components are not reproduced "
                  f"(first: {n}, {v.outcome.value}) and none is refuted at alpha/{k}", needed, verdicts, label)
 
 
@@ -304,10 +306,15 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
                                               f"{k} must hold, or {n - k + 1} be refuted, to decide")
     per = [v.seeds_needed for v in verdicts if v.outcome == Outcome.INCONCLUSIVE]
     needed = max(per) if per and None not in per and outcome == Outcome.INCONCLUSIVE else None
-    first = next((v for v, r in zip(verdicts, rep) if not r), verdicts[0])
-    reason = f"{label + ': ' if label else ''}at least {k} of {n} claims: {why}."
-    return Verdict(outcome, "at_least", first.estimate, first.ci90, first.ci95, reason, needed, None, label,
+    shown = decisive(verdicts, k)
+    reason = (f"{label + ': ' if label else ''}at least {k} of {n} claims: {why}; the numbers shown are "
+              f"the {_ordinal(k)} best component's ({shown.label or 'unlabelled'}).")
+    return Verdict(outcome, "at_least", shown.estimate, shown.ci90, shown.ci95, reason, needed, None, label,
                    alpha, components=verdicts)
+
+
+def _ordinal(k: int) -> str:
+    return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
 
 def judge_point(kind: str, estimate: float, *, label: str | None = None, **claim) -> Verdict:
@@ -331,6 +338,13 @@ def judge_point(kind: str, estimate: float, *, label: str | None = None, **claim
               f"{words} the claim's tolerance ({', '.join(f'{n} {claim[n]}' for n in names)}).")
     return Verdict(_CODE[code], kind, float(estimate), None, None, reason, None, "point estimate, no interval",
                    label)
+
+
+def decisive(verdicts: Sequence[Verdict], k: int) -> Verdict:
+    """The component whose numbers stand for "at least k of these hold": the k-th best estimate,
+    best meaning lowest for "no benefit" claims and highest otherwise (k = K: the worst one)."""
+    order = sorted(verdicts, key=lambda v: v.estimate if v.kind == "no_benefit" else -v.estimate)
+    return order[k - 1]
 
 
 def _conj(outcome, v, why, needed, verdicts, label):

@@ -25,6 +25,16 @@ def test_at_least(ests, k, outcome):
     assert v.reason.startswith(f"many: at least {k} of {len(ests)}")
 
 
+def test_a_conjunction_shows_the_component_that_decides_it():
+    from repro.stats.verdicts import judge_all, judge_no_benefit
+    v = judge_at_least([improves(e) for e in (3, 1, 2, -1)], 2)
+    assert v.estimate == pytest.approx(2) and "2nd best component's (est 2)" in v.reason
+    assert judge_all([improves(e) for e in (3, 1, 2)]).estimate == pytest.approx(1)  # the worst gain
+    none = [judge_no_benefit(fake(e, 0.1), margin=1.0, label=f"est {e}") for e in (-1.0, 0.5, 0.2)]
+    worst = judge_all(none)
+    assert worst.outcome == R and worst.estimate == pytest.approx(0.5) and "least favourable: est 0.5" in worst.reason
+
+
 def test_at_least_tightens_alpha_with_the_slack():
     # z = 2.1 clears the 95 % interval (1.96) but not the 97.5 % one (2.24) that K - k + 1 = 2 asks for
     edge = improves(2.1, se=1.0)
