@@ -162,7 +162,11 @@ def test_compare_detects_changed_added_removed(tmp_path, capsys):
     diff = compare(old, new)
     assert diff["changed"] == [("a-claim", "reproduced", "not reproduced", 0.5, -2.0)]
     assert diff["added"] == ["c-claim"] and diff["removed"] == ["b-claim"]
-    assert "changed a-claim: reproduced -> not reproduced (estimate +0.50 -> -2.00)" in compare_lines(old, new)
+    lines = compare_lines(old, new)
+    assert "changed a-claim: reproduced -> not reproduced (estimate +0.50 -> -2.00)" in lines
+    assert lines[0] == "A: profile smoke, source engine; B: profile smoke, source engine"
+    replay = {"claims": [dict(_record("a-claim"), profile="paper", source="paper-v1")]}
+    assert compare_lines(old, replay)[0].endswith("(different origins: changes may come from the origin, not the code)")
     (tmp_path / "a.json").write_text(json.dumps(old))
     (tmp_path / "b.json").write_text(json.dumps(new))
     assert main(["--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0

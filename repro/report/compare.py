@@ -25,11 +25,22 @@ def compare(old: dict, new: dict) -> dict[str, list]:
     return result
 
 
+def _origin(payload: dict) -> str:
+    """Where a report's verdicts come from: its profiles and result sources."""
+    records = payload.get("claims", [])
+    profiles = sorted({r.get("profile") for r in records if r.get("profile")})
+    sources = sorted({r.get("source", "engine") for r in records})
+    return f"profile {', '.join(profiles) or '?'}, source {', '.join(sources) or '?'}"
+
+
 def compare_lines(old: dict, new: dict) -> list[str]:
-    """The comparison as printable lines."""
+    """The comparison as printable lines, after a line naming each side's profile and source."""
     diff, b = compare(old, new), _claims(new)
-    lines = [f"changed {cid}: {o} -> {n} (estimate {num(eo)} -> {num(en)})"
-             for cid, o, n, eo, en in diff["changed"]]
+    lines = [f"A: {_origin(old)}; B: {_origin(new)}"]
+    if _origin(old) != _origin(new):
+        lines[0] += " (different origins: changes may come from the origin, not the code)"
+    lines += [f"changed {cid}: {o} -> {n} (estimate {num(eo)} -> {num(en)})"
+              for cid, o, n, eo, en in diff["changed"]]
     lines += [f"added {cid}: {b[cid]['verdict'].get('outcome')} (estimate {num(b[cid]['verdict'].get('estimate'))})"
               for cid in diff["added"]]
     lines += [f"removed {cid}" for cid in diff["removed"]]
