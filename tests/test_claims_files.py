@@ -1,5 +1,4 @@
 """The claim files: every seed claim and part present, complete, valid, and honest on smoke."""
-from dataclasses import replace
 from pathlib import Path
 
 import pytest

@@ -17,6 +17,19 @@ def _weights(path):
     return load_file(str(path / "model.safetensors"))
 
 
+def assert_phase_iii_loads_encoder_and_fresh_head(model_path, saved):
+    """What an XNLI phase (iii) loads from `model_path`: the encoder `saved` exactly, and a new head per seed."""
+    task = get_task("xnli")
+    heads = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        model = task.format.model_class.from_pretrained(model_path, **task.format.model_kwargs(task))
+        encoder = model.base_model.state_dict()
+        assert all(torch.equal(encoder[k], v) for k, v in saved.items())
+        heads.append(model.classifier.out_proj.weight.detach().clone())
+    assert not torch.equal(heads[0], heads[1])
+
+
 def test_phase_iii_starts_from_phase_ii_encoder_with_fresh_head(quick_engine, quick_profile):
     spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=("mnli",), seed=1)
     quick_engine.ensure(spec)
@@ -28,16 +41,7 @@ def test_phase_iii_starts_from_phase_ii_encoder_with_fresh_head(quick_engine, qu
     base_w = _weights(base.model_path)
     name = next(k for k in saved if k.endswith("layer.0.attention.self.query.weight"))
     assert not torch.equal(saved[name], base_w["roberta." + name])
-    # what phase (iii) loads: phase (ii)'s encoder exactly, and a new head per seed
-    task = get_task("xnli")
-    heads = []
-    for seed in (1, 2):
-        torch.manual_seed(seed)
-        model = task.format.model_class.from_pretrained(inter.model_path, **task.format.model_kwargs(task))
-        encoder = model.base_model.state_dict()
-        assert all(torch.equal(encoder[k], v) for k, v in saved.items())
-        heads.append(model.classifier.out_proj.weight.detach().clone())
-    assert not torch.equal(heads[0], heads[1])
+    assert_phase_iii_loads_encoder_and_fresh_head(inter.model_path, saved)
 
 
 def test_target_run_predicts_every_language(quick_engine, quick_profile):

@@ -11,7 +11,7 @@ from repro.data import DataSource
 from repro.engine import Engine
 from repro.profiles import SMOKE
 from repro.store import RunStore
-from repro.tasks import get_task
+from tests.test_engine import assert_phase_iii_loads_encoder_and_fresh_head
 
 
 @pytest.fixture(scope="module")
@@ -53,15 +53,7 @@ def test_mixture_hands_phase_iii_its_shared_encoder_and_a_fresh_head(mix_engine,
     base_w = load_file(str(base.model_path / "model.safetensors"))
     changed = [k for k in saved if not torch.equal(saved[k], base_w["roberta." + k])]
     assert any("layer.0.attention" in k for k in changed)  # phase (ii) trained the shared encoder
-    task = get_task("xnli")
-    heads = []
-    for seed in (1, 2):
-        torch.manual_seed(seed)
-        model = task.format.model_class.from_pretrained(inter.model_path, **task.format.model_kwargs(task))
-        encoder = model.base_model.state_dict()
-        assert all(torch.equal(encoder[k], v) for k, v in saved.items())  # exactly phase (ii)'s encoder
-        heads.append(model.classifier.out_proj.weight.detach().clone())
-    assert not torch.equal(heads[0], heads[1])  # a fresh head, seeded by the phase-(iii) run
+    assert_phase_iii_loads_encoder_and_fresh_head(inter.model_path, saved)
 
 
 def test_mnli_with_mlm_trains_one_mixture(mix_engine, mix_profile):

@@ -1,5 +1,4 @@
 """compare_with_best and judge_best on planted configurations."""
-import numpy as np
 import pytest
 
 from repro.stats import Outcome, compare_with_best, judge_best

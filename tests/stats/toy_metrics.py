@@ -1,7 +1,7 @@
 """Small metrics for the statistics tests (the engine only calls metric.score)."""
 import numpy as np
 
-from repro.metrics.base import Accuracy, Metric
+from repro.metrics.base import Metric
 
 
 class CorpusF1(Metric):
