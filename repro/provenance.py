@@ -9,14 +9,21 @@ from pathlib import Path
 PACKAGES = ("torch", "transformers", "datasets", "accelerate", "tokenizers", "numpy", "scipy", "seqeval")
 
 
-def git_commit() -> str | None:
-    """The commit of the project checkout, when it is one."""
+def _git(directory, *args: str) -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(["git", *args], cwd=directory, capture_output=True, text=True, timeout=5)
     except (OSError, subprocess.TimeoutExpired):
         return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def git_commit(directory=Path(__file__).parent) -> str | None:
+    """The commit of the checkout holding `directory` (this project's by default), when it is one;
+    "+dirty" when tracked files differ from it."""
+    commit = _git(directory, "rev-parse", "HEAD")
+    if not commit:
+        return None
+    return commit + ("+dirty" if _git(directory, "status", "--porcelain", "--untracked-files=no") else "")
 
 
 def environment() -> dict:
