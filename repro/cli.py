@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from repro.jobs import add_run_parser
@@ -19,7 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     add_run_parser(subparsers)
     add_report_parser(subparsers)
     args = parser.parse_args(argv)
-    return args.func(args)
+    from repro.store import CorruptRunError, MissingRunError
+    try:
+        return args.func(args)
+    except (KeyError, ValueError, FileNotFoundError, MissingRunError, CorruptRunError) as err:
+        # bad input, named by the library (unknown profile, task or claim, malformed file, missing
+        # or damaged run): one line and exit 2; REPRO_DEBUG=1 shows the traceback
+        if os.environ.get("REPRO_DEBUG"):
+            raise
+        print(f"repro {args.command}: {err.args[0] if err.args else err} (REPRO_DEBUG=1 shows the traceback)",
+              file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -46,6 +46,13 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "claims: a claim of the paper, judged on the selected profile")
     config.addinivalue_line("markers", "slow: statistical calibration and end-to-end tiers (still run in CI)")
+    try:  # a bad profile or seed count is a usage error, said once, before any test runs
+        get_profile(config.getoption("--profile"))
+        seeds = config.getoption("--seeds")
+        if seeds is not None and seeds < 1:
+            raise ValueError(f"--seeds {seeds}: need at least one seed")
+    except (KeyError, ValueError) as err:
+        raise pytest.UsageError(err.args[0] if err.args else str(err)) from None
     if not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
         config.pluginmanager.register(ClaimCollector(config), "repro-claim-collector")
 

@@ -63,10 +63,12 @@ def run_report(args) -> int:
         records = previous["claims"]
     else:
         store = store or "runs"
-        records = judge_from_store(Path(store), args.profile, Path(args.claims), args.data_dir)
     if store is not None and not Path(store).is_dir():
-        print(f"no run store at {store}", file=sys.stderr)
+        print(f"repro report: no run store at {store}; give --store DIR (or $REPRO_STORE), or --from-json "
+              "report.json", file=sys.stderr)
         return 2
+    if previous is None:
+        records = judge_from_store(Path(store), args.profile, Path(args.claims), args.data_dir)
     paths = build_report(records, args.out, store=store, paper_dir=args.paper_dir, previous=previous)
     print("report: " + ", ".join(str(p) for p in paths))
     return 0
