@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from repro.multitask import K  # multi-task sampling: min(e_m, K) examples of task m per pass
+
 PARAMS = 560e6
 THROUGHPUT_TOKENS_PER_S = 25_000          # training tokens / s / GPU (stated assumption, see above)
 EVAL_SPEEDUP = 3.0                        # forward only: 2N instead of 6N FLOPs per token
 RETRIEVAL_TOKENS = 48                     # mean sub-words per BUCC / Tatoeba sentence (dynamic padding)
-MIXTURE_CAP = 2 ** 17                     # multi-task sampling: min(e_m, K) with K = 2^17 (v1 App. A)
 
 # English training examples (paper facts; SST-2 and the MLM corpus: their cards / v1's 2M sentences)
 TRAIN_SIZES = {"anli_plus": 1_104_934, "mnli": 392_702, "qqp": 363_846, "squad": 87_599, "hellaswag": 39_905,
@@ -26,7 +27,6 @@ TRAIN_SIZES = {"anli_plus": 1_104_934, "mnli": 392_702, "qqp": 363_846, "squad":
                "pawsx": 49_401, "udpos": 21_253, "panx": 20_000, "tydiqa": 3_696}
 # choices per example of the multiple-choice tasks (each is a sequence)
 CHOICES = {"hellaswag": 4, "cosmosqa": 4, "commonsenseqa": 5}
-MULTITASK_EPOCHS = 3
 # evaluation examples per language, by split (XTREME's sets, rounded)
 EVAL_SIZES = {
     "validation": {"xnli": 2_490, "pawsx": 2_000, "udpos": 1_500, "panx": 10_000, "xquad": 1_190, "mlqa": 1_000,
@@ -42,6 +42,7 @@ class Phase:
 
     train: tuple[tuple[str, float, int], ...] = ()   # (task, epochs, max_length) per trained task
     evaluate: tuple[str, str, int, int] | None = None  # (task, split, languages, max_length)
+    mixture_epochs: float | None = None              # a multi-task run: passes over the capped total
 
 
 def base_task(name: str) -> str:
@@ -49,16 +50,14 @@ def base_task(name: str) -> str:
     return name.removesuffix("_translated")
 
 
-def train_tokens(train) -> float:
-    """Training tokens of a phase: one task, or a multi-task mixture capped at K per task."""
-    if not train:
-        return 0.0
-    if len(train) == 1:
-        task, epochs, length = train[0]
-        return TRAIN_SIZES[base_task(task)] * epochs * length * CHOICES.get(base_task(task), 1)
-    per_epoch = sum(min(TRAIN_SIZES[base_task(t)], MIXTURE_CAP) * length * CHOICES.get(base_task(t), 1)
-                    for t, _, length in train)
-    return per_epoch * MULTITASK_EPOCHS
+def train_tokens(train, mixture_epochs: float | None = None) -> float:
+    """Training tokens of a phase: each task for its epochs, or, with `mixture_epochs`, a
+    multi-task mixture of that many passes over its tasks capped at K examples each."""
+    def tokens(task, examples, length):
+        return examples * length * CHOICES.get(base_task(task), 1)
+    if mixture_epochs is None:
+        return sum(tokens(t, TRAIN_SIZES[base_task(t)], length) * epochs for t, epochs, length in train)
+    return mixture_epochs * sum(tokens(t, min(TRAIN_SIZES[base_task(t)], K), length) for t, _, length in train)
 
 
 def eval_tokens(evaluate) -> float:
@@ -71,7 +70,7 @@ def eval_tokens(evaluate) -> float:
 
 def gpu_hours(phase: Phase) -> float:
     """Estimated GPU-hours of one run under the stated throughput."""
-    tokens = train_tokens(phase.train) + eval_tokens(phase.evaluate) / EVAL_SPEEDUP
+    tokens = train_tokens(phase.train, phase.mixture_epochs) + eval_tokens(phase.evaluate) / EVAL_SPEEDUP
     return tokens / THROUGHPUT_TOKENS_PER_S / 3600
 
 

@@ -13,6 +13,7 @@ runs on one CPU, one GPU, or several GPUs under `accelerate launch`/`torchrun`.
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import shutil
@@ -62,6 +63,7 @@ class Engine:
     # ----------------------------------------------------------------------------------
     def _execute(self, spec: RunSpec, work: Path) -> None:
         _quiet_libraries()
+        _freeze_library_objects()
         started = time.time()
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
@@ -272,24 +274,21 @@ def _write_json(path: Path, value) -> None:
 
 
 def _quiet_libraries() -> None:
-    """Silence load reports and progress bars; results are logged by the engine.
-
-    Also freezes, once per process, the objects alive after the libraries are imported:
-    the Trainer's `gc.collect()` then skips their hundreds of thousands of objects, which
-    otherwise costs a tenth of a second or more per run.
-    """
-    global _HEAP_FROZEN
+    """Silence load reports and progress bars; results are logged by the engine."""
     import datasets
-    import torch  # noqa: F401  (imported before the freeze)
     import transformers
     transformers.logging.set_verbosity_error()
     datasets.disable_progress_bars()
-    if not _HEAP_FROZEN:
-        import gc
-        from transformers import Trainer  # noqa: F401  (the lazy module's bulk)
-        gc.collect()
-        gc.freeze()
-        _HEAP_FROZEN = True
 
 
-_HEAP_FROZEN = False
+@functools.cache
+def _freeze_library_objects() -> None:
+    """Once per process, after the libraries are imported, move their objects out of the
+    collector's reach: the Trainer's `gc.collect()` then skips hundreds of thousands of
+    objects, which otherwise costs a tenth of a second or more per run."""
+    import gc
+
+    import torch  # noqa: F401  (imported before the freeze)
+    from transformers import Trainer  # noqa: F401  (the lazy module's bulk)
+    gc.collect()
+    gc.freeze()

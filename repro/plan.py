@@ -109,7 +109,7 @@ def _phase(spec: RunSpec):
         return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
     train = tuple((get_task(t).trains_on, c.epochs, c.max_length) for t, c in spec.train)
     if spec.kind == "intermediate":
-        return Phase(train=train)
+        return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
     return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),
                                         spec.train[0][1].max_length))
 
@@ -144,6 +144,7 @@ def add_plan_parser(subparsers) -> None:
     p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--seeds", type=int, default=None, help="phase-(iii) seeds per configuration")
+    p.add_argument("--data-dir", default=None, help="local data directory (also $REPRO_DATA_DIR), as for the runs")
     p.set_defaults(func=run_plan)
 
 
@@ -152,13 +153,14 @@ def run_plan(args) -> int:
     from pathlib import Path
 
     from repro.cost import describe
+    from repro.jobs import data_source
     from repro.profiles import get_profile
     from repro.store import CorruptRunError, RunStore
 
     profile = get_profile(args.profile)
     if args.seeds:
         profile = profile.with_seeds(args.seeds)
-    data = DataSource(profile.data_source, fixture_sizes=profile.fixture_sizes)
+    data = data_source(profile, args.data_dir)  # the runs' data identity is part of their keys
     claims, runs = planned_runs(Path(args.claims), args.select, profile, data, seeds_chosen=bool(args.seeds))
     if not claims:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)

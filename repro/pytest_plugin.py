@@ -15,8 +15,7 @@ import pytest
 from repro.claims import judge, load_claims
 from repro.jobs import build_engine
 from repro.profiles import PROFILE_ENV, get_profile
-from repro.report import build_report, outcome_record
-from repro.report.records import interval, num
+from repro.report import build_report, outcome_record, verdict_table
 
 CLAIM_PROPERTY = "repro_claim"
 SOURCES = ("engine", "paper-v1")
@@ -117,7 +116,7 @@ class ClaimCollector:
         if not self.records:
             return
         terminalreporter.section("claim verdicts")
-        for line in summary_table(self.records):
+        for line in verdict_table(self.records):
             terminalreporter.write_line(line)
         if any(r.get("source") == "paper-v1" for r in self.records):
             from repro.paper.replay import average_inconsistencies
@@ -127,21 +126,3 @@ class ClaimCollector:
         directory = Path(self.config.getoption("--report") or self.config.rootpath / "reports")
         paths = build_report(self.records, directory, store=_store_path(self.config))
         terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")
-
-
-def summary_table(records: list[dict]) -> list[str]:
-    """One line per claim part: id, kind, source/profile, estimate, 95% interval (or none), verdict."""
-    lines = [f"{'claim part':<24} {'kind':<15} {'from':<9} {'estimate':>9} {'95% CI':>18}  verdict"]
-    for r in sorted(records, key=lambda r: r["claim"]["id"]):
-        v, c = r["verdict"], r["claim"]
-        ci = interval(v.get("ci95"))
-        if v.get("estimate") is not None and ci == "—":
-            ci = "point, no CI"
-        outcome = v.get("outcome", "—")
-        if outcome == "skipped":
-            outcome = f"skipped: {v.get('reason', '')}"
-        elif v.get("seeds_needed") and outcome == "inconclusive":
-            outcome += f" (about {v['seeds_needed']} seeds would decide it)"
-        lines.append(f"{c['id']:<24} {c.get('kind', '—'):<15} {r.get('profile', '—'):<9} "
-                     f"{num(v.get('estimate')):>9} {ci:>18}  {outcome}")
-    return lines

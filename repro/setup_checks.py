@@ -1,8 +1,9 @@
 """Setup claims (model, phases, intermediate tasks), checked against the `paper` profile and the registry.
 
 Each check returns (outcome, reason): reproduced when the suite's `paper`
-configuration does what the paper says, not reproduced when it contradicts
-it, inconclusive when a part the paper names is not in the engine yet.
+configuration does what the paper says, not reproduced when it contradicts it
+(a task the paper names that the registry or the profile cannot train included),
+inconclusive when the profile configures no intermediate task, so no run can be built.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ R, N, I = Outcome.REPRODUCED, Outcome.NOT_REPRODUCED, Outcome.INCONCLUSIVE
 
 
 def _specs(profile):
-    """A phase-(ii)-then-(iii) target run and a baseline target run of `profile`, for one trainable task."""
+    """A phase-(ii)-then-(iii) target run and a baseline target run of `profile`, for its first
+    configured intermediate task; (None, None) when it configures none."""
     data = DataSource(profile.data_source)
     inter = next((t for t in profile.intermediate_tasks if t in profile.intermediate), None)
     if inter is None:

@@ -55,7 +55,7 @@ def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
 
 def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, monkeypatch):
     # a stored run is recognised: compute one baseline run, then plan the XNLI claim over the same store
-    monkeypatch.setattr("repro.plan.DataSource", lambda *a, **k: quick_engine.data)
+    monkeypatch.setattr("repro.jobs.DataSource", lambda *a, **k: quick_engine.data)
     monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": quick_profile})
     spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=None, seed=1)
     quick_engine.ensure(spec)
@@ -82,8 +82,8 @@ def test_cost_model():
     # translated data costs as its English original; multiple choice counts every choice
     assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", 2, 128),))) == h
     assert cost.train_tokens((("commonsenseqa", 10, 128),)) == 9_741 * 10 * 128 * 5
-    # a mixture caps each task at K = 2^17 examples per epoch and trains 3 epochs
-    mix = cost.train_tokens((("anli_plus", 2, 128), ("mlm", 3, 128)))
+    # a mixture caps each task at K = 2^17 examples per epoch and trains its own 3 epochs
+    mix = cost.train_tokens((("anli_plus", 2, 128), ("mlm", 3, 128)), mixture_epochs=3)
     assert mix == 2 * 2 ** 17 * 128 * 3
     # evaluation is forward only
     ev = cost.Phase(evaluate=("xnli", "validation", 15, 128))

@@ -119,10 +119,19 @@ def claim_parts(records: list[dict]) -> list[dict]:
 
 
 def verdict_table(records: list[dict]) -> list[str]:
-    """One line per claim: id, profile, estimate, 95% interval, verdict (the terminal summary)."""
-    lines = [f"{'claim':<28} {'profile':<7} {'estimate':>9} {'95% CI':>18}  verdict"]
+    """The terminal summary: one line per claim part with its kind, profile, estimate, 95% interval
+    (or "point, no CI"), and verdict (with the seeds that would decide an inconclusive one)."""
+    lines = [f"{'claim part':<24} {'kind':<15} {'from':<9} {'estimate':>9} {'95% CI':>18}  verdict"]
     for r in sorted_records(records):
-        v = r["verdict"]
-        lines.append(f"{r['claim']['id']:<28} {r.get('profile', DASH):<7} {num(v.get('estimate')):>9} "
-                     f"{interval(v.get('ci95')):>18}  {v.get('outcome', DASH)}")
+        v, c = r["verdict"], r["claim"]
+        ci = interval(v.get("ci95"))
+        if v.get("estimate") is not None and ci == DASH:
+            ci = "point, no CI"
+        outcome = v.get("outcome", DASH)
+        if outcome == "skipped":
+            outcome = f"skipped: {v.get('reason', '')}"
+        elif v.get("seeds_needed") and outcome == "inconclusive":
+            outcome += f" (about {v['seeds_needed']} seeds would decide it)"
+        lines.append(f"{c['id']:<24} {c.get('kind', DASH):<15} {r.get('profile', DASH):<9} "
+                     f"{num(v.get('estimate')):>9} {ci:>18}  {outcome}")
     return lines
