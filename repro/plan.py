@@ -35,7 +35,7 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
         kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
-        mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None,
+        mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None, bf16=profile.bf16,
     )
 
 
@@ -70,7 +70,7 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
     return RunSpec(
         kind="target", base_model=profile.model, tasks=(target,),
         train=((target, profile.train_config("target", target)),),
-        parent=parent, seed=seed, data=data.identity,
+        parent=parent, seed=seed, data=data.identity, bf16=profile.bf16,
         eval_task=target, eval_split=split or profile.eval_split,
         eval_languages=evaluation_languages(profile, target, split),
     )
