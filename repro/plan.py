@@ -103,12 +103,13 @@ class PlannedRun:
 
 def _phase(spec: RunSpec):
     """The cost-relevant part of a spec."""
-    from repro.cost import Phase
+    from repro.cost import ALL_LANGUAGES, Phase
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
         return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
-    train = tuple((get_task(t).trains_on, c.epochs, c.max_length) for t, c in spec.train)
+    train = tuple((get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else ""), c.epochs,
+                   c.max_length) for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
     return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),
