@@ -142,6 +142,10 @@ class Engine:
                              "training data is English; set train_languages='en' for it in the profile")
         from dataclasses import replace
         rows = self.data.load(replace(source, select=None), "train", "en")  # the whole config, every language
+        if len(source.select(rows, "en")) == len(rows):
+            raise ValueError(f"{source.name}: train_languages='all', but its training data holds English rows only; "
+                             "give the whole multilingual training config (the hub's), or train on English with "
+                             "REPRO_TYDIQA_TRAIN=en")
         return rows.shuffle(seed=INTERMEDIATE_DATA_SEED)
 
     def training_args(self, spec: RunSpec, config: TrainConfig, work: Path, **overrides):

@@ -134,6 +134,13 @@ def test_tydiqa_trains_on_every_language_by_default_and_on_english_by_flag(monke
     assert len(every) > len(only)
     first = {i.split("-")[0] for i in every["id"][:64]}  # shuffled: a cap draws from every language
     assert len(first) > 1 and INTERMEDIATE_DATA_SEED == 0
+    class EnglishOnly(DataSource):  # a copy of TyDiQA's training data that kept only english-* rows
+        def load(self, task, split, lang="en"):
+            return DataSource.load(self, get_task(task.name), split, "en")
+
+    english_only = Engine(RunStore(tmp_path), EnglishOnly("fixture", fixture_sizes=SMOKE.fixture_sizes), SMOKE)
+    with pytest.raises(ValueError, match="holds English rows only; .* REPRO_TYDIQA_TRAIN=en"):
+        english_only._training_rows(task, TrainConfig(1e-5, 8, 1, train_languages="all"))
     with pytest.raises(ValueError, match="needs a multilingual training config, but qqp"):
         engine._training_rows(get_task("qqp"), TrainConfig(1e-5, 8, 1, train_languages="all"))
 
