@@ -194,8 +194,7 @@ def bucc_evaluate(embed, data, task: Task, split: str, lang: str) -> tuple[list[
     records = [{"id": src, "unit": src, "prediction": [predicted[src]] if src in predicted else [],
                 "reference": sorted(gold_of.get(src, []))} for src in sorted(set(predicted) | set(gold_of))]
     # no correct dev candidate: nothing is kept (threshold recorded as null)
-    return records, {"threshold": threshold if np.isfinite(threshold) else None, "dev_f1_at_threshold": dev_f1,
-                     "threshold_chosen_on": "sample (dev)", "measured_on": f"{BUCC_SPLITS[split]} ({split})"}
+    return records, {"threshold": threshold if np.isfinite(threshold) else None, "dev_f1_at_threshold": dev_f1}
 
 
 def bucc_metric_inputs(records: list[dict]) -> tuple[list, list]:
