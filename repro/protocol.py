@@ -43,7 +43,8 @@ CHOICES: tuple[Choice, ...] = (
            "weights", "jiant/shared/model_setup.py (weight decay 0.01, no decay for bias / LayerNorm); "
            "v1 App. A (warmup)", setting="TrainConfig.weight_decay", item="4k"),
     Choice("early stopping", "evaluate every 1,000 steps on 500 English dev examples, stop after 30 evaluations "
-           "without a new best, keep the best checkpoint; the best and stopping steps are in train_log.json",
+           "without a new best, keep the best checkpoint; the best and stopping steps are in train_log.json. "
+           "Phase (ii) the same: the paper states early stopping there but not its interval or patience",
            "v1 App. A (early stopping on the first 500 dev examples of each task); "
            "jiant/scripts/benchmarks/xtreme/subscripts/e_run_models.sh (--eval_every_steps 1000 "
            "--no_improvements_for_n_evals 30); jiant/proj/main/metarunner.py (load the best model)",
