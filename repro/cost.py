@@ -19,12 +19,16 @@ from repro.multitask import K  # multi-task sampling: min(e_m, K) examples of ta
 PARAMS = 560e6
 THROUGHPUT_TOKENS_PER_S = 25_000          # training tokens / s / GPU (stated assumption, see above)
 EVAL_SPEEDUP = 3.0                        # forward only: 2N instead of 6N FLOPs per token
+ALL_LANGUAGES = "@all"                    # suffix of a task trained on every language (repro.plan)
 RETRIEVAL_TOKENS = 48                     # mean sub-words per BUCC / Tatoeba sentence (dynamic padding)
 
 # English training examples (paper facts; SST-2 and the MLM corpus: their cards / v1's 2M sentences)
 TRAIN_SIZES = {"anli_plus": 1_104_934, "mnli": 392_702, "qqp": 363_846, "squad": 87_599, "hellaswag": 39_905,
                "cosmosqa": 25_588, "commonsenseqa": 9_741, "ccg": 38_015, "sst2": 67_349, "mlm": 2_000_000,
-               "pawsx": 49_401, "udpos": 21_253, "panx": 20_000, "tydiqa": 3_696}
+               "pawsx": 49_401, "udpos": 21_253, "panx": 20_000, "tydiqa": 3_696,
+               # TyDiQA-GoldP on every language's training data (TrainConfig.train_languages = "all"):
+               # the google/xtreme tydiqa train split (HF card: 49,881 rows; xtreme-protocol.md 1.3)
+               "tydiqa" + ALL_LANGUAGES: 49_881}
 # choices per example of the multiple-choice tasks (each is a sequence)
 CHOICES = {"hellaswag": 4, "cosmosqa": 4, "commonsenseqa": 5}
 # evaluation examples per language, by split (XTREME's sets, rounded)

@@ -63,6 +63,13 @@ class DataSource:
             data = task.hub.load(split, lang)
         return task.select(data, lang) if task.select is not None else data
 
+    def load_parts(self, task: Task, split: str, lang: str = "en") -> list:
+        """The rows of each of `task`'s parts (ANLI+: ANLI, MNLI, SNLI) as `load` concatenates them;
+        `[load(task)]` for a task without parts."""
+        if not task.parts:
+            return [self.load(task, split, lang)]
+        return conform_parts(task, [self.load(part, split, lang) for part in task.parts])
+
     def _has_local_copy(self, task: Task) -> bool:
         return self.root is not None and (self.root / task.name).is_dir()
 
@@ -105,7 +112,13 @@ def concatenate_parts(task: Task, datasets: list):
     Every part must name its labels as `task.labels` does, in the same order (ClassLabel
     names, or strings); rows without a gold label (-1, as in SNLI) are dropped.
     """
-    from datasets import ClassLabel, concatenate_datasets
+    from datasets import concatenate_datasets
+    return concatenate_datasets(conform_parts(task, datasets))
+
+
+def conform_parts(task: Task, datasets: list) -> list:
+    """Each part's rows in `task`'s fields and label ids, with one shared schema (see `concatenate_parts`)."""
+    from datasets import ClassLabel
 
     columns = list(task.fields) + (["label"] if task.labels else [])
     out = []
@@ -118,7 +131,7 @@ def concatenate_parts(task: Task, datasets: list):
             data = _label_ids(task, part, data).filter(lambda label: label >= 0, input_columns="label")
             data = data.cast_column("label", ClassLabel(names=list(task.labels)))
         out.append(data if not out else data.cast(out[0].features))
-    return concatenate_datasets(out)
+    return out
 
 
 def _label_ids(task: Task, part: Task, data):

@@ -101,7 +101,7 @@ class Engine:
                 timings["eval_s"] = time.time() - t0
         timings["total_s"] = time.time() - started
         _write_json(work / "timings.json", timings)
-        _write_json(work / "env.json", environment())
+        _write_json(work / "env.json", {**environment(), "bf16": spec.bf16})
 
     def _load_task(self, task_name: str, config: TrainConfig, tokenizer) -> multitask.TaskData:
         """The English training rows of `task_name` (at most `max_train_examples`), its first
@@ -110,6 +110,8 @@ class Engine:
         The task that is read is the one whose data trains `task_name` (XNLI: MNLI); a format
         that assembles its own rows (the MLM corpus, translated tasks) does so in `load_rows`.
         """
+        from repro.early_stopping import early_stopping_rows
+
         task = get_task(task_name)
         source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
         load_rows = getattr(source.format, "load_rows", None)
@@ -117,18 +119,34 @@ class Engine:
             train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
             source = source.with_labels_from(train_raw)
         else:
-            # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
-            # TyDiQA's train config mixes languages and `select` keeps english-* rows)
-            train_raw = self.data.load(source, "train", "en")
+            train_raw = self._training_rows(source, config)
             source = source.with_labels_from(train_raw)  # the whole training file's label set (CCG's categories)
             if config.max_train_examples is not None:
                 train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
-            dev_raw = self.data.load(source, "validation", "en")
-            dev_raw = dev_raw.select(range(min(len(dev_raw), config.early_stopping_examples)))
+            # every part of a concatenated dev set (ANLI+) is represented (repro.early_stopping)
+            dev_raw = early_stopping_rows(self.data.load_parts(source, "validation", "en"),
+                                          config.early_stopping_examples, INTERMEDIATE_DATA_SEED)
         fmt = source.format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)
         return multitask.TaskData(source, config, train_raw, dev_raw, train, dev)
+
+    def _training_rows(self, source, config: TrainConfig):
+        """The training rows of `source`: English only (zero-shot transfer; PAWS-X's other train splits
+        are machine translations), or with `train_languages = "all"` every language of a multilingual
+        training config (TyDiQA-GoldP as the paper trained it), shuffled so a cap draws from all."""
+        if config.train_languages == "en":
+            return self.data.load(source, "train", "en")  # `select` keeps TyDiQA's english-* rows
+        if source.select is None:
+            raise ValueError(f"train_languages='all' needs a multilingual training config, but {source.name}'s "
+                             "training data is English; set train_languages='en' for it in the profile")
+        from dataclasses import replace
+        rows = self.data.load(replace(source, select=None), "train", "en")  # the whole config, every language
+        if len(source.select(rows, "en")) == len(rows):
+            raise ValueError(f"{source.name}: train_languages='all', but its training data holds English rows only; "
+                             "give the whole multilingual training config (the hub's), or train on English with "
+                             "REPRO_TYDIQA_TRAIN=en")
+        return rows.shuffle(seed=INTERMEDIATE_DATA_SEED)
 
     def training_args(self, spec: RunSpec, config: TrainConfig, work: Path, **overrides):
         """`TrainingArguments` of one training phase under `config` (AdamW, linear schedule, best dev score)."""
@@ -136,9 +154,10 @@ class Engine:
         from transformers import TrainingArguments
 
         strategy = "steps" if config.eval_every_steps else "epoch"
-        bf16 = self.profile.bf16 and torch.cuda.is_available()
-        if self.profile.bf16 and not bf16:
-            log.warning("profile %s asks for bf16 but no GPU is available: training in fp32", self.profile.name)
+        # bf16 is part of the run's identity (RunSpec.bf16): a run is trained as its key says
+        bf16 = spec.bf16
+        if bf16 and not torch.cuda.is_available():
+            log.warning("run %s is a bf16 run and no GPU is available: bf16 autocast on the CPU (slow)", spec.slug)
         settings = dict(
             output_dir=str(work / "checkpoints"),
             learning_rate=config.learning_rate,
@@ -161,7 +180,9 @@ class Engine:
         return TrainingArguments(**{**settings, **overrides})
 
     def _train(self, spec: RunSpec, task_name: str, config: TrainConfig, init: str, work: Path):
-        from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, Trainer, set_seed
+        from transformers import AutoTokenizer, PrinterCallback, Trainer, set_seed
+
+        from repro.early_stopping import PatientEarlyStopping
 
         tokenizer = AutoTokenizer.from_pretrained(init)
         item = self._load_task(task_name, config, tokenizer)
@@ -181,17 +202,18 @@ class Engine:
                     "score": float(source.metric.score(stats.sum(axis=0)))}
 
         dev_references = fmt.references(dev_raw, source)
+        stopping = PatientEarlyStopping(config.patience)
         trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev,
                           data_collator=fmt.collator(tokenizer), processing_class=tokenizer,
-                          compute_metrics=dev_metrics,
-                          callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)])
+                          compute_metrics=dev_metrics, callbacks=[stopping])
         trainer.remove_callback(PrinterCallback)  # the history goes to train_log.json instead
         trainer.train()
         distributed.barrier()  # every rank has loaded the best checkpoint
         if distributed.is_writer():
             shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
         history = {"best_metric": trainer.state.best_metric, "metric": "score",
-                   "steps": trainer.state.global_step, "log": trainer.state.log_history}
+                   "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
+                   "log": trainer.state.log_history}
         trainer.compute_metrics = None  # the dev metric above knows only the dev set
         return trainer, history
 

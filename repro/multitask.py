@@ -281,9 +281,10 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
 
     `load_task(name, config, tokenizer) -> TaskData` reads and featurises one task (the engine's).
     """
-    from transformers import AutoTokenizer, EarlyStoppingCallback, PrinterCallback, set_seed
+    from transformers import AutoTokenizer, PrinterCallback, set_seed
 
     from repro import distributed
+    from repro.early_stopping import PatientEarlyStopping
 
     if spec.mixture is None:
         raise ValueError(f"run {spec.slug}: a multi-task run needs the mixture's optimisation (RunSpec.mixture); "
@@ -314,19 +315,21 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
                                 eval_strategy="steps", save_strategy="steps", logging_strategy="steps",
                                 eval_steps=every, save_steps=every, logging_steps=every,
                                 per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
+    stopping = PatientEarlyStopping(config.patience)  # jiant's rule; never during warmup
     trainer = _trainer_class()(
         model=model, args=args, train_dataset=MixtureRows(train_sets),
         eval_dataset={item.task.name: item.dev for item in mixture},  # read by `evaluate` through `mixture`
         data_collator=MixtureCollator([item.task.format.collator(tokenizer) for item in mixture]),
         processing_class=tokenizer, mixture=mixture, sampler=sampler, dev_scores=dev_score,
-        callbacks=[EarlyStoppingCallback(early_stopping_patience=config.patience)])
+        callbacks=[stopping])
     trainer.remove_callback(PrinterCallback)
     trainer.train()
     distributed.barrier()  # every rank has loaded the best checkpoint
     if distributed.is_writer():
         shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
     history = {"best_metric": trainer.state.best_metric, "metric": "score (mean over tasks)",
-               "steps": trainer.state.global_step, "mixture_steps": steps, "rates": rates,
+               "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
+               "mixture_steps": steps, "rates": rates,
                "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history}
     return trainer, history
 

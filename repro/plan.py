@@ -35,14 +35,14 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
         kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
-        mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None,
+        mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None, bf16=profile.bf16,
     )
 
 
 def evaluation_languages(profile: Profile, task_name: str, split: str | None = None) -> tuple[str, ...]:
     """The task's XTREME languages in `split` (default: the profile's), or the profile's fixture subset."""
     task = get_task(task_name)
-    split = task.eval_split or split or profile.eval_split
+    split = task.evaluation_set(split or profile.eval_split)
     langs = profile.smoke_languages.get(task_name, task.languages)
     langs = tuple(l for l in langs if l not in task.missing.get(split, ()))  # e.g. UDPOS kk has no dev set
     unknown = sorted(set(langs) - set(task.languages))
@@ -54,7 +54,8 @@ def evaluation_languages(profile: Profile, task_name: str, split: str | None = N
 def target_spec(profile: Profile, data: DataSource, target: str, *,
                 intermediate: tuple[str, ...] | None, seed: int, split: str | None = None) -> RunSpec:
     """Phase (iii) on `target` from the phase-(ii) run on `intermediate` (None: the baseline),
-    evaluated on `split` (default: the profile's evaluation split).
+    evaluated on the set a claim's `split` reads for it (default: the profile's evaluation split;
+    `Task.evaluation_set`: XQuAD's "test" is its one set, "validation" on the hub).
 
     Retrieval targets (BUCC, Tatoeba) get no phase (iii): their run evaluates the parent's
     encoder directly and is deterministic, so every seed maps to the same run.
@@ -65,13 +66,13 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
     if not task.trained:
         return RunSpec(kind="retrieval", base_model=profile.model, tasks=(target,), parent=parent,
                        seed=0, data=data.identity, eval_task=target,
-                       eval_split=task.eval_split or split or profile.eval_split,
+                       eval_split=task.evaluation_set(split or profile.eval_split),
                        eval_languages=evaluation_languages(profile, target, split), retrieval=profile.retrieval)
     return RunSpec(
         kind="target", base_model=profile.model, tasks=(target,),
         train=((target, profile.train_config("target", target)),),
-        parent=parent, seed=seed, data=data.identity,
-        eval_task=target, eval_split=split or profile.eval_split,
+        parent=parent, seed=seed, data=data.identity, bf16=profile.bf16,
+        eval_task=target, eval_split=task.evaluation_set(split or profile.eval_split),
         eval_languages=evaluation_languages(profile, target, split),
     )
 
@@ -102,12 +103,13 @@ class PlannedRun:
 
 def _phase(spec: RunSpec):
     """The cost-relevant part of a spec."""
-    from repro.cost import Phase
+    from repro.cost import ALL_LANGUAGES, Phase
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
         return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
-    train = tuple((get_task(t).trains_on, c.epochs, c.max_length) for t, c in spec.train)
+    train = tuple((get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else ""), c.epochs,
+                   c.max_length) for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
     return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from repro.profiles import RetrievalConfig, TinyModel, TrainConfig
 
 # Bump when a change in the engine changes results, so old runs are not reused.
-ENGINE_VERSION = 4
+# 5: early stopping after 30 evaluations past warmup, weight decay 0.01, ANLI+'s early-stopping rows
+# from every part, TyDiQA-GoldP trained on every language, one evaluation set per XTREME target
+ENGINE_VERSION = 5
 
 KINDS = ("pretrained", "intermediate", "target", "retrieval")
 
@@ -37,6 +39,7 @@ class RunSpec:
     # multi-task phase (ii): the shared optimisation (lr, epochs over the mixture, warmup, early
     # stopping); the per-task entries of `train` give each task's batch size and features
     mixture: TrainConfig | None = None
+    bf16: bool = False                          # bf16 mixed precision (changes numbers: part of the identity)
     engine_version: int = field(default=ENGINE_VERSION)
 
     def __post_init__(self):

@@ -35,6 +35,16 @@ def provenance(records: list[dict], runs: list, extra: dict) -> dict:
             "report_environment": environment()}
 
 
+def protocol_rows(records: list[dict]) -> list[dict]:
+    """The Methods rows (repro.protocol) for the profile the records were judged on."""
+    from repro.profiles import PROFILES, get_profile
+    from repro.protocol import methods
+
+    names = [r.get("profile") for r in records if r.get("profile") in PROFILES]
+    tydiqa = get_profile(names[0]).target.get("tydiqa") if names else None
+    return methods(tydiqa_train=tydiqa.train_languages if tydiqa else "all")
+
+
 def dumps(payload: dict) -> str:
     """Stable JSON: sorted keys, fixed indentation, UTF-8 text, trailing newline."""
     return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
@@ -59,14 +69,15 @@ def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, pr
         previous = previous or {}
         tables = previous.get("tables") or {}
         prov = previous.get("provenance") or provenance(records, [], {"wall_s": None})
+    methods = (previous or {}).get("methods") if store is None and previous else protocol_rows(records)
     measured = target_differences(tables)
     paths = []
     for name, fig in (("forest.png", figures.forest_plot(records)),
                       ("table2-heatmap.png", figures.table2_heatmap(measured, table2_differences(paper_dir)))):
         figures.save(fig, out / name)
         paths.append(out / name)
-    doc = content.blocks(records, tables, prov, [p.name for p in paths])
-    payload = {"schema_version": SCHEMA_VERSION, "claims": records, "tables": tables,
+    doc = content.blocks(records, tables, prov, [p.name for p in paths], methods)
+    payload = {"schema_version": SCHEMA_VERSION, "claims": records, "tables": tables, "methods": methods,
                "table2_measured": measured, "provenance": prov, "figures": [p.name for p in paths]}
     for name, text in (("report.md", to_markdown(doc)), ("report.html", to_html(doc, out, content.TITLE)),
                        ("report.json", dumps(payload))):

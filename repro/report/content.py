@@ -100,12 +100,29 @@ def provenance_blocks(prov: dict) -> list[tuple]:
     return [("ul", items)]
 
 
-def blocks(records: list[dict], tables: dict, prov: dict, figures: list[str]) -> list[tuple]:
+def methods_blocks(rows: list[dict]) -> list[tuple]:
+    """Every protocol choice with its source, then the deviations from the paper and from XTREME."""
+    if not rows:
+        return [("p", "This report records no protocol table (built from an older report.json).")]
+    out = [("p", "Every protocol choice of the runs, with its source (repro/protocol.py). A deviation says "
+                 "from what and why; the setting is where to change it."),
+           ("table", ["topic", "what the suite does", "source", "deviates from", "setting"],
+            [[r["topic"], r["choice"], r["source"], ", ".join(r["deviates_from"]) or DASH, r.get("setting") or DASH]
+             for r in rows])]
+    for reference, title in (("paper", "Deviations from the paper"), ("XTREME", "Deviations from XTREME")):
+        found = [r for r in rows if reference in r["deviates_from"]]
+        out += [("h3", title), ("ul", [f"{r['topic']}: {r['why']}" for r in found] or ["none"])]
+    return out
+
+
+def blocks(records: list[dict], tables: dict, prov: dict, figures: list[str],
+           methods: list[dict] | None = None) -> list[tuple]:
     """The whole report."""
     out = [("h1", TITLE)]
     if any(not r.get("is_evidence", False) for r in records):
         out.append(("banner", NO_EVIDENCE))
     out += [("h2", "Claims")] + claim_blocks(records)
+    out += [("h2", "Methods")] + methods_blocks(methods or [])
     out += [("h2", "Figures")] + [("img", name, alt) for name, alt in FIGURES if name in figures]
     out += [("h2", "Where the effects come from: per target task and language"),
             ("p", "Mean over seeds of each run's metric per language; the baseline row is absolute, the other "

@@ -95,6 +95,9 @@ class Task:
     # languages that have no data in a split (UDPOS kk/th/tl/yo have no dev set)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     eval_split: str | None = None       # fixed evaluation split (BUCC: test, thresholded on dev)
+    # a claim's split ("validation": dev, "test": XTREME's evaluation set) -> the split that is read,
+    # where they differ: XQuAD, TyDiQA-GoldP and Tatoeba have one set, which is XTREME's test
+    evaluation_sets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # turns stored records into the metric's (predictions, references)
     metric_inputs: Callable[[list[dict]], tuple[list, list]] = metric_inputs
     # datasets concatenated, in order, into this task (ANLI+); each loads from the same data source
@@ -108,6 +111,14 @@ class Task:
     def trains_on(self) -> str:
         """The task whose English training data trains this one."""
         return self.train_task or self.name
+
+    def evaluation_set(self, split: str) -> str:
+        """The split read when a claim measures on `split` ("validation" or "test")."""
+        return self.eval_split or self.evaluation_sets.get(split, split)
+
+    def one_evaluation_set(self, a: str, b: str) -> bool:
+        """True when claim splits `a` and `b` read the same examples (selection there has a winner's curse)."""
+        return self.evaluation_set(a) == self.evaluation_set(b)
 
     @property
     def trained(self) -> bool:

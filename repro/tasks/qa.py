@@ -169,6 +169,8 @@ XQUAD = Task(
     # XTREME_TASK2LANGS["xquad"] in google-research/xtreme evaluate.py
     languages=tuple("ar de el en es hi ru th tr vi zh".split()),
     hub=HubSource("google/xtreme", "XQuAD.{lang}"),  # validation only (1,190 questions each)
+    # one set, XTREME's test (google/xtreme card: XQuAD.* has only "validation"; xtreme-protocol.md 1.2)
+    evaluation_sets=MappingProxyType({"test": "validation"}),
     fixture=_fixture("xquad"),
     metric=SquadEmF1(),  # XTREME evaluate.py squad_em_f1
     fields=("question", "context"),
@@ -216,11 +218,15 @@ TYDIQA = Task(
     # XTREME_TASK2LANGS["tydiqa"] in google-research/xtreme evaluate.py
     languages=tuple(TYDIQA_NAMES),
     hub=HubSource("google/xtreme", "tydiqa"),
+    # GoldP's test set is not public: XTREME evaluates on its dev set, the hub's "validation"
+    # (google/xtreme card: tydiqa has train and validation only; xtreme-protocol.md 1.2)
+    evaluation_sets=MappingProxyType({"test": "validation"}),
     fixture=_tydiqa_fixture,
     metric=SquadEmF1(),  # XTREME evaluate.py squad_em_f1, English normalisation for every language
     fields=("question", "context"),
     # XTREME trains on English GoldP only (tydiqa.goldp.en.train.json); jiant's downloader trained on
-    # all languages (xtreme-protocol.md 1.3).  We reproduce XTREME's intent: train = english-* rows.
+    # all languages (xtreme-protocol.md 1.3).  `select` keeps one language's rows; the profile's
+    # `train_languages` decides which protocol trains (paper: "all", as the authors did).
     select=_tydiqa_language,
     source="TyDiQA-GoldP (Clark et al. 2020) via google/xtreme tydiqa; en train 3,696 (paper Table 1)",
 )

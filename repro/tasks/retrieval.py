@@ -166,7 +166,15 @@ def ids_by_sentence(rows) -> dict[str, list[str]]:
 
 
 def bucc_evaluate(embed, data, task: Task, split: str, lang: str) -> tuple[list[dict], dict]:
-    """Mine `split` with the threshold that is best on dev; records per source sentence in a pair."""
+    """Mine `split` with the threshold that is best on dev; records per source sentence in a pair.
+
+    The threshold is chosen on dev ("sample") only and measured on test ("training"), as XTREME;
+    measuring on dev would choose and measure on the same pairs (a winner's curse), so it is refused.
+    """
+    if split == "validation":
+        raise ValueError("BUCC's threshold is chosen on its dev set (sample): measure on test (training), "
+                         "not on the pairs the threshold was chosen on; Task.evaluation_set maps every claim "
+                         "split to test")
     def mined(which):
         raw = data.load(task, which, lang)
         src = [r for r in raw if r["lang"] == lang]
@@ -178,7 +186,7 @@ def bucc_evaluate(embed, data, task: Task, split: str, lang: str) -> tuple[list[
         return scored, {(r["id"], r["gold"]) for r in src if r["gold"]}
     dev_scored, dev_gold = mined("validation")
     threshold, dev_f1 = best_threshold(dev_scored, dev_gold)
-    scored, gold = mined(split) if split != "validation" else (dev_scored, dev_gold)
+    scored, gold = mined(split)
     predicted = {src: trg for (src, trg), score in scored if score >= threshold}
     gold_of: dict[str, list[str]] = {}
     for src, trg in gold:
@@ -202,7 +210,9 @@ TATOEBA = Task(
     languages=tuple(TATOEBA_ISO3),
     # google/xtreme tatoeba.{iso3}: validation only; source_sentence (non-en) and target_sentence (en)
     # aligned by row, so the gold of English row i is non-English row i
-    hub=HubSource("google/xtreme", "tatoeba.{lang}", MappingProxyType({"test": "validation"}), TATOEBA_ISO3),
+    hub=HubSource("google/xtreme", "tatoeba.{lang}", lang_names=TATOEBA_ISO3),
+    # one set, XTREME's test (google/xtreme card: tatoeba.* has only "validation")
+    evaluation_sets=MappingProxyType({"test": "validation"}),
     fixture=lambda split, lang, n: generators.tatoeba_rows(f"tatoeba-{split}", n, lang, TATOEBA_ISO3[lang]),
     metric=Accuracy(),  # XTREME evaluate.py: accuracy of retrieved row indices
     fields=("source_sentence", "target_sentence"),

@@ -1,0 +1,150 @@
+"""The training protocol as the authors ran it: early stopping, weight decay, dev rows, bf16, TyDiQA data."""
+import dataclasses
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from datasets import Dataset
+
+from repro import plan
+from repro.data import DataSource
+from repro.early_stopping import PatientEarlyStopping, early_stopping_rows, part_shares
+from repro.engine import INTERMEDIATE_DATA_SEED, Engine
+from repro.models import fixture_tokenizer
+from repro.profiles import PAPER, SMOKE, TYDIQA_TRAIN_ENV, TrainConfig, get_profile
+from repro.spec import RunSpec
+from repro.store import RunStore
+from repro.tasks import get_task
+
+
+# --- early stopping: jiant's rule, never during warmup ---------------------------------------
+def _callback_run(scores, *, patience, warmup, every=10, max_steps=10_000):
+    """Feed evaluation scores every `every` steps; the step training stopped at (None: never)."""
+    cb = PatientEarlyStopping(patience)
+    args = SimpleNamespace(metric_for_best_model="score", get_warmup_steps=lambda n: warmup)
+    state = SimpleNamespace(global_step=0, max_steps=max_steps)
+    cb.on_train_begin(args, state, None)
+    for i, score in enumerate(scores, 1):
+        state.global_step = i * every
+        control = SimpleNamespace(should_training_stop=False)
+        cb.on_evaluate(args, state, control, metrics={"eval_score": score})
+        if control.should_training_stop:
+            break
+    cb.on_train_end(args, state, None)
+    return cb
+
+
+def test_evaluations_during_warmup_never_stop_training():
+    # a score falling through a warmup of 100 steps (10 evaluations), then a new best at step 110
+    cb = _callback_run([50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 60, 59, 58, 57], patience=3, warmup=100)
+    assert cb.best_step == 110 and cb.best_score == 60
+    assert cb.stopped_step == 140 and cb.stopped_early  # three evaluations past the best, all after warmup
+    late = _callback_run([50, 49, 48, 47, 46, 45, 44, 43, 42, 41, 40, 40, 40, 60], patience=3, warmup=100)
+    assert late.best_step == 10 and late.stopped_step == 130  # the count starts once warmup is over
+
+
+def test_patience_counts_evaluations_without_a_new_best_after_warmup():
+    # past warmup, ties are no improvement (the Trainer keeps the first best as well)
+    cb = _callback_run([10, 20, 20, 19, 18, 17], patience=4, warmup=0)
+    assert cb.best_step == 20 and cb.stopped_step == 60 and cb.stopped_early
+    never = _callback_run([10, 20, 20, 19], patience=30, warmup=0)
+    assert never.stopped_step == 40 and not never.stopped_early and never.summary()["patience"] == 30
+
+
+def test_patience_must_be_a_whole_positive_number():
+    with pytest.raises(ValueError, match="patience .* got 0"):
+        PatientEarlyStopping(0)
+
+
+def test_profiles_stop_as_jiant_and_decay_weights_as_jiant():
+    # jiant e_run_models.sh: --eval_every_steps 1000 --no_improvements_for_n_evals 30;
+    # jiant/shared/model_setup.py: weight decay 0.01
+    for phase in (PAPER.intermediate, PAPER.target):
+        for name, config in phase.items():
+            assert config.patience == 30 and config.weight_decay == 0.01, name
+            assert config.eval_every_steps == 1000, name
+    assert PAPER.mixture.patience == 30 and PAPER.mixture.weight_decay == 0.01
+    assert all(c.weight_decay == 0.01 for c in SMOKE.target.values())
+
+
+def test_a_training_run_logs_its_best_and_stopping_steps(quick_engine, quick_profile):
+    spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=None, seed=1)
+    run = quick_engine.ensure(spec)
+    log = run.read_json("train_log.json")["early_stopping"]
+    assert log["stopped_step"] == run.read_json("train_log.json")["steps"] > 0
+    assert 0 < log["best_step"] <= log["stopped_step"] and log["warmup_steps"] >= 1
+    assert run.read_json("env.json")["bf16"] is False
+    args = quick_engine.training_args(spec, quick_profile.target["xnli"], run.path)
+    assert args.weight_decay == 0.01 and args.bf16 is False
+
+
+# --- early-stopping dev rows from every part --------------------------------------------------
+def test_part_shares_are_proportional_and_sum_to_n():
+    sizes = [1000, 1000, 1200, 9815, 9842]  # ANLI R1-R3 dev, MNLI matched dev, SNLI dev
+    shares = part_shares(sizes, 500)
+    assert shares.sum() == 500 and np.all(shares >= 1)
+    assert np.allclose(shares, 500 * np.array(sizes) / sum(sizes), atol=1)
+    assert part_shares([5, 100_000], 10).tolist() == [1, 9]  # every part gets a row
+
+
+def test_early_stopping_rows_draw_from_every_part_of_anli_plus():
+    parts = [Dataset.from_dict({"x": [f"{p}{i}" for i in range(n)]}) for p, n in (("a", 300), ("m", 900), ("s", 900))]
+    rows = early_stopping_rows(parts, 100, seed=0)["x"]
+    counts = {p: sum(r.startswith(p) for r in rows) for p in "ams"}
+    assert len(rows) == len(set(rows)) == 100 and counts == {"a": 14, "m": 43, "s": 43}
+    assert early_stopping_rows(parts[:1], 100, seed=0)["x"] == [f"a{i}" for i in range(100)]  # one part: its first rows
+
+
+def test_the_engine_stops_anli_plus_on_rows_of_anli_mnli_and_snli(tmp_path):
+    data = DataSource("fixture", fixture_sizes=SMOKE.fixture_sizes)
+    engine = Engine(RunStore(tmp_path), data, SMOKE)
+    config = dataclasses.replace(SMOKE.intermediate["anli_plus"], early_stopping_examples=30)
+    item = engine._load_task("anli_plus", config, fixture_tokenizer())
+    premises = set(item.dev_raw["premise"])
+    for part in get_task("anli_plus").parts:
+        assert premises & set(data.load(part, "validation")["premise"]), part.name
+
+
+# --- bf16 is part of a run's identity ---------------------------------------------------------
+def test_bf16_enters_the_run_key():
+    data = DataSource("hub")
+    spec = plan.target_spec(PAPER, data, "xnli", intermediate=("mnli",), seed=1)
+    assert spec.bf16 and spec.parent.bf16 and spec.to_dict()["bf16"] is True
+    fp32 = plan.target_spec(dataclasses.replace(PAPER, bf16=False), data, "xnli", intermediate=("mnli",), seed=1)
+    assert fp32.key != spec.key and fp32.parent.key != spec.parent.key
+    assert RunSpec(kind="pretrained", base_model="m").key != RunSpec(kind="pretrained", base_model="m", bf16=True).key
+
+
+# --- TyDiQA-GoldP training data: every language (the paper), English one flag away -------------
+def test_tydiqa_trains_on_every_language_by_default_and_on_english_by_flag(monkeypatch, tmp_path):
+    assert PAPER.target["tydiqa"].train_languages == "all"
+    monkeypatch.setenv(TYDIQA_TRAIN_ENV, "en")
+    english = get_profile("paper")
+    assert english.target["tydiqa"].train_languages == "en" and english.target["xquad"] == PAPER.target["xquad"]
+    monkeypatch.setenv(TYDIQA_TRAIN_ENV, "some")
+    with pytest.raises(ValueError, match="TyDiQA-GoldP training languages must be one of en, all"):
+        get_profile("paper")
+    data = DataSource("fixture", fixture_sizes=SMOKE.fixture_sizes)
+    engine = Engine(RunStore(tmp_path), data, SMOKE)
+    task = get_task("tydiqa")
+    every = engine._training_rows(task, TrainConfig(1e-5, 8, 1, train_languages="all"))
+    only = engine._training_rows(task, TrainConfig(1e-5, 8, 1, train_languages="en"))
+    assert {i.split("-")[0] for i in only["id"]} == {"english"}
+    assert {i.split("-")[0] for i in every["id"]} >= {"english", "arabic", "finnish", "korean"}
+    assert len(every) > len(only)
+    first = {i.split("-")[0] for i in every["id"][:64]}  # shuffled: a cap draws from every language
+    assert len(first) > 1 and INTERMEDIATE_DATA_SEED == 0
+    class EnglishOnly(DataSource):  # a copy of TyDiQA's training data that kept only english-* rows
+        def load(self, task, split, lang="en"):
+            return DataSource.load(self, get_task(task.name), split, "en")
+
+    english_only = Engine(RunStore(tmp_path), EnglishOnly("fixture", fixture_sizes=SMOKE.fixture_sizes), SMOKE)
+    with pytest.raises(ValueError, match="holds English rows only; .* REPRO_TYDIQA_TRAIN=en"):
+        english_only._training_rows(task, TrainConfig(1e-5, 8, 1, train_languages="all"))
+    with pytest.raises(ValueError, match="needs a multilingual training config, but qqp"):
+        engine._training_rows(get_task("qqp"), TrainConfig(1e-5, 8, 1, train_languages="all"))
+
+
+def test_train_languages_are_checked():
+    with pytest.raises(ValueError, match="train_languages must be one of en, all"):
+        TrainConfig(1e-5, 8, 1, train_languages="de")
