@@ -90,6 +90,20 @@ def with_ancestors(specs) -> list[RunSpec]:
     return list(seen.values())
 
 
+def wave(spec: RunSpec) -> int:
+    """The run's wave: how many runs lie above it in its chain (0: it starts from the hub model).
+
+    Every parent is in an earlier wave, so a cluster can run the waves as job arrays chained
+    with `--dependency=afterok` and no job of a wave ever waits for another job's run.
+    Smoke: 0 the tiny base model, 1 phase (ii) and baseline targets, 2 targets on phase (ii);
+    paper (hub model): 0 phase (ii) and baseline targets and retrieval, 1 the rest.
+    """
+    depth, parent = 0, spec.parent
+    while parent is not None:
+        depth, parent = depth + 1, parent.parent
+    return depth
+
+
 @dataclass(frozen=True)
 class PlannedRun:
     """One run a claim needs, with its estimated cost."""
@@ -98,6 +112,10 @@ class PlannedRun:
     kind: str
     spec: RunSpec
     gpu_hours: float = 0.0    # estimated on the paper profile (repro.cost)
+
+    @property
+    def wave(self) -> int:
+        return wave(self.spec)
 
 
 def _phase(spec: RunSpec):
@@ -126,14 +144,15 @@ def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool 
 
 
 def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *, seeds_chosen: bool = False):
-    """The claims in `claims_dir` whose id contains `select`, and the runs they need, each once, parents first."""
+    """The claims in `claims_dir` whose id contains `select`, and the runs they need, each once,
+    wave by wave (so parents first)."""
     from repro.claims import load_claims
     claims = [c for c in load_claims(claims_dir) if select in c.id]
     runs: dict[str, PlannedRun] = {}
     for claim in claims:
         for run in claim_runs(claim, profile, data, seeds_chosen=seeds_chosen):
             runs.setdefault(run.name, run)
-    return claims, list(runs.values())
+    return claims, sorted(runs.values(), key=lambda run: run.wave)  # stable: claim order within a wave
 
 
 def add_plan_parser(subparsers) -> None:
@@ -166,19 +185,48 @@ def run_plan(args) -> int:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(args.store)
-    missing = 0
-    hours = 0.0
+    missing, hours = 0, 0.0
+    waves: dict[int, list] = {}  # wave -> [runs, to compute, their GPU-hours, kinds]
+    calibration = []             # (measured, predicted) hours of stored runs with timings
     for run in runs:
         try:
-            state = "stored" if store.get(run.spec) else "missing"
+            stored = store.get(run.spec)
         except CorruptRunError:
-            state = "damaged"
+            stored, state = None, "damaged"
+        else:
+            state = "stored" if stored else "missing"
+        measured = measured_hours(stored)
+        tally = waves.setdefault(run.wave, [0, 0, 0.0, {}])
+        tally[0] += 1
+        tally[3][run.kind] = None
         if state != "stored":
             missing += 1
             hours += run.gpu_hours
-        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  {run.name}")
+            tally[1] += 1
+            tally[2] += run.gpu_hours
+        elif measured is not None:
+            calibration.append((measured, run.gpu_hours))
+        shown = "-" if measured is None else f"{measured:.4f} h"
+        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
+    for w, (count, todo, wave_hours, kinds) in sorted(waves.items()):
+        print(f"wave {w}: {count} runs ({', '.join(kinds)}), {todo} to compute, {wave_hours:,.1f} GPU-hours; "
+              f"parents all in earlier waves: repro run --wave {w} --shard I/N")
+    if calibration and profile.name == "paper":
+        measured_total, predicted_total = (sum(c) for c in zip(*calibration))
+        print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.2f} "
+              "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
           f"{len(runs) - missing} stored, {missing} to compute")
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
     print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours at {describe()}")
     return 0
+
+
+def measured_hours(run) -> float | None:
+    """Wall-clock hours a stored run took (its timings.json `total_s`), None if unknown."""
+    if run is None:
+        return None
+    try:
+        return float(run.read_json("timings.json")["total_s"]) / 3600
+    except (FileNotFoundError, KeyError, TypeError, ValueError):
+        return None

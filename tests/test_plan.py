@@ -1,4 +1,5 @@
 """`repro plan`: every run a claim needs, each once, with its stored state and its GPU-hour estimate."""
+import json
 import re
 from pathlib import Path
 
@@ -11,7 +12,12 @@ from repro.data import DataSource
 from repro.profiles import PAPER
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
-LINE = re.compile(r"^(stored|missing|damaged)\s+([\d.]+) GPU-h  (\S+)")
+LINE = re.compile(r"^(stored|missing|damaged)\s+([\d.]+) GPU-h  measured\s+(-|[\d.]+ h)  wave (\d+)  (\S+)$")
+
+
+def run_lines(out: list[str]) -> list[str]:
+    """The per-run lines of `repro plan`'s output (before the wave summaries and totals)."""
+    return [line for line in out[:-2] if not line.startswith(("wave ", "measured / predicted"))]
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +30,9 @@ def paper_plan(tmp_path_factory):
 
 
 def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
-    rows = [LINE.match(line) for line in paper_plan[:-2]]
-    assert all(rows), [line for line, m in zip(paper_plan, rows) if not m][:3]
-    names = [m[3] for m in rows]
+    rows = [LINE.match(line) for line in run_lines(paper_plan)]
+    assert all(rows), [line for line, m in zip(run_lines(paper_plan), rows) if not m][:3]
+    names = [m[5] for m in rows]
     assert len(names) == len(set(names)), "a run is listed twice"
     data = DataSource(PAPER.data_source)
     claims = load_claims(CLAIMS)
@@ -46,7 +52,7 @@ def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
 
 
 def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
-    hours = sum(float(LINE.match(line)[2]) for line in paper_plan[:-2])
+    hours = sum(float(LINE.match(line)[2]) for line in run_lines(paper_plan))
     total = float(re.search(r"cost of the runs to compute: ([\d,]+) GPU-hours", paper_plan[-1])[1].replace(",", ""))
     assert total == pytest.approx(hours, abs=0.5 + 0.005 * len(paper_plan))
     assert 100 < total < 5000  # hundreds of GPU-hours: three seeds, 23 configurations, nine targets
@@ -66,8 +72,10 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
     assert main(["plan", "--store", str(quick_engine.store.root), "--claims", str(claims), "-k", "xnli",
                  "--seeds", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    stored = [LINE.match(l)[3] for l in out[:-2] if l.startswith("stored")]
-    assert spec.dirname in stored and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
+    stored = {LINE.match(l)[5]: LINE.match(l)[3] for l in run_lines(out) if l.startswith("stored")}
+    assert spec.dirname in stored and stored[spec.dirname] != "-"  # its measured time from timings.json
+    measured = json.loads((quick_engine.store.path(spec) / "timings.json").read_text())["total_s"] / 3600
+    assert float(stored[spec.dirname].split()[0]) == pytest.approx(measured, abs=1e-4) and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
     assert "if run on the paper profile" in out[-1]
 
 
@@ -88,3 +96,19 @@ def test_cost_model():
     # evaluation is forward only
     ev = cost.Phase(evaluate=("xnli", "validation", 15, 128))
     assert cost.gpu_hours(ev) == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+
+
+def test_plan_lists_waves_whose_parents_are_all_in_earlier_waves(paper_plan):
+    rows = [LINE.match(line) for line in run_lines(paper_plan)]
+    waves = [int(m[4]) for m in rows]
+    assert waves == sorted(waves) and set(waves) == {0, 1}  # the hub model: phase (ii) and baselines, then the rest
+    summaries = [line for line in paper_plan if line.startswith("wave ")]
+    assert [int(re.match(r"wave (\d+): (\d+) runs", line)[2]) for line in summaries] == \
+        [waves.count(0), waves.count(1)]
+    data = DataSource(PAPER.data_source)
+    for claim in load_claims(CLAIMS):
+        for run in plan.claim_runs(claim, PAPER, data):
+            parent = run.spec.parent
+            while parent is not None:
+                assert plan.wave(parent) < run.wave, f"{run.name} starts from {parent.dirname} of its own wave"
+                parent = parent.parent
