@@ -155,6 +155,7 @@ class Engine:
             save_total_limit=1, save_only_model=True,
             per_device_eval_batch_size=self.profile.eval_batch_size,
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
+            train_sampling_strategy="group_by_length" if spec.length_grouped else "random",
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
             use_cpu=not torch.cuda.is_available(),  # else a CPU torchrun trains each rank alone

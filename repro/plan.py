@@ -36,6 +36,8 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
         mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None,
+        # a mixture's batches are single-task draws of its own sampler (repro.multitask)
+        length_grouped=profile.length_grouped and not is_mixture(tasks),
     )
 
 
@@ -72,7 +74,7 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
         train=((target, profile.train_config("target", target)),),
         parent=parent, seed=seed, data=data.identity,
         eval_task=target, eval_split=split or profile.eval_split,
-        eval_languages=evaluation_languages(profile, target, split),
+        eval_languages=evaluation_languages(profile, target, split), length_grouped=profile.length_grouped,
     )
 
 
