@@ -114,6 +114,7 @@ class PlannedRun:
     kind: str
     spec: RunSpec
     gpu_hours: float = 0.0    # estimated on the paper profile (repro.cost)
+    bound_hours: float = 0.0  # the same with every sequence at its max length (an upper bound)
 
     @property
     def wave(self) -> int:
@@ -126,12 +127,12 @@ def _phase(spec: RunSpec):
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
-        return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
-    train = tuple((get_task(t).trains_on, c.epochs, c.max_length) for t, c in spec.train)
+        return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), None),
+                     retrieval_max_length=spec.retrieval.max_length)
+    train = tuple((get_task(t).trains_on, c) for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
-    return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),
-                                        spec.train[0][1].max_length))
+    return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), spec.train[0][1]))
 
 
 def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
@@ -142,7 +143,8 @@ def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool 
     if claim.kind == "setup":
         return []
     specs = with_ancestors(list(required_runs(claim, profile, data).values()))
-    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(_phase(s))) for s in specs]
+    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(_phase(s)), gpu_hours(_phase(s), lengths="max"))
+            for s in specs]
 
 
 def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *, seeds_chosen: bool = False):
@@ -187,7 +189,7 @@ def run_plan(args) -> int:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(args.store)
-    missing, hours = 0, 0.0
+    missing, hours, bound = 0, 0.0, 0.0
     waves: dict[int, list] = {}  # wave -> [runs, to compute, their GPU-hours, kinds]
     calibration = []             # (measured, predicted) hours of stored runs with timings
     for run in runs:
@@ -204,6 +206,7 @@ def run_plan(args) -> int:
         if state != "stored":
             missing += 1
             hours += run.gpu_hours
+            bound += run.bound_hours
             tally[1] += 1
             tally[2] += run.gpu_hours
         elif measured is not None:
@@ -220,7 +223,8 @@ def run_plan(args) -> int:
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
           f"{len(runs) - missing} stored, {missing} to compute")
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
-    print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours at {describe()}")
+    print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours ({bound:,.0f} with every "
+          f"sequence at its max length) at {describe()}")
     return 0
 
 

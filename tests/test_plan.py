@@ -3,6 +3,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from repro import cost, plan
@@ -56,6 +57,8 @@ def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
     total = float(re.search(r"cost of the runs to compute: ([\d,]+) GPU-hours", paper_plan[-1])[1].replace(",", ""))
     assert total == pytest.approx(hours, abs=0.5 + 0.005 * len(paper_plan))
     assert 100 < total < 5000  # hundreds of GPU-hours: three seeds, 23 configurations, nine targets
+    bound = float(re.search(r"\(([\d,]+) with every sequence at its max length\)", paper_plan[-1])[1].replace(",", ""))
+    assert bound > total
     assert "25,000 training tokens/s" in paper_plan[-1]
 
 
@@ -84,31 +87,77 @@ def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
     assert "no claim" in capsys.readouterr().err
 
 
-def test_cost_model():
-    h = cost.gpu_hours(cost.Phase(train=(("mnli", 2, 128),)))
+def test_cost_model_max_length_bound():
+    mnli = PAPER.train_config("intermediate", "mnli")
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
     assert h == pytest.approx(392_702 * 2 * 128 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
     # translated data costs as its English original; multiple choice counts every choice
-    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", 2, 128),))) == h
-    assert cost.train_tokens((("commonsenseqa", 10, 128),)) == 9_741 * 10 * 128 * 5
+    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", mnli),)), lengths="max") == h
+    csqa = PAPER.train_config("intermediate", "commonsenseqa")
+    assert cost.train_tokens((("commonsenseqa", csqa),), lengths="max") == 9_741 * 10 * 128 * 5
     # a mixture caps each task at K = 2^17 examples per epoch and trains its own 3 epochs
-    mix = cost.train_tokens((("anli_plus", 2, 128), ("mlm", 3, 128)), mixture_epochs=3)
+    mix = cost.train_tokens((("anli_plus", mnli), ("mlm", PAPER.train_config("intermediate", "mlm"))),
+                            mixture_epochs=3, lengths="max")
     assert mix == 2 * 2 ** 17 * 128 * 3
     # evaluation is forward only
-    ev = cost.Phase(evaluate=("xnli", "validation", 15, 128))
-    assert cost.gpu_hours(ev) == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+    ev = cost.Phase(evaluate=("xnli", "validation", 15, PAPER.train_config("target", "xnli")))
+    assert cost.gpu_hours(ev, lengths="max") == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
 
 
-def test_plan_lists_waves_whose_parents_are_all_in_earlier_waves(paper_plan):
-    rows = [LINE.match(line) for line in run_lines(paper_plan)]
-    waves = [int(m[4]) for m in rows]
-    assert waves == sorted(waves) and set(waves) == {0, 1}  # the hub model: phase (ii) and baselines, then the rest
-    summaries = [line for line in paper_plan if line.startswith("wave ")]
-    assert [int(re.match(r"wave (\d+): (\d+) runs", line)[2]) for line in summaries] == \
-        [waves.count(0), waves.count(1)]
-    data = DataSource(PAPER.data_source)
-    for claim in load_claims(CLAIMS):
-        for run in plan.claim_runs(claim, PAPER, data):
-            parent = run.spec.parent
-            while parent is not None:
-                assert plan.wave(parent) < run.wave, f"{run.name} starts from {parent.dirname} of its own wave"
-                parent = parent.parent
+def test_cost_model_from_measured_lengths():
+    mnli = PAPER.train_config("intermediate", "mnli")
+    sample, _ = cost.feature_lengths("mnli", "train", 128)
+    per_example = cost.expected_max(sample, mnli.batch_size)
+    assert sample.mean() < per_example <= sample.max() <= 128  # a random batch pads to its longest
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)))
+    assert h == pytest.approx(392_702 * 2 * per_example / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+    assert h < cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
+    # sorted evaluation costs each example its own length
+    xnli = PAPER.train_config("target", "xnli")
+    ev, _ = cost.feature_lengths("xnli", "eval", 128)
+    assert cost.eval_tokens(("xnli", "validation", 15, xnli)) == pytest.approx(2_490 * 15 * ev.mean())
+    with pytest.raises(ValueError, match="lengths="):
+        cost.gpu_hours(cost.Phase(), lengths="mean")
+
+
+def test_expected_max_matches_closed_form_and_simulation():
+    rng = np.random.default_rng(0)
+    # uniform on 1..m: E[max of B] = m - sum_{k<m} (k/m)^B
+    m, batch = 40, 16
+    assert cost.expected_max(np.arange(1, m + 1), batch) == pytest.approx(m - sum((k / m) ** batch for k in range(1, m)))
+    sample = rng.poisson(30, size=500)
+    assert cost.expected_max(sample, 1) == pytest.approx(sample.mean())
+    draws = rng.choice(sample, size=(100_000, 24)).max(axis=1)
+    assert cost.expected_max(sample, 24) == pytest.approx(draws.mean(), abs=4 * draws.std() / np.sqrt(len(draws)))
+
+
+@pytest.mark.parametrize("max_length, stride", [(96, 32), (64, 16), (384, 128)])
+def test_qa_windows_match_the_tokenizer(max_length, stride):
+    from repro.models import fixture_tokenizer
+    from repro.profiles import TrainConfig
+    from repro.tasks.qa import QA, cut_questions
+    rows = [{"question": "wer " * q, "context": "das haus ist rot und " * c}
+            for q, c in [(3, 10), (5, 40), (9, 80), (2, 200)]]
+    tokenizer = fixture_tokenizer(10**6)
+    config = TrainConfig(learning_rate=1e-5, batch_size=8, epochs=1, max_length=max_length, doc_stride=stride)
+    raw = {"question": [r["question"] for r in rows], "context": [r["context"] for r in rows]}
+    enc = QA.windows(raw, tokenizer, config)
+    by_question = {}
+    for ids, example in zip(enc["input_ids"], enc["overflow_to_sample_mapping"]):
+        by_question.setdefault(example, []).append(len(ids))
+    q = tokenizer(cut_questions(raw["question"], tokenizer), add_special_tokens=False)["input_ids"]
+    c = tokenizer(raw["context"], add_special_tokens=False)["input_ids"]
+    for i in range(len(rows)):
+        assert cost.qa_windows(len(q[i]), len(c[i]), max_length, stride) == by_question[i], i
+
+
+def test_committed_length_samples_are_what_the_fixtures_measure():
+    from repro.lengths import load_samples, sequence_lengths, training_rows
+    from repro.models import fixture_tokenizer
+    samples = load_samples()
+    assert "fixture" in samples["source"]
+    data = DataSource("fixture", fixture_sizes={"train": 256, "validation": 256, "test": 256})
+    tokenizer = fixture_tokenizer(10**6)
+    for name in ("mnli", "squad", "hellaswag", "udpos"):
+        task, raw = training_rows(name, data, 256)
+        assert sequence_lengths(task, raw, tokenizer) == samples["tasks"][name]["train"], name
