@@ -157,7 +157,8 @@ class Arm:
     def figures(self, params: float, peak_tflops: float | None) -> dict:
         out = {"examples_per_s": self.examples / self.seconds, "nonpad_tokens_per_s": self.real_tokens / self.seconds,
                "total_tokens_per_s": self.tokens / self.seconds, "pad_fraction": 1 - self.real_tokens / self.tokens,
-               "seconds": self.seconds}
+               "seconds": self.seconds, "examples": self.examples, "tokens": self.tokens,
+               "nonpad_tokens": self.real_tokens}
         if peak_tflops:  # model FLOPs utilisation: 6N per useful (non-pad) token
             out["mfu"] = 6 * params * out["nonpad_tokens_per_s"] / (peak_tflops * 1e12)
         return out
