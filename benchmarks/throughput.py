@@ -216,11 +216,18 @@ def main(argv=None) -> int:
     peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if gpu and k in gpu), None)
     print(f"device {gpu or platform.processor() or 'cpu'}, torch threads {torch.get_num_threads()}, "
           f"{'bf16' if bf16 else 'fp32'}, SDPA attention", flush=True)
+    if not args.quick and device == "cpu":
+        print("no GPU: XLM-R Large on the CPU takes a minute or more per step (--quick times the tiny model)", flush=True)
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = load_model_dir(args, Path(tmp))
         for fmt_name in args.formats.split(","):
-            r = bench_format(fmt_name, args, model_dir, device, bf16, peak)
+            try:
+                r = bench_format(fmt_name, args, model_dir, device, bf16, peak)
+            except OSError as err:  # a hub model that is not cached (nothing is downloaded)
+                print(f"benchmarks/throughput.py: cannot load {model_dir} ({str(err).splitlines()[0]}); pass --model "
+                      "with a local copy, or --quick for the tiny model", file=sys.stderr)
+                return 2
             results[fmt_name] = r
             for arm in ("engine", "baseline", "grouped"):
                 if arm in r:
