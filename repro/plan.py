@@ -209,7 +209,7 @@ def run_plan(args) -> int:
             bound += run.bound_hours
             tally[1] += 1
             tally[2] += run.gpu_hours
-        elif measured is not None:
+        elif measured is not None and run.gpu_hours > 0:  # the tiny base model is predicted to cost nothing
             calibration.append((measured, run.gpu_hours))
         shown = "-" if measured is None else f"{measured:.4f} h"
         print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
@@ -218,7 +218,7 @@ def run_plan(args) -> int:
               f"parents all in earlier waves: repro run --wave {w} --shard I/N")
     if calibration and profile.name == "paper":
         measured_total, predicted_total = (sum(c) for c in zip(*calibration))
-        print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.2f} "
+        print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.3g} "
               "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
           f"{len(runs) - missing} stored, {missing} to compute")

@@ -80,6 +80,17 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
     measured = json.loads((quick_engine.store.path(spec) / "timings.json").read_text())["total_s"] / 3600
     assert float(stored[spec.dirname].split()[0]) == pytest.approx(measured, abs=1e-4) and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
     assert "if run on the paper profile" in out[-1]
+    # on the paper profile the plan compares measured with predicted hours (here: the one stored run)
+    from dataclasses import replace
+    monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": replace(quick_profile, name="paper")})
+    assert main(["plan", "--store", str(quick_engine.store.root), "--claims", str(claims), "-k", "xnli",
+                 "--seeds", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    (ratio,) = [l for l in out if l.startswith("measured / predicted")]
+    _, runs = plan.planned_runs(claims, "xnli", quick_profile.with_seeds(2), quick_engine.data, seeds_chosen=True)
+    (predicted,) = [run.gpu_hours for run in runs if run.name == spec.dirname]
+    assert ratio.startswith("measured / predicted over 1 stored runs: ")
+    assert float(ratio.split(": ")[1].split()[0]) == pytest.approx(measured / predicted, rel=0.01)
 
 
 def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
