@@ -6,7 +6,8 @@ existing launchers spread the work:
 - job arrays that never wait: one array per wave (`repro plan` lists them),
   `repro run --wave W --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`, each array
   submitted with `--dependency=afterok` on the previous one; a wave's parents are all
-  stored before it starts, so no job waits on another's lock;
+  stored before it starts, so no job waits on another's lock, and its runs are dealt out
+  dearest first, so the shards' predicted GPU-hours differ by at most one run's;
 - one array over everything: `repro run --shard I/N` (every N-th run, parents first; a
   parent needed by several jobs is computed once, the others wait on its lock);
 - one run on several GPUs: `torchrun --nproc_per_node 8 -m repro run --only DIRNAME`
@@ -69,6 +70,12 @@ def select_runs(specs, *, only: str = "", shard: tuple[int, int] = (0, 1), wave:
     return chosen[index::count]
 
 
+def dearest_first(runs):
+    """Planned runs by predicted GPU-hours, highest first: dealt out every N-th, the shards'
+    totals then differ by at most the dearest run's, and each shard starts with its longest."""
+    return sorted(runs, key=lambda run: -run.gpu_hours)
+
+
 def require_stored_parents(store: RunStore, specs, wave: int) -> None:
     """ValueError unless every parent of `specs` is stored: a wave never computes, or waits for,
     a run of another wave."""
@@ -111,6 +118,8 @@ def run_jobs(args) -> int:
         profile = profile.with_seeds(args.seeds)
     engine = build_engine(profile, args.store, args.data_dir)
     claims, runs = planned_runs(Path(args.claims), args.select, profile, engine.data, seeds_chosen=bool(args.seeds))
+    if args.wave is not None:
+        runs = dearest_first(runs)
     chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)
     if not claims or not chosen:
         in_wave = "" if args.wave is None else f" of wave {args.wave}"

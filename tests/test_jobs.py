@@ -94,3 +94,19 @@ def test_a_wave_never_waits_on_a_lock_of_a_later_wave(tmp_path, capsys, monkeypa
             lock.release()
     assert requested and {wave(spec) for spec in requested} == {1}
     assert capsys.readouterr().out.startswith("done     intermediate-mnli-s0")
+
+
+def test_a_waves_shards_get_similar_gpu_hours():
+    from repro.data import DataSource
+    from repro.jobs import dearest_first
+    from repro.plan import planned_runs
+    from repro.profiles import PAPER
+
+    _, runs = planned_runs(CLAIMS, "", PAPER, DataSource(PAPER.data_source))
+    for wave in (0, 1):
+        pool = dearest_first([run for run in runs if run.wave == wave])
+        hours = {run.spec.key: run.gpu_hours for run in pool}
+        totals = [sum(hours[s.key] for s in select_runs([r.spec for r in pool], shard=(i, 16), wave=wave))
+                  for i in range(16)]
+        assert max(totals) - min(totals) <= pool[0].gpu_hours + 1e-9
+        assert sum(totals) == pytest.approx(sum(hours.values()))
