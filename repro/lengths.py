@@ -87,6 +87,14 @@ def evaluation_rows(task_name: str, data, languages, rows: int) -> tuple:
     return task, pooled
 
 
+def all_languages(task_name: str) -> tuple[str, ...]:
+    """The task's evaluation languages that have data in its evaluation split."""
+    from repro.tasks import get_task
+    task = get_task(task_name)
+    split = task.eval_split or "validation"
+    return tuple(lang for lang in task.languages if lang not in task.missing.get(split, ()))
+
+
 def measure(data, tokenizer, rows: int, languages) -> dict:
     """{task: {"train": lengths, "eval": lengths}} for every task the cost model needs."""
     table: dict[str, dict] = {}
@@ -123,10 +131,8 @@ def main(argv=None) -> int:
     logging.set_verbosity_error()
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer) if args.tokenizer else fixture_tokenizer(UNLIMITED)
     if args.data_dir:
-        from repro.plan import evaluation_languages
-        from repro.profiles import PAPER
         data = DataSource("local", Path(args.data_dir))
-        languages = lambda name: evaluation_languages(PAPER, name)  # noqa: E731
+        languages = all_languages
     else:
         data = DataSource("fixture", fixture_sizes={"train": args.rows, "validation": args.rows, "test": args.rows})
         languages = lambda name: SMOKE.smoke_languages[name]  # noqa: E731
