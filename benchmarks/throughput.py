@@ -114,9 +114,8 @@ def batches(features, batch_size: int, collator, seed: int, *, grouped: bool = F
 
     generator = torch.Generator().manual_seed(seed)
     if grouped:
-        lengths = [max(map(len, ids)) if ids and isinstance(ids[0], list) else len(ids)
-                   for ids in features["input_ids"]]
-        sampler = LengthGroupedSampler(batch_size, lengths=lengths, generator=generator)
+        from repro.batching import feature_lengths
+        sampler = LengthGroupedSampler(batch_size, lengths=feature_lengths(features).tolist(), generator=generator)
     else:
         sampler = RandomSampler(features, generator=generator)
     loader = DataLoader(features.with_format(None), batch_size=batch_size, sampler=sampler,

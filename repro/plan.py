@@ -178,7 +178,7 @@ def run_plan(args) -> int:
     from repro.cost import describe
     from repro.jobs import data_source
     from repro.profiles import get_profile
-    from repro.store import CorruptRunError, RunStore
+    from repro.store import RunStore
 
     profile = get_profile(args.profile)
     if args.seeds:
@@ -189,43 +189,40 @@ def run_plan(args) -> int:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(args.store)
-    missing, hours, bound = 0, 0.0, 0.0
-    waves: dict[int, list] = {}  # wave -> [runs, to compute, their GPU-hours, kinds]
-    calibration = []             # (measured, predicted) hours of stored runs with timings
-    for run in runs:
-        try:
-            stored = store.get(run.spec)
-        except CorruptRunError:
-            stored, state = None, "damaged"
-        else:
-            state = "stored" if stored else "missing"
-        measured = measured_hours(stored)
-        tally = waves.setdefault(run.wave, [0, 0, 0.0, {}])
-        tally[0] += 1
-        tally[3][run.kind] = None
-        if state != "stored":
-            missing += 1
-            hours += run.gpu_hours
-            bound += run.bound_hours
-            tally[1] += 1
-            tally[2] += run.gpu_hours
-        elif measured is not None and run.gpu_hours > 0:  # the tiny base model is predicted to cost nothing
-            calibration.append((measured, run.gpu_hours))
+    rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
+    for run, state, measured in rows:
         shown = "-" if measured is None else f"{measured:.4f} h"
         print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
-    for w, (count, todo, wave_hours, kinds) in sorted(waves.items()):
-        print(f"wave {w}: {count} runs ({', '.join(kinds)}), {todo} to compute, {wave_hours:,.1f} GPU-hours; "
+    todo = [run for run, state, _ in rows if state != "stored"]
+    for w in sorted({run.wave for run in runs}):
+        kinds = dict.fromkeys(run.kind for run in runs if run.wave == w)
+        print(f"wave {w}: {sum(run.wave == w for run in runs)} runs ({', '.join(kinds)}), "
+              f"{sum(run.wave == w for run in todo)} to compute, "
+              f"{sum(run.gpu_hours for run in todo if run.wave == w):,.1f} GPU-hours; "
               f"parents all in earlier waves: repro run --wave {w} --shard I/N")
+    # stored runs with timings (the tiny base model is predicted to cost nothing)
+    calibration = [(measured, run.gpu_hours) for run, state, measured in rows
+                   if state == "stored" and measured is not None and run.gpu_hours > 0]
     if calibration and profile.name == "paper":
         measured_total, predicted_total = (sum(c) for c in zip(*calibration))
         print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.3g} "
               "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
-          f"{len(runs) - missing} stored, {missing} to compute")
+          f"{len(runs) - len(todo)} stored, {len(todo)} to compute")
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
-    print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours ({bound:,.0f} with every "
-          f"sequence at its max length) at {describe()}")
+    print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
+          f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
     return 0
+
+
+def stored_state(store, run: PlannedRun) -> tuple[str, float | None]:
+    """("stored" | "missing" | "damaged", wall-clock hours of a stored run or None)."""
+    from repro.store import CorruptRunError
+    try:
+        stored = store.get(run.spec)
+    except CorruptRunError:
+        return "damaged", None
+    return ("stored", measured_hours(stored)) if stored else ("missing", None)
 
 
 def measured_hours(run) -> float | None:
