@@ -98,7 +98,7 @@ def _samples() -> dict:
     return load_samples()
 
 
-def feature_lengths(task: str, split: str, max_length: int, doc_stride: int = 128) -> tuple[np.ndarray, float]:
+def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128) -> tuple[np.ndarray, float]:
     """(lengths of the model inputs, inputs per example) of `task`'s `split` ("train" or "eval")
     sample at `max_length`: QA windows, one input otherwise (multiple choice: the longest choice)."""
     tasks = _samples()["tasks"]
@@ -117,7 +117,7 @@ def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "mea
     choices = CHOICES.get(task, 1)
     if lengths == "max":
         return config.max_length * choices
-    features, per_example = feature_lengths(task, "train", config.max_length, config.doc_stride)
+    features, per_example = length_sample(task, "train", config.max_length, config.doc_stride)
     return per_example * expected_max(features, config.batch_size) * choices
 
 
@@ -143,11 +143,11 @@ def eval_tokens(evaluate, lengths: str = "measured", retrieval_max_length: int =
     if task in RETRIEVAL:
         if lengths == "max":
             return examples * RETRIEVAL_TOKENS
-        features, _ = feature_lengths(task, "eval", retrieval_max_length)
+        features, _ = length_sample(task, "eval", retrieval_max_length)
         return examples * float(features.mean())
     if lengths == "max":
         return examples * config.max_length
-    features, per_example = feature_lengths(task, "eval", config.max_length, config.doc_stride)
+    features, per_example = length_sample(task, "eval", config.max_length, config.doc_stride)
     return examples * per_example * float(features.mean()) * CHOICES.get(task, 1)
 
 

@@ -117,7 +117,7 @@ def test_cost_model_max_length_bound():
 
 def test_cost_model_from_measured_lengths():
     mnli = PAPER.train_config("intermediate", "mnli")
-    sample, _ = cost.feature_lengths("mnli", "train", 128)
+    sample, _ = cost.length_sample("mnli", "train", 128)
     per_example = cost.expected_max(sample, mnli.batch_size)
     assert sample.mean() < per_example <= sample.max() <= 128  # a random batch pads to its longest
     h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)))
@@ -125,7 +125,7 @@ def test_cost_model_from_measured_lengths():
     assert h < cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
     # sorted evaluation costs each example its own length
     xnli = PAPER.train_config("target", "xnli")
-    ev, _ = cost.feature_lengths("xnli", "eval", 128)
+    ev, _ = cost.length_sample("xnli", "eval", 128)
     assert cost.eval_tokens(("xnli", "validation", 15, xnli)) == pytest.approx(2_490 * 15 * ev.mean())
     with pytest.raises(ValueError, match="lengths="):
         cost.gpu_hours(cost.Phase(), lengths="mean")
