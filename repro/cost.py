@@ -1,26 +1,41 @@
-"""GPU-hour estimates for planned runs on the `paper` profile, from data sizes, epochs and lengths.
+"""GPU-hour estimates for planned runs on the `paper` profile, from data sizes, epochs and token lengths.
 
 Cost model (stated, not measured here: no GPU was available to this project's planning):
-training costs 6 x N FLOPs per token (forward and backward), evaluation 2 x N,
-with N = 560M parameters for XLM-R Large, at THROUGHPUT_TOKENS_PER_S training tokens per
-second on one A100-80GB-class GPU in bf16 (about 25% of its 312 TFLOP/s peak, usual for
-batches of 4 to 32 sequences).  Every sequence counts at its maximum length (an upper bound
-with dynamic padding); multiple-choice examples count once per choice; retrieval sentences
-count at RETRIEVAL_TOKENS each.  Early-stopping evaluations on 500 dev examples are left out.
+training costs 6 x N FLOPs per token (forward and backward), evaluation 2 x N, with
+N = 560M parameters for XLM-R Large, at THROUGHPUT_TOKENS_PER_S training tokens per second
+on one A100-80GB-class GPU in bf16 (about 25% of its 312 TFLOP/s peak, usual for batches of
+4 to 32 sequences).  Tokens are what the engine feeds the model:
+
+- training: random batches padded to their longest sequence, so an example costs the
+  expected maximum, over a batch of the task's batch size, of its length distribution
+  (`expected_max`), each length cut at the max length;
+- evaluation: length-sorted batches (`repro.batching`), so an example costs its own length;
+- QA: every window of a question (max length and stride as the windows are cut); multiple
+  choice: every choice at the question's longest; retrieval: every sentence embedded.
+
+Length distributions are the samples in `repro/length_samples.json` (`repro.lengths`, which
+records where they were measured); `lengths="max"` gives the former upper bound with every
+sequence at its max length.  Early-stopping evaluations on 500 dev examples are left out.
 Sizes are the paper's (shared/paper/README.md) or, where it gives none, the datasets' cards,
 rounded; they are planning figures, not the data's exact row counts.
 """
 from __future__ import annotations
 
+import functools
+import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from repro.multitask import K  # multi-task sampling: min(e_m, K) examples of task m per pass
+from repro.profiles import TrainConfig
 
 PARAMS = 560e6
 THROUGHPUT_TOKENS_PER_S = 25_000          # training tokens / s / GPU (stated assumption, see above)
 EVAL_SPEEDUP = 3.0                        # forward only: 2N instead of 6N FLOPs per token
 ALL_LANGUAGES = "@all"                    # suffix of a task trained on every language (repro.plan)
-RETRIEVAL_TOKENS = 48                     # mean sub-words per BUCC / Tatoeba sentence (dynamic padding)
+RETRIEVAL_TOKENS = 48                     # the max-length bound's tokens per BUCC / Tatoeba sentence
+PAIR_SPECIALS = 4                         # <s> A </s></s> B </s>
 
 # English training examples (paper facts; SST-2 and the MLM corpus: their cards / v1's 2M sentences)
 TRAIN_SIZES = {"anli_plus": 1_104_934, "mnli": 392_702, "qqp": 363_846, "squad": 87_599, "hellaswag": 39_905,
@@ -38,48 +53,127 @@ EVAL_SIZES = {
     "test": {"xnli": 5_010, "pawsx": 2_000, "udpos": 1_500, "panx": 10_000, "xquad": 1_190, "mlqa": 4_500,
              "tydiqa": 560, "tatoeba": 2_000, "bucc2018": 560_000},
 }
+RETRIEVAL = ("bucc2018", "tatoeba")
 
 
 @dataclass(frozen=True)
 class Phase:
     """What a run trains or evaluates, reduced to what costs GPU time."""
 
-    train: tuple[tuple[str, float, int], ...] = ()   # (task, epochs, max_length) per trained task
-    evaluate: tuple[str, str, int, int] | None = None  # (task, split, languages, max_length)
-    mixture_epochs: float | None = None              # a multi-task run: passes over the capped total
+    train: tuple[tuple[str, TrainConfig], ...] = ()   # (task whose data trains, its configuration)
+    evaluate: tuple[str, str, int, TrainConfig | None] | None = None  # (task, split, languages, config)
+    mixture_epochs: float | None = None                # a multi-task run: passes over the capped total
+    retrieval_max_length: int = 512                    # retrieval runs: sentences cut at this length
 
 
 def base_task(name: str) -> str:
-    """The task whose size a configuration name uses (`mnli_translated` -> `mnli`)."""
+    """The task whose size a configuration name uses (`mnli_translated` -> `mnli`; `tydiqa@all`
+    keeps its suffix: every language's training rows)."""
     return name.removesuffix("_translated")
 
 
-def train_tokens(train, mixture_epochs: float | None = None) -> float:
+def length_task(name: str) -> str:
+    """The task whose length sample a configuration name uses (`tydiqa@all` -> `tydiqa`)."""
+    return base_task(name).removesuffix(ALL_LANGUAGES)
+
+
+def expected_max(lengths, batch: int) -> float:
+    """E[max of `batch` independent draws] from the empirical distribution of `lengths`.
+
+    With F the sample's CDF, P(max = v) = F(v)^B - F(v-)^B; `batch` = 1 gives the mean.
+    """
+    values, counts = np.unique(np.asarray(lengths, dtype=np.float64), return_counts=True)
+    cdf = np.cumsum(counts) / counts.sum()
+    below = cdf - counts / counts.sum()
+    return float(np.sum(values * (cdf ** batch - below ** batch)))
+
+
+def qa_windows(question: int, context: int, max_length: int, doc_stride: int) -> list[int]:
+    """Token lengths of the windows of one question: `<s> q </s></s> context part </s>`, parts
+    overlapping by `doc_stride` tokens (the tokenizer's `stride`), as `QuestionAnswering.windows` cuts them."""
+    budget = max_length - question - PAIR_SPECIALS
+    if context <= budget:
+        return [question + context + PAIR_SPECIALS]
+    step = budget - doc_stride
+    if step <= 0:
+        raise ValueError(f"QA max length {max_length} leaves no room beyond the stride {doc_stride} "
+                         f"for a {question}-token question: raise max_length or lower doc_stride")
+    more = math.ceil((context - budget) / step)
+    return [max_length] * more + [question + PAIR_SPECIALS + context - more * step]
+
+
+@functools.cache
+def _samples() -> dict:
+    from repro.lengths import load_samples
+    return load_samples()
+
+
+def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128) -> tuple[np.ndarray, float]:
+    """(lengths of the model inputs, inputs per example) of `task`'s `split` ("train" or "eval")
+    sample at `max_length`: QA windows, one input otherwise (multiple choice: the longest choice)."""
+    tasks = _samples()["tasks"]
+    if task not in tasks or split not in tasks[task]:
+        raise KeyError(f"no {split} length sample for task {task!r} in repro/length_samples.json; "
+                       "re-measure it with `python -m repro.lengths`")
+    sample = tasks[task][split]
+    if sample and isinstance(sample[0], list):  # QA: [question, context] per question
+        windows = [qa_windows(q, c, max_length, doc_stride) for q, c in sample]
+        return np.array([n for w in windows for n in w]), sum(map(len, windows)) / len(windows)
+    return np.minimum(np.asarray(sample), max_length), 1.0
+
+
+def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "measured") -> float:
+    """Tokens one training example of `task` costs in a random batch of `config.batch_size`."""
+    choices = CHOICES.get(task, 1)
+    if lengths == "max":
+        return config.max_length * choices
+    features, per_example = length_sample(task, "train", config.max_length, config.doc_stride)
+    return per_example * expected_max(features, config.batch_size) * choices
+
+
+def train_tokens(train, mixture_epochs: float | None = None, lengths: str = "measured") -> float:
     """Training tokens of a phase: each task for its epochs, or, with `mixture_epochs`, a
     multi-task mixture of that many passes over its tasks capped at K examples each."""
-    def tokens(task, examples, length):
-        return examples * length * CHOICES.get(base_task(task), 1)
-    if mixture_epochs is None:
-        return sum(tokens(t, TRAIN_SIZES[base_task(t)], length) * epochs for t, epochs, length in train)
-    return mixture_epochs * sum(tokens(t, min(TRAIN_SIZES[base_task(t)], K), length) for t, _, length in train)
+    def examples(task):
+        size = TRAIN_SIZES[base_task(task)]
+        return size if mixture_epochs is None else min(size, K)
+    total = 0.0
+    for task, config in train:
+        epochs = config.epochs if mixture_epochs is None else mixture_epochs
+        total += examples(task) * epochs * train_tokens_per_example(length_task(task), config, lengths)
+    return total
 
 
-def eval_tokens(evaluate) -> float:
+def eval_tokens(evaluate, lengths: str = "measured", retrieval_max_length: int = 512) -> float:
+    """Forward tokens of evaluating `evaluate` = (task, split, languages, config) in sorted batches."""
     if evaluate is None:
         return 0.0
-    task, split, languages, length = evaluate
-    length = RETRIEVAL_TOKENS if task in ("bucc2018", "tatoeba") else length
-    return EVAL_SIZES[split][task] * languages * length
+    task, split, languages, config = evaluate
+    examples = EVAL_SIZES[split][task] * languages
+    if task in RETRIEVAL:
+        if lengths == "max":
+            return examples * RETRIEVAL_TOKENS
+        features, _ = length_sample(task, "eval", retrieval_max_length)
+        return examples * float(features.mean())
+    if lengths == "max":
+        return examples * config.max_length
+    features, per_example = length_sample(task, "eval", config.max_length, config.doc_stride)
+    return examples * per_example * float(features.mean()) * CHOICES.get(task, 1)
 
 
-def gpu_hours(phase: Phase) -> float:
-    """Estimated GPU-hours of one run under the stated throughput."""
-    tokens = train_tokens(phase.train, phase.mixture_epochs) + eval_tokens(phase.evaluate) / EVAL_SPEEDUP
+def gpu_hours(phase: Phase, lengths: str = "measured") -> float:
+    """Estimated GPU-hours of one run under the stated throughput; `lengths="max"`: the upper
+    bound with every sequence at its max length."""
+    if lengths not in ("measured", "max"):
+        raise ValueError(f"lengths={lengths!r}: 'measured' (the length samples) or 'max' (the upper bound)")
+    tokens = (train_tokens(phase.train, phase.mixture_epochs, lengths)
+              + eval_tokens(phase.evaluate, lengths, phase.retrieval_max_length) / EVAL_SPEEDUP)
     return tokens / THROUGHPUT_TOKENS_PER_S / 3600
 
 
 def describe() -> str:
     """One line naming the cost model, for the plan's output."""
     return (f"{THROUGHPUT_TOKENS_PER_S:,} training tokens/s per A100-80GB-class GPU in bf16 for XLM-R Large "
-            f"(6N FLOPs/token, N = {PARAMS / 1e6:.0f}M), evaluation {EVAL_SPEEDUP:g}x faster, sequences at "
-            "their max length; see repro/cost.py")
+            f"(6N FLOPs/token, N = {PARAMS / 1e6:.0f}M), evaluation {EVAL_SPEEDUP:g}x faster; random training "
+            "batches padded to their longest sequence, sorted evaluation batches; token lengths from "
+            f"repro/length_samples.json ({_samples()['source']}); see repro/cost.py")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro import distributed, multitask
+from repro.batching import predict_in_length_order
 from repro.data import DataSource
 from repro.models import build_tiny_model
 from repro.profiles import Profile, TinyModel, TrainConfig
@@ -173,6 +174,7 @@ class Engine:
             save_total_limit=1, save_only_model=True,
             per_device_eval_batch_size=self.profile.eval_batch_size,
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
+            train_sampling_strategy="group_by_length" if spec.length_grouped else "random",
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
             use_cpu=not torch.cuda.is_available(),  # else a CPU torchrun trains each rank alone
@@ -225,8 +227,8 @@ class Engine:
         for lang in spec.eval_languages:
             raw = self.data.load(task, spec.eval_split, lang)
             features = fmt.eval_features(raw, task, trainer.processing_class, config)
-            output = trainer.predict(features)
-            predictions = fmt.decode(output.predictions, features, raw, task)
+            # length-sorted batches pad little; rows come back in input order
+            predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
             records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
                        for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
                                                          fmt.references(raw, task), strict=True)]
@@ -274,17 +276,21 @@ class Embedder:
             raise ValueError(f"retrieval layer {config.layer} outside 0..{layers} (hidden_states indices)")
 
     def __call__(self, texts: list[str]):
+        """One embedding row per text, in input order; batches of similar token lengths."""
         import numpy as np
         import torch
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))  # similar lengths share a batch
+
+        from repro.batching import length_order
+        enc = self.tokenizer(list(texts), truncation=True, max_length=self.config.max_length)
+        order = length_order([len(ids) for ids in enc["input_ids"]])  # similar lengths share a batch
         out = np.zeros((len(texts), self.model.config.hidden_size), dtype=np.float32)
         with torch.no_grad():
             for lo in range(0, len(order), self.batch_size):
                 idx = order[lo:lo + self.batch_size]
-                enc = self.tokenizer([texts[i] for i in idx], truncation=True, padding=True,
-                                     max_length=self.config.max_length, return_tensors="pt").to(self.device)
-                hidden = self.model(**enc, output_hidden_states=True).hidden_states[self.config.layer]
-                mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                batch = self.tokenizer.pad({"input_ids": [enc["input_ids"][i] for i in idx]},
+                                           return_tensors="pt").to(self.device)
+                hidden = self.model(**batch, output_hidden_states=True).hidden_states[self.config.layer]
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
         return out
 

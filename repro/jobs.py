@@ -3,9 +3,13 @@
 For GPU clusters.  Every run is an independent unit in the shared store, so
 existing launchers spread the work:
 
-- a job array: `repro run --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`
-  (each job takes every N-th run; a parent needed by several jobs is computed once,
-  the others wait on its lock);
+- job arrays that never wait: one array per wave (`repro plan` lists them),
+  `repro run --wave W --shard $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT`, each array
+  submitted with `--dependency=afterok` on the previous one; a wave's parents are all
+  stored before it starts, so no job waits on another's lock, and its runs are dealt out
+  dearest first, so the shards' predicted GPU-hours differ by at most one run's;
+- one array over everything: `repro run --shard I/N` (every N-th run, parents first; a
+  parent needed by several jobs is computed once, the others wait on its lock);
 - one run on several GPUs: `torchrun --nproc_per_node 8 -m repro run --only DIRNAME`
   (all ranks train it together; rank 0 writes it).
 
@@ -56,11 +60,30 @@ def parse_shard(text: str) -> tuple[int, int]:
     return index, count
 
 
-def select_runs(specs, *, only: str = "", shard: tuple[int, int] = (0, 1)):
-    """The runs whose folder name or key starts with `only`, then every N-th of them from I."""
-    chosen = [s for s in specs if s.dirname.startswith(only) or s.key.startswith(only)]
+def select_runs(specs, *, only: str = "", shard: tuple[int, int] = (0, 1), wave: int | None = None):
+    """The runs of `wave` (None: all) whose folder name or key starts with `only`, then every
+    N-th of them from I."""
+    from repro.plan import wave as wave_of
+    chosen = [s for s in specs if (s.dirname.startswith(only) or s.key.startswith(only))
+              and (wave is None or wave_of(s) == wave)]
     index, count = shard
     return chosen[index::count]
+
+
+def dearest_first(runs):
+    """Planned runs by predicted GPU-hours, highest first: dealt out every N-th, the shards'
+    totals then differ by at most the dearest run's, and each shard starts with its longest."""
+    return sorted(runs, key=lambda run: -run.gpu_hours)
+
+
+def require_stored_parents(store: RunStore, specs, wave: int) -> None:
+    """ValueError unless every parent of `specs` is stored: a wave never computes, or waits for,
+    a run of another wave."""
+    missing = sorted({s.parent.dirname for s in specs if s.parent is not None and store.get(s.parent) is None})
+    if missing:
+        raise ValueError(f"wave {wave} starts from {len(missing)} run(s) of earlier waves that are not stored "
+                         f"(e.g. {missing[0]}): run `repro run --wave {wave - 1}` first (on a cluster: submit "
+                         "this wave's array with --dependency=afterok on the previous one)")
 
 
 def add_run_parser(subparsers) -> None:
@@ -76,6 +99,8 @@ def add_run_parser(subparsers) -> None:
     p.add_argument("--only", default="", metavar="PREFIX",
                    help="only the runs whose folder name (as `repro plan` prints it) or key starts with PREFIX")
     p.add_argument("--shard", default="0/1", metavar="I/N", help="take every N-th run from the I-th (job arrays)")
+    p.add_argument("--wave", type=int, default=None, metavar="W",
+                   help="only the runs of wave W (`repro plan` lists them); their parents must be stored")
     p.set_defaults(func=run_jobs)
 
 
@@ -93,12 +118,17 @@ def run_jobs(args) -> int:
         profile = profile.with_seeds(args.seeds)
     engine = build_engine(profile, args.store, args.data_dir)
     claims, runs = planned_runs(Path(args.claims), args.select, profile, engine.data, seeds_chosen=bool(args.seeds))
-    chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard)
+    if args.wave is not None:
+        runs = dearest_first(runs)
+    chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)
     if not claims or not chosen:
+        in_wave = "" if args.wave is None else f" of wave {args.wave}"
         print(f"repro run: nothing selected ({len(claims)} claim(s) match -k {args.select!r}, "
-              f"{len(chosen)} run(s) match --only {args.only!r} in shard {args.shard}); "
+              f"{len(chosen)} run(s){in_wave} match --only {args.only!r} in shard {args.shard}); "
               "`repro plan` lists the runs", file=sys.stderr)
         return 2
+    if args.wave is not None:
+        require_stored_parents(engine.store, chosen, args.wave)
     distributed.init()
     for spec in chosen:
         run = engine.ensure(spec)

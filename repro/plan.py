@@ -36,6 +36,8 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
         mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None, bf16=profile.bf16,
+        # a mixture's batches are single-task draws of its own sampler (repro.multitask)
+        length_grouped=profile.length_grouped and not is_mixture(tasks),
     )
 
 
@@ -73,7 +75,7 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
         train=((target, profile.train_config("target", target)),),
         parent=parent, seed=seed, data=data.identity, bf16=profile.bf16,
         eval_task=target, eval_split=task.evaluation_set(split or profile.eval_split),
-        eval_languages=evaluation_languages(profile, target, split),
+        eval_languages=evaluation_languages(profile, target, split), length_grouped=profile.length_grouped,
     )
 
 
@@ -91,6 +93,20 @@ def with_ancestors(specs) -> list[RunSpec]:
     return list(seen.values())
 
 
+def wave(spec: RunSpec) -> int:
+    """The run's wave: how many runs lie above it in its chain (0: it starts from the hub model).
+
+    Every parent is in an earlier wave, so a cluster can run the waves as job arrays chained
+    with `--dependency=afterok` and no job of a wave ever waits for another job's run.
+    Smoke: 0 the tiny base model, 1 phase (ii) and baseline targets, 2 targets on phase (ii);
+    paper (hub model): 0 phase (ii) and baseline targets and retrieval, 1 the rest.
+    """
+    depth, parent = 0, spec.parent
+    while parent is not None:
+        depth, parent = depth + 1, parent.parent
+    return depth
+
+
 @dataclass(frozen=True)
 class PlannedRun:
     """One run a claim needs, with its estimated cost."""
@@ -99,6 +115,11 @@ class PlannedRun:
     kind: str
     spec: RunSpec
     gpu_hours: float = 0.0    # estimated on the paper profile (repro.cost)
+    bound_hours: float = 0.0  # the same with every sequence at its max length (an upper bound)
+
+    @property
+    def wave(self) -> int:
+        return wave(self.spec)
 
 
 def _phase(spec: RunSpec):
@@ -107,13 +128,13 @@ def _phase(spec: RunSpec):
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
-        return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
-    train = tuple((get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else ""), c.epochs,
-                   c.max_length) for t, c in spec.train)
+        return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), None),
+                     retrieval_max_length=spec.retrieval.max_length)
+    train = tuple((get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else ""), c)
+                  for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
-    return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),
-                                        spec.train[0][1].max_length))
+    return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), spec.train[0][1]))
 
 
 def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
@@ -124,18 +145,20 @@ def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool 
     if claim.kind == "setup":
         return []
     specs = with_ancestors(list(required_runs(claim, profile, data).values()))
-    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(_phase(s))) for s in specs]
+    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(_phase(s)), gpu_hours(_phase(s), lengths="max"))
+            for s in specs]
 
 
 def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *, seeds_chosen: bool = False):
-    """The claims in `claims_dir` whose id contains `select`, and the runs they need, each once, parents first."""
+    """The claims in `claims_dir` whose id contains `select`, and the runs they need, each once,
+    wave by wave (so parents first)."""
     from repro.claims import load_claims
     claims = [c for c in load_claims(claims_dir) if select in c.id]
     runs: dict[str, PlannedRun] = {}
     for claim in claims:
         for run in claim_runs(claim, profile, data, seeds_chosen=seeds_chosen):
             runs.setdefault(run.name, run)
-    return claims, list(runs.values())
+    return claims, sorted(runs.values(), key=lambda run: run.wave)  # stable: claim order within a wave
 
 
 def add_plan_parser(subparsers) -> None:
@@ -157,7 +180,7 @@ def run_plan(args) -> int:
     from repro.cost import describe
     from repro.jobs import data_source
     from repro.profiles import get_profile
-    from repro.store import CorruptRunError, RunStore
+    from repro.store import RunStore
 
     profile = get_profile(args.profile)
     if args.seeds:
@@ -168,19 +191,47 @@ def run_plan(args) -> int:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(args.store)
-    missing = 0
-    hours = 0.0
-    for run in runs:
-        try:
-            state = "stored" if store.get(run.spec) else "missing"
-        except CorruptRunError:
-            state = "damaged"
-        if state != "stored":
-            missing += 1
-            hours += run.gpu_hours
-        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  {run.name}")
+    rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
+    for run, state, measured in rows:
+        shown = "-" if measured is None else f"{measured:.4f} h"
+        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
+    todo = [run for run, state, _ in rows if state != "stored"]
+    for w in sorted({run.wave for run in runs}):
+        kinds = dict.fromkeys(run.kind for run in runs if run.wave == w)
+        print(f"wave {w}: {sum(run.wave == w for run in runs)} runs ({', '.join(kinds)}), "
+              f"{sum(run.wave == w for run in todo)} to compute, "
+              f"{sum(run.gpu_hours for run in todo if run.wave == w):,.1f} GPU-hours; "
+              f"parents all in earlier waves: repro run --wave {w} --shard I/N")
+    # stored runs with timings (the tiny base model is predicted to cost nothing)
+    calibration = [(measured, run.gpu_hours) for run, state, measured in rows
+                   if state == "stored" and measured is not None and run.gpu_hours > 0]
+    if calibration and profile.name == "paper":
+        measured_total, predicted_total = (sum(c) for c in zip(*calibration))
+        print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.3g} "
+              "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
-          f"{len(runs) - missing} stored, {missing} to compute")
+          f"{len(runs) - len(todo)} stored, {len(todo)} to compute")
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
-    print(f"estimated cost of the runs to compute{scope}: {hours:,.0f} GPU-hours at {describe()}")
+    print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
+          f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
     return 0
+
+
+def stored_state(store, run: PlannedRun) -> tuple[str, float | None]:
+    """("stored" | "missing" | "damaged", wall-clock hours of a stored run or None)."""
+    from repro.store import CorruptRunError
+    try:
+        stored = store.get(run.spec)
+    except CorruptRunError:
+        return "damaged", None
+    return ("stored", measured_hours(stored)) if stored else ("missing", None)
+
+
+def measured_hours(run) -> float | None:
+    """Wall-clock hours a stored run took (its timings.json `total_s`), None if unknown."""
+    if run is None:
+        return None
+    try:
+        return float(run.read_json("timings.json")["total_s"]) / 3600
+    except (FileNotFoundError, KeyError, TypeError, ValueError):
+        return None

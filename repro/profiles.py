@@ -104,6 +104,10 @@ class Profile:
     # multi-task phase (ii): the mixture's own optimisation, without and with MLM in the mixture
     mixture: TrainConfig | None = None
     mixture_with_mlm: TrainConfig | None = None
+    # Single-task training in batches of similar lengths (transformers' LengthGroupedSampler)
+    # instead of random batches: less padding, but another data order, so other results.  It
+    # enters the run identity; off on both profiles (docs/throughput.md).
+    length_grouped: bool = False
 
     def train_config(self, phase: str, task: str) -> TrainConfig:
         """The configuration of `task` in phase "intermediate" or "target"."""

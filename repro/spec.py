@@ -40,6 +40,8 @@ class RunSpec:
     # stopping); the per-task entries of `train` give each task's batch size and features
     mixture: TrainConfig | None = None
     bf16: bool = False                          # bf16 mixed precision (changes numbers: part of the identity)
+    # single-task training in length-grouped batches (Profile.length_grouped)
+    length_grouped: bool = False
     engine_version: int = field(default=ENGINE_VERSION)
 
     def __post_init__(self):
@@ -55,6 +57,8 @@ class RunSpec:
                 value = value.key if value is not None else None
             elif name == "mixture" and value is None:
                 continue  # absent from single-task runs, whose keys predate it
+            elif name == "length_grouped" and not value:
+                continue  # absent from random-batch runs, whose keys predate it
             out[name] = _plain(value)
         return out
 

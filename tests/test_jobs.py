@@ -57,3 +57,56 @@ def test_two_ranks_of_torchrun_train_one_run_together(tmp_path):
     steps_per_epoch = math.ceil(SMOKE.fixture_sizes["train"] / (2 * config.batch_size))
     assert json.loads((run_dir / "train_log.json").read_text())["steps"] == config.epochs * steps_per_epoch
     assert len(list(RunStore(tmp_path).root.glob(".work/*"))) == 0
+
+
+def test_a_wave_never_waits_on_a_lock_of_a_later_wave(tmp_path, capsys, monkeypatch):
+    from filelock import FileLock
+
+    from repro.jobs import data_source
+    from repro.plan import planned_runs, wave
+
+    args = ["run", "--store", str(tmp_path), "--claims", str(CLAIMS), "-k", "xnli"]
+    # a wave whose parents are not stored is refused at once, naming the wave to run first
+    assert main(args + ["--wave", "1"]) == 2
+    assert "run `repro run --wave 0` first" in capsys.readouterr().err
+    assert main(args + ["--wave", "0"]) == 0
+    assert capsys.readouterr().out.startswith("done     pretrained-base")
+    # jobs of wave 2 hold their runs' locks; wave 1 must finish without asking for any of them
+    _, runs = planned_runs(CLAIMS, "xnli", SMOKE, data_source(SMOKE))
+    assert {run.wave for run in runs} == {0, 1, 2}
+    held = [FileLock(str(tmp_path / ".locks" / f"{run.name}.lock")) for run in runs if run.wave > 1]
+    for lock in held:
+        lock.acquire()
+    requested = []
+    original = RunStore._lock
+
+    def recorded(store, spec):
+        requested.append(spec)
+        lock = original(store, spec)
+        lock.timeout = 10  # a wait on a held lock fails the test instead of hanging it
+        return lock
+
+    monkeypatch.setattr(RunStore, "_lock", recorded)
+    try:
+        assert main(args + ["--wave", "1", "--only", "intermediate-mnli-s0"]) == 0
+    finally:
+        for lock in held:
+            lock.release()
+    assert requested and {wave(spec) for spec in requested} == {1}
+    assert capsys.readouterr().out.startswith("done     intermediate-mnli-s0")
+
+
+def test_a_waves_shards_get_similar_gpu_hours():
+    from repro.data import DataSource
+    from repro.jobs import dearest_first
+    from repro.plan import planned_runs
+    from repro.profiles import PAPER
+
+    _, runs = planned_runs(CLAIMS, "", PAPER, DataSource(PAPER.data_source))
+    for wave in (0, 1):
+        pool = dearest_first([run for run in runs if run.wave == wave])
+        hours = {run.spec.key: run.gpu_hours for run in pool}
+        totals = [sum(hours[s.key] for s in select_runs([r.spec for r in pool], shard=(i, 16), wave=wave))
+                  for i in range(16)]
+        assert max(totals) - min(totals) <= pool[0].gpu_hours + 1e-9
+        assert sum(totals) == pytest.approx(sum(hours.values()))

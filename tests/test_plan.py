@@ -1,7 +1,9 @@
 """`repro plan`: every run a claim needs, each once, with its stored state and its GPU-hour estimate."""
+import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from repro import cost, plan
@@ -11,7 +13,12 @@ from repro.data import DataSource
 from repro.profiles import PAPER
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
-LINE = re.compile(r"^(stored|missing|damaged)\s+([\d.]+) GPU-h  (\S+)")
+LINE = re.compile(r"^(stored|missing|damaged)\s+([\d.]+) GPU-h  measured\s+(-|[\d.]+ h)  wave (\d+)  (\S+)$")
+
+
+def run_lines(out: list[str]) -> list[str]:
+    """The per-run lines of `repro plan`'s output (before the wave summaries and totals)."""
+    return [line for line in out[:-2] if not line.startswith(("wave ", "measured / predicted"))]
 
 
 @pytest.fixture(scope="module")
@@ -24,9 +31,9 @@ def paper_plan(tmp_path_factory):
 
 
 def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
-    rows = [LINE.match(line) for line in paper_plan[:-2]]
-    assert all(rows), [line for line, m in zip(paper_plan, rows) if not m][:3]
-    names = [m[3] for m in rows]
+    rows = [LINE.match(line) for line in run_lines(paper_plan)]
+    assert all(rows), [line for line, m in zip(run_lines(paper_plan), rows) if not m][:3]
+    names = [m[5] for m in rows]
     assert len(names) == len(set(names)), "a run is listed twice"
     data = DataSource(PAPER.data_source)
     claims = load_claims(CLAIMS)
@@ -46,10 +53,12 @@ def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
 
 
 def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
-    hours = sum(float(LINE.match(line)[2]) for line in paper_plan[:-2])
+    hours = sum(float(LINE.match(line)[2]) for line in run_lines(paper_plan))
     total = float(re.search(r"cost of the runs to compute: ([\d,]+) GPU-hours", paper_plan[-1])[1].replace(",", ""))
     assert total == pytest.approx(hours, abs=0.5 + 0.005 * len(paper_plan))
     assert 100 < total < 5000  # hundreds of GPU-hours: three seeds, 23 configurations, nine targets
+    bound = float(re.search(r"\(([\d,]+) with every sequence at its max length\)", paper_plan[-1])[1].replace(",", ""))
+    assert bound > total
     assert "25,000 training tokens/s" in paper_plan[-1]
 
 
@@ -66,9 +75,22 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
     assert main(["plan", "--store", str(quick_engine.store.root), "--claims", str(claims), "-k", "xnli",
                  "--seeds", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    stored = [LINE.match(l)[3] for l in out[:-2] if l.startswith("stored")]
-    assert spec.dirname in stored and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
+    stored = {LINE.match(l)[5]: LINE.match(l)[3] for l in run_lines(out) if l.startswith("stored")}
+    assert spec.dirname in stored and stored[spec.dirname] != "-"  # its measured time from timings.json
+    measured = json.loads((quick_engine.store.path(spec) / "timings.json").read_text())["total_s"] / 3600
+    assert float(stored[spec.dirname].split()[0]) == pytest.approx(measured, abs=1e-4) and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
     assert "if run on the paper profile" in out[-1]
+    # on the paper profile the plan compares measured with predicted hours (here: the one stored run)
+    from dataclasses import replace
+    monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": replace(quick_profile, name="paper")})
+    assert main(["plan", "--store", str(quick_engine.store.root), "--claims", str(claims), "-k", "xnli",
+                 "--seeds", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    (ratio,) = [l for l in out if l.startswith("measured / predicted")]
+    _, runs = plan.planned_runs(claims, "xnli", quick_profile.with_seeds(2), quick_engine.data, seeds_chosen=True)
+    (predicted,) = [run.gpu_hours for run in runs if run.name == spec.dirname]
+    assert ratio.startswith("measured / predicted over 1 stored runs: ")
+    assert float(ratio.split(": ")[1].split()[0]) == pytest.approx(measured / predicted, rel=0.01)
 
 
 def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
@@ -76,15 +98,77 @@ def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
     assert "no claim" in capsys.readouterr().err
 
 
-def test_cost_model():
-    h = cost.gpu_hours(cost.Phase(train=(("mnli", 2, 128),)))
+def test_cost_model_max_length_bound():
+    mnli = PAPER.train_config("intermediate", "mnli")
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
     assert h == pytest.approx(392_702 * 2 * 128 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
     # translated data costs as its English original; multiple choice counts every choice
-    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", 2, 128),))) == h
-    assert cost.train_tokens((("commonsenseqa", 10, 128),)) == 9_741 * 10 * 128 * 5
+    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", mnli),)), lengths="max") == h
+    csqa = PAPER.train_config("intermediate", "commonsenseqa")
+    assert cost.train_tokens((("commonsenseqa", csqa),), lengths="max") == 9_741 * 10 * 128 * 5
     # a mixture caps each task at K = 2^17 examples per epoch and trains its own 3 epochs
-    mix = cost.train_tokens((("anli_plus", 2, 128), ("mlm", 3, 128)), mixture_epochs=3)
+    mix = cost.train_tokens((("anli_plus", mnli), ("mlm", PAPER.train_config("intermediate", "mlm"))),
+                            mixture_epochs=3, lengths="max")
     assert mix == 2 * 2 ** 17 * 128 * 3
     # evaluation is forward only
-    ev = cost.Phase(evaluate=("xnli", "validation", 15, 128))
-    assert cost.gpu_hours(ev) == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+    ev = cost.Phase(evaluate=("xnli", "validation", 15, PAPER.train_config("target", "xnli")))
+    assert cost.gpu_hours(ev, lengths="max") == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+
+
+def test_cost_model_from_measured_lengths():
+    mnli = PAPER.train_config("intermediate", "mnli")
+    sample, _ = cost.length_sample("mnli", "train", 128)
+    per_example = cost.expected_max(sample, mnli.batch_size)
+    assert sample.mean() < per_example <= sample.max() <= 128  # a random batch pads to its longest
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)))
+    assert h == pytest.approx(392_702 * 2 * per_example / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+    assert h < cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
+    # sorted evaluation costs each example its own length
+    xnli = PAPER.train_config("target", "xnli")
+    ev, _ = cost.length_sample("xnli", "eval", 128)
+    assert cost.eval_tokens(("xnli", "validation", 15, xnli)) == pytest.approx(2_490 * 15 * ev.mean())
+    with pytest.raises(ValueError, match="lengths="):
+        cost.gpu_hours(cost.Phase(), lengths="mean")
+
+
+def test_expected_max_matches_closed_form_and_simulation():
+    rng = np.random.default_rng(0)
+    # uniform on 1..m: E[max of B] = m - sum_{k<m} (k/m)^B
+    m, batch = 40, 16
+    assert cost.expected_max(np.arange(1, m + 1), batch) == pytest.approx(m - sum((k / m) ** batch for k in range(1, m)))
+    sample = rng.poisson(30, size=500)
+    assert cost.expected_max(sample, 1) == pytest.approx(sample.mean())
+    draws = rng.choice(sample, size=(100_000, 24)).max(axis=1)
+    assert cost.expected_max(sample, 24) == pytest.approx(draws.mean(), abs=4 * draws.std() / np.sqrt(len(draws)))
+
+
+@pytest.mark.parametrize("max_length, stride", [(96, 32), (64, 16), (384, 128)])
+def test_qa_windows_match_the_tokenizer(max_length, stride):
+    from repro.models import fixture_tokenizer
+    from repro.profiles import TrainConfig
+    from repro.tasks.qa import QA, cut_questions
+    rows = [{"question": "wer " * q, "context": "das haus ist rot und " * c}
+            for q, c in [(3, 10), (5, 40), (9, 80), (2, 200)]]
+    tokenizer = fixture_tokenizer(10**6)
+    config = TrainConfig(learning_rate=1e-5, batch_size=8, epochs=1, max_length=max_length, doc_stride=stride)
+    raw = {"question": [r["question"] for r in rows], "context": [r["context"] for r in rows]}
+    enc = QA.windows(raw, tokenizer, config)
+    by_question = {}
+    for ids, example in zip(enc["input_ids"], enc["overflow_to_sample_mapping"]):
+        by_question.setdefault(example, []).append(len(ids))
+    q = tokenizer(cut_questions(raw["question"], tokenizer), add_special_tokens=False)["input_ids"]
+    c = tokenizer(raw["context"], add_special_tokens=False)["input_ids"]
+    for i in range(len(rows)):
+        assert cost.qa_windows(len(q[i]), len(c[i]), max_length, stride) == by_question[i], i
+
+
+def test_committed_length_samples_are_what_the_fixtures_measure():
+    from repro.lengths import load_samples, sequence_lengths, training_rows
+    from repro.models import fixture_tokenizer
+    samples = load_samples()
+    assert "fixture" in samples["source"]
+    data = DataSource("fixture", fixture_sizes={"train": 256, "validation": 256, "test": 256})
+    tokenizer = fixture_tokenizer(10**6)
+    for name in ("mnli", "squad", "hellaswag", "udpos"):
+        task, raw = training_rows(name, data, 256)
+        assert sequence_lengths(task, raw, tokenizer) == samples["tasks"][name]["train"], name

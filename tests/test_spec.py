@@ -26,10 +26,16 @@ def test_every_identity_field_changes_the_key():
         "seed": 2, "data": "hub", "eval_split": "test", "eval_languages": ("en",),
         "train": (("xnli", TrainConfig(learning_rate=2e-3, batch_size=8, epochs=1)),),
         "parent": RunSpec(kind="pretrained", base_model=TinyModel(init_seed=5)),
-        "base_model": "FacebookAI/xlm-roberta-large", "engine_version": 999,
+        "base_model": "FacebookAI/xlm-roberta-large", "engine_version": 999, "length_grouped": True,
     }
     keys = {dataclasses.replace(spec, **{k: v}).key for k, v in changes.items()}
     assert spec.key not in keys and len(keys) == len(changes)
+
+
+def test_random_batches_keep_the_keys_they_had():
+    # runs stored before length grouping existed keep their keys: the field is absent when off
+    assert "length_grouped" not in base().to_dict()
+    assert dataclasses.replace(base(), length_grouped=True).to_dict()["length_grouped"] is True
 
 
 def test_dirname_is_readable():

@@ -1,0 +1,149 @@
+"""Token-length samples of every task, for the cost model (`repro.cost`).
+
+    python -m repro.lengths [--data-dir DIR --tokenizer PATH] [--rows N] > repro/length_samples.json
+
+Per task, untruncated sub-word lengths with special tokens of up to `--rows` rows of its
+English training data (`train`) and of its evaluation data (`eval`, pooled over languages):
+
+- classification, tagging, MLM: one length per sequence (a pair: `<s> A </s></s> B </s>`);
+- multiple choice: per question, the longest of its (context, choice) sequences, which sets
+  the question's padded width in a batch;
+- QA: `[question, context]` sub-words per question (the question cut at 64, as the windows
+  do), from which the cost model derives windows at any max length and stride;
+- retrieval: one length per sentence embedded.
+
+The committed `repro/length_samples.json` is measured on the fixture data with the fixture
+tokenizer (no real data or XLM-R tokenizer can be fetched here); it records that as its
+`source`.  Re-measure on real data and XLM-R's tokenizer with `--data-dir` and `--tokenizer`.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+SAMPLES_PATH = Path(__file__).with_name("length_samples.json")
+UNLIMITED = 10**6  # a max length that truncates nothing
+# the tasks whose lengths the cost model needs: what the runs train on and what they evaluate
+TRAIN_TASKS = ("anli_plus", "mnli", "qqp", "sst2", "squad", "hellaswag", "cosmosqa", "commonsenseqa", "ccg",
+               "mlm", "pawsx", "udpos", "panx", "tydiqa")
+EVAL_TASKS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "tatoeba", "bucc2018")
+
+
+def sequence_lengths(task, raw, tokenizer) -> list:
+    """The lengths of `raw`'s rows as the module docstring describes, by the task's format."""
+    from repro.tasks.multiple_choice import MultipleChoice
+    from repro.tasks.qa import QuestionAnswering, cut_questions
+    from repro.tasks.retrieval import Retrieval
+    from repro.tasks.tagging import Tagging
+
+    fmt = task.format
+    if isinstance(fmt, QuestionAnswering):
+        questions = cut_questions(list(raw["question"]), tokenizer)
+        q = tokenizer(questions, add_special_tokens=False)["input_ids"]
+        c = tokenizer(list(raw["context"]), add_special_tokens=False)["input_ids"]
+        return [[len(a), len(b)] for a, b in zip(q, c)]
+    if isinstance(fmt, MultipleChoice):
+        examples = fmt.examples(raw)
+        return [max(len(ids) for ids in tokenizer([e.context] * len(e.choices), list(e.choices))["input_ids"])
+                for e in examples]
+    if isinstance(fmt, Tagging):
+        enc = tokenizer(list(raw[task.fields[0]]), is_split_into_words=True)
+        return [len(ids) for ids in enc["input_ids"]]
+    if isinstance(fmt, Retrieval):
+        texts = ([r["sentence"] for r in raw] if task.name == "bucc2018"
+                 else list(raw["source_sentence"]) + list(raw["target_sentence"]))
+        return [len(ids) for ids in tokenizer(texts)["input_ids"]]
+    if task.name == "mlm":
+        return [len(ids) for ids in tokenizer(list(raw["text"]))["input_ids"]]
+    return [len(ids) for ids in tokenizer(*[list(raw[f]) for f in task.fields])["input_ids"]]
+
+
+def training_rows(task_name: str, data, rows: int):
+    """Up to `rows` English training rows of `task_name`."""
+    from repro.profiles import SMOKE
+    from repro.tasks import get_task
+
+    task = get_task(task_name)
+    if task_name == "mlm":  # the corpus the run assembles
+        config = replace(SMOKE.intermediate["mlm"], max_train_examples=rows, early_stopping_examples=1)
+        return task, task.format.load_rows(data, task, config, 0)[0]
+    raw = data.load(task, "train", "en")
+    return task, raw.select(range(min(rows, len(raw))))
+
+
+def evaluation_rows(task_name: str, data, languages, rows: int) -> tuple:
+    """The task and up to `rows` evaluation rows per language, pooled, as one list of datasets."""
+    from repro.tasks import get_task
+
+    task = get_task(task_name)
+    split = task.eval_split or "validation"
+    pooled = []
+    for lang in languages:
+        raw = data.load(task, split, lang)
+        pooled.append(raw.select(range(min(rows, len(raw)))) if hasattr(raw, "select") else raw[:rows])
+    return task, pooled
+
+
+def all_languages(task_name: str) -> tuple[str, ...]:
+    """The task's evaluation languages that have data in its evaluation split."""
+    from repro.tasks import get_task
+    task = get_task(task_name)
+    split = task.eval_split or "validation"
+    return tuple(lang for lang in task.languages if lang not in task.missing.get(split, ()))
+
+
+def measure(data, tokenizer, rows: int, languages) -> dict:
+    """{task: {"train": lengths, "eval": lengths}} for every task the cost model needs."""
+    table: dict[str, dict] = {}
+    for name in TRAIN_TASKS:
+        task, raw = training_rows(name, data, rows)
+        table.setdefault(name, {})["train"] = sequence_lengths(task, raw, tokenizer)
+    for name in EVAL_TASKS:
+        task, pooled = evaluation_rows(name, data, languages(name), rows)
+        table.setdefault(name, {})["eval"] = [n for raw in pooled for n in sequence_lengths(task, raw, tokenizer)]
+    return table
+
+
+def load_samples(path: Path = SAMPLES_PATH) -> dict:
+    """The committed length samples: {"source": ..., "tasks": {task: {"train"|"eval": lengths}}}."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; measure it with `python -m repro.lengths > {path}`")
+    return json.loads(path.read_text())
+
+
+def main(argv=None) -> int:
+    """Print the length samples as JSON (the format of `repro/length_samples.json`)."""
+    from repro.data import DataSource
+    from repro.profiles import SMOKE
+
+    p = argparse.ArgumentParser(prog="python -m repro.lengths", description=__doc__.splitlines()[0])
+    p.add_argument("--data-dir", default=None, help="local data <task>/<lang>/<split>.jsonl (default: fixtures)")
+    p.add_argument("--tokenizer", default=None, help="tokenizer path or cached hub id (default: the fixture one)")
+    p.add_argument("--rows", type=int, default=512, help="rows per task and split (and per language)")
+    args = p.parse_args(argv)
+    from transformers import AutoTokenizer
+    from transformers.utils import logging
+
+    from repro.models import fixture_tokenizer
+    logging.set_verbosity_error()
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer) if args.tokenizer else fixture_tokenizer(UNLIMITED)
+    if args.data_dir:
+        data = DataSource("local", Path(args.data_dir))
+        languages = all_languages
+    else:
+        data = DataSource("fixture", fixture_sizes={"train": args.rows, "validation": args.rows, "test": args.rows})
+        languages = lambda name: SMOKE.smoke_languages[name]  # noqa: E731
+    source = (f"data {args.data_dir or 'fixture (synthetic, in the hub schemas)'}, tokenizer "
+              f"{args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}, up to {args.rows} rows per task "
+              "and split (evaluation: per language)")
+    json.dump({"source": source, "tasks": measure(data, tokenizer, args.rows, languages)}, sys.stdout,
+              separators=(",", ":"))
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
