@@ -112,3 +112,35 @@ def test_a_covering_subset_of_the_rehearsal_runs(rehearsal_plan, tmp_path):
     # the known gap: claim 5 asks google/xtreme for test sets that XQuAD and TyDiQA-GoldP lack
     assert refused == {"xquad": "test", "tydiqa": "test"}
     assert {get_task(t).name for t in refused} <= {"xquad", "tydiqa"}
+
+
+def test_every_xtreme_language_renders_and_the_tokenizer_corpus_keeps_its_languages():
+    from repro.fixtures import lexicon
+    from repro.tasks import TASKS
+    needed = {lang for task in TASKS.values() for lang in task.languages}
+    for lang in needed:
+        assert len(lexicon.sentence([5, 6, 7], lang)) > 0, lang
+    # borrowed scripts stay out of the tokenizer's corpus (and so out of smoke's data)
+    assert set(lexicon.known_languages()) == set(lexicon.LANGUAGE_SCRIPT)
+    assert not set(lexicon.BORROWED_SCRIPT) & set(lexicon.LANGUAGE_SCRIPT)
+    assert set(lexicon.words("bn")[10]) <= set(lexicon.SCRIPTS["devanagari"])
+    with pytest.raises(KeyError, match="no synthetic lexicon for language 'xx'"):
+        lexicon.words("xx")
+
+
+def test_the_tydiqa_fixture_holds_every_language_and_leaves_each_language_s_rows_as_they_were():
+    from repro.data import DataSource
+    from repro.fixtures import generators
+    task = get_task("tydiqa")
+    data = DataSource("fixture", fixture_sizes={"validation": 4})
+    for lang in task.languages:
+        assert len(data.load(task, "validation", lang)) == 4, lang
+    english = data.load(task, "validation", "en").to_list()
+    assert english == generators.qa_rows("tydiqa-en-validation", 4, "en", id_prefix="english-")
+
+
+def test_every_read_of_the_smoke_plan_is_one_the_hub_serves():
+    from repro.data import DataSource
+    from repro.profiles import SMOKE
+    _, runs = planned_runs(ROOT / "claims", "", SMOKE, DataSource("fixture", fixture_sizes=SMOKE.fixture_sizes))
+    assert all(not hub_refusal(run.spec) for run in runs)
