@@ -29,6 +29,10 @@ FIXTURE_VERSION = 2
 SOURCES = ("fixture", "hub", "local", "rehearsal")  # rehearsal: the hub stand-in
 
 
+# (source identity, task, its generator, split, lang) -> generated rows; a Dataset is never changed in place
+_SYNTHESISED: dict = {}
+
+
 class DataError(ValueError):
     """Task data that is missing or malformed."""
 
@@ -97,7 +101,14 @@ class DataSource:
 
     def _synthesise(self, task: Task, split: str, lang: str):
         """Fixture rows for a (task, split, lang), checked against the recorded hub schema first;
-        the stand-in serves them in the recorded features."""
+        the stand-in serves them in the recorded features.  Generated once per process: every
+        run of a target reads the same rows in each of its languages."""
+        key = (self.identity, task.name, task.fixture, split, lang)
+        if key not in _SYNTHESISED:
+            _SYNTHESISED[key] = self._generate(task, split, lang)
+        return _SYNTHESISED[key]
+
+    def _generate(self, task: Task, split: str, lang: str):
         local_only = task.hub is None or task.reader is not None  # data the hub does not hold: nothing to ask
         config = None if local_only else self.check_hub(task.hub, split, lang)
         rows = task.fixture(split, lang, self.fixture_sizes.get(split, 100))
