@@ -192,6 +192,9 @@ def hf_features(config: ConfigSchema):
     def build(feature):
         if isinstance(feature, str):
             return Value(feature)
+        if {"translation", "translation_variable_languages"} & set(feature):
+            raise SchemaError(f"config {config.name}: translation features are recorded but not served; "
+                              "read a per-language config instead")
         if "class_label" in feature:
             return ClassLabel(names=list(feature["class_label"]))
         if "sequence" in feature:
