@@ -1,4 +1,4 @@
-"""Where task data comes from: generated fixtures, the Hugging Face hub, or local files.
+"""Where task data comes from: generated fixtures, the Hugging Face hub, its stand-in, or local files.
 
 Every source yields a `datasets.Dataset` in the hub's schema for a
 (task, split, language).  Local directories mirror the hub:
@@ -7,6 +7,12 @@ A task built from `parts` (ANLI+) is the concatenation of its parts, each read
 from the same source.  The hub source with a `root` reads a task from the local
 layout when `<root>/<task>/` exists (a copy made on a machine without network)
 and always for tasks the hub does not hold (CCG; BUCC's corpora).
+
+Fixtures and the rehearsal profile's hub stand-in synthesise rows, and both ask first what
+the hub would be asked (`repro.hub_schemas`): a config or split the recorded schema lacks is
+refused, by the fixtures with a DataError that names the fix, by the stand-in with the
+exception and message of `datasets.load_dataset`.  The stand-in serves its rows in the
+recorded features (ClassLabel columns included), as the hub does.
 """
 from __future__ import annotations
 
@@ -20,7 +26,11 @@ from repro.tasks import Task
 
 # Bump when the fixture generators change what they produce.
 FIXTURE_VERSION = 2
-SOURCES = ("fixture", "hub", "local")
+SOURCES = ("fixture", "hub", "local", "rehearsal")  # rehearsal: the hub stand-in
+
+
+# (source identity, task, its generator, split, lang) -> generated rows; a Dataset is never changed in place
+_SYNTHESISED: dict = {}
 
 
 class DataError(ValueError):
@@ -43,17 +53,24 @@ class DataSource:
 
     @property
     def identity(self) -> str:
+        sizes = ",".join(f"{k}={v}" for k, v in sorted(self.fixture_sizes.items()))
         if self.kind == "fixture":
-            sizes = ",".join(f"{k}={v}" for k, v in sorted(self.fixture_sizes.items()))
             return f"fixture-v{FIXTURE_VERSION}[{sizes}]"
+        if self.kind == "rehearsal":
+            return f"hub-standin-v{FIXTURE_VERSION}[{sizes}]"
         return self.kind
+
+    @property
+    def synthetic(self) -> bool:
+        """True where rows are generated (fixtures, the hub stand-in)."""
+        return self.kind in ("fixture", "rehearsal")
 
     def load(self, task: Task, split: str, lang: str = "en"):
         """The rows of `task` in `lang` and `split` as a `datasets.Dataset`."""
         if task.parts:  # ANLI+: its datasets one after the other
             data = concatenate_parts(task, [self.load(part, split, lang) for part in task.parts])
-        elif self.kind == "fixture":
-            data = self._from_rows(task, task.fixture(split, lang, self.fixture_sizes.get(split, 100)))
+        elif self.synthetic:
+            data = self._synthesise(task, split, lang)
         elif task.reader is not None:  # files the hub does not hold (BUCC's corpora)
             data = self._from_rows(task, task.reader(self.root, split, lang))
         elif self.kind == "local" or task.hub is None or self._has_local_copy(task):
@@ -69,6 +86,45 @@ class DataSource:
         if not task.parts:
             return [self.load(task, split, lang)]
         return conform_parts(task, [self.load(part, split, lang) for part in task.parts])
+
+    def check_hub(self, hub, split: str, lang: str):
+        """The recorded config that `hub` (a HubSource) would serve for our `split` in `lang`.
+
+        Where the recorded schema lacks the config or split, the stand-in raises what
+        `datasets.load_dataset` raises; fixtures raise a DataError naming the schema entry.
+        """
+        from repro.hub_schemas import SchemaError, load_schemas, resolve
+        config, split_name = hub.config_for(lang), hub.split_for(split)
+        try:
+            return resolve(load_schemas(), hub.path, config, split_name, hub.revision)[0]
+        except SchemaError:
+            raise
+        except (ValueError, FileNotFoundError) as err:  # what the hub raises (DatasetNotFoundError: revision)
+            if self.kind == "rehearsal":
+                raise
+            raise DataError(f"the hub would refuse {hub.path} config {config!r} split {split_name!r} ({err}), so "
+                            f"the fixtures refuse it too: ask for a config and split that repro/hub_schemas.json "
+                            f"records under datasets/{hub.path}, or correct the task's HubSource") from err
+
+    def _synthesise(self, task: Task, split: str, lang: str):
+        """Fixture rows for a (task, split, lang), checked against the recorded hub schema first;
+        the stand-in serves them in the recorded features.  Generated once per process: every
+        run of a target reads the same rows in each of its languages."""
+        key = (self.identity, task.name, task.fixture, split, lang)
+        if key not in _SYNTHESISED:
+            _SYNTHESISED[key] = self._generate(task, split, lang)
+        return _SYNTHESISED[key]
+
+    def _generate(self, task: Task, split: str, lang: str):
+        local_only = task.hub is None or task.reader is not None  # data the hub does not hold: nothing to ask
+        config = None if local_only else self.check_hub(task.hub, split, lang)
+        rows = task.fixture(split, lang, self.fixture_sizes.get(split, 100))
+        if config is None or self.kind == "fixture":
+            return self._from_rows(task, rows)
+        from datasets import Dataset
+        from repro.hub_schemas import hf_features
+        features = hf_features(config)
+        return Dataset.from_list([_in_schema(row, config.features) for row in rows], features=features)
 
     def _has_local_copy(self, task: Task) -> bool:
         return self.root is not None and (self.root / task.name).is_dir()
@@ -157,6 +213,23 @@ def _label_ids(task: Task, part: Task, data):
         raise DataError(f"{task.name}: part {part.name} has label(s) {outside} outside -1..{len(task.labels) - 1} "
                         f"(ids of {list(task.labels)}; -1: no gold label)")
     return data
+
+
+def _in_schema(row: dict, features) -> dict:
+    """`row` with exactly the recorded columns: extra ones dropped, missing ones an empty value."""
+    return {column: row[column] if column in row else _empty(feature) for column, feature in features.items()}
+
+
+def _empty(feature):
+    if isinstance(feature, str):
+        return "" if "string" in feature else 0
+    if "class_label" in feature:
+        return 0
+    if "sequence" in feature:
+        inner = feature["sequence"]
+        is_record = isinstance(inner, dict) and not ({"class_label", "sequence"} & set(inner))
+        return {k: [] for k in inner} if is_record else []
+    return {k: _empty(v) for k, v in feature.items()}
 
 
 def _expected_fields(task: Task) -> tuple[str, ...]:

@@ -89,7 +89,7 @@ def require_stored_parents(store: RunStore, specs, wave: int) -> None:
 def add_run_parser(subparsers) -> None:
     """`repro run`: compute the runs the selected claims need (all, one, or a shard)."""
     p = subparsers.add_parser("run", help="compute the runs the claims need (for clusters and torchrun)")
-    p.add_argument("--profile", default=None, help="smoke (default) or paper; also $REPRO_PROFILE")
+    p.add_argument("--profile", default=None, help="smoke (default), paper or rehearsal; also $REPRO_PROFILE")
     p.add_argument("--store", default=os.environ.get("REPRO_STORE", "runs"),
                    help="the run store (default: $REPRO_STORE, else runs/)")
     p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")

@@ -164,7 +164,7 @@ def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *,
 def add_plan_parser(subparsers) -> None:
     """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
     p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
-    p.add_argument("--profile", default=None, help="smoke (default) or paper; also $REPRO_PROFILE")
+    p.add_argument("--profile", default=None, help="smoke (default), paper or rehearsal; also $REPRO_PROFILE")
     p.add_argument("--store", default="runs", help="the run store (default: runs/)")
     p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")

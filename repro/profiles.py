@@ -4,7 +4,9 @@
 XLM-R-architecture model; its verdicts are no evidence about the paper.
 `paper` is XLM-R Large with the hyperparameters of the paper's appendix
 (arXiv v1, App. A; see ../shared/paper/README.md), data from the Hugging Face hub
-or a local directory.  Select one with `--profile` or `REPRO_PROFILE`.
+or a local directory.  `rehearsal` is `paper` on the tiny model with rows from a stand-in
+for the hub: the paper's whole run graph, offline, as a check that it runs.
+Select one with `--profile` or `REPRO_PROFILE`.
 """
 from __future__ import annotations
 
@@ -272,7 +274,33 @@ PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, 
                                               max_train_examples=2_000_000),
                        mixture=_PAPER_MIXTURE, mixture_with_mlm=replace(_PAPER_MIXTURE, learning_rate=5e-6))
 
-PROFILES = MappingProxyType({p.name: p for p in (SMOKE, PAPER)})
+
+
+# --- rehearsal: the paper's run graph and protocol on the tiny model, rows from the hub stand-in ------
+def scaled_layer(layer: int, model_layers: int, to_layers: int) -> int:
+    """The layer at the same relative depth of a `to_layers`-layer model (at least 1)."""
+    return max(1, round(layer * to_layers / model_layers))
+
+
+def rehearsal_of(paper: Profile, sizes: Mapping[str, int]) -> Profile:
+    """`paper` as it decides what data is read and how (claims, targets, every language, splits,
+    seeds, optimisation and early-stopping rules, max lengths, QA windows), with the tiny model
+    and `sizes` synthetic rows per split from the hub stand-in (repro.data), which refuses what
+    the hub would.  Only what cannot be tiny otherwise changes: the MLM corpus and its held-out
+    set take the stand-in's sizes, and the retrieval layer keeps its relative depth."""
+    model = TinyModel(max_positions=514)  # room for the paper's longest inputs (retrieval: 512 tokens)
+    mlm = replace(paper.intermediate["mlm"], max_train_examples=sizes["train"],
+                  early_stopping_examples=sizes["validation"])
+    return replace(paper, name="rehearsal", model=model, data_source="rehearsal",
+                   intermediate=MappingProxyType({**paper.intermediate, "mlm": mlm}),
+                   fixture_sizes=MappingProxyType(dict(sizes)), is_evidence=False, eval_batch_size=128,
+                   # XLM-R Large's hidden_states[14] of 24 layers (jiant retrieval_layer)
+                   retrieval=replace(paper.retrieval, layer=scaled_layer(paper.retrieval.layer, 24, model.num_layers)))
+
+
+REHEARSAL = rehearsal_of(PAPER, {"train": 32, "validation": 16, "test": 16})
+
+PROFILES = MappingProxyType({p.name: p for p in (SMOKE, PAPER, REHEARSAL)})
 
 
 def get_profile(name: str | None = None) -> Profile:

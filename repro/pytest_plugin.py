@@ -24,7 +24,7 @@ SOURCES = ("engine", "paper-v1")
 def pytest_addoption(parser):
     group = parser.getgroup("repro", "claim reproduction (Phang et al. 2020)")
     group.addoption("--profile", default=None,
-                    help=f"profile to run: smoke (default) or paper; also ${PROFILE_ENV}")
+                    help=f"profile to run: smoke (default), paper or rehearsal; also ${PROFILE_ENV}")
     group.addoption("--store", default=None,
                     help="run store directory (default: $REPRO_STORE, else runs/ in the rootdir)")
     group.addoption("--data-dir", default=None,

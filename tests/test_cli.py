@@ -14,7 +14,7 @@ def test_an_unknown_profile_is_one_line_and_status_2(capsys, monkeypatch):
     monkeypatch.delenv("REPRO_DEBUG", raising=False)
     assert main(["plan", "--profile", "nonsense"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert err == ["repro plan: unknown profile 'nonsense'; choose one of: smoke, paper (with --profile or "
+    assert err == ["repro plan: unknown profile 'nonsense'; choose one of: smoke, paper, rehearsal (with --profile or "
                    "REPRO_PROFILE) (REPRO_DEBUG=1 shows the traceback)"]
     monkeypatch.setenv("REPRO_DEBUG", "1")
     with pytest.raises(KeyError, match="unknown profile"):

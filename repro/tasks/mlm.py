@@ -160,8 +160,11 @@ def split_sentences(text: str, heading: int = 40) -> list[str]:
 def corpus(data, languages, size: int, held_out: int, seed: int):
     """The alpha-sampled corpus: (train rows, dev rows) of {text, lang}, shuffled, disjoint draws."""
     from datasets import Dataset
-    if data.kind == "fixture":
+    if data.kind in ("fixture", "rehearsal"):
         source = _Fixture(data)
+        if data.kind == "rehearsal":  # the hub stand-in: refuse a Wikipedia config the hub would refuse
+            for lang in languages:
+                data.check_hub(WIKIPEDIA, "train", lang)
     elif data.kind == "local" or (data.root is not None and (Path(data.root) / "mlm").is_dir()):
         source = _Local(data.root)  # a local corpus wins over the hub, as local copies do
     else:

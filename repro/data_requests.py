@@ -1,0 +1,71 @@
+"""What data a run reads: every (task, split, language), and the hub request each one becomes.
+
+Follows the engine's reads (`Engine._load_task`, `_evaluate`, `_retrieve`, the translated and
+MLM formats' `load_rows`) without loading anything, so that a plan can be checked against
+the recorded hub schemas (`repro.hub_schemas`) before any run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from repro.tasks import get_task
+from repro.tasks.mlm import WIKIPEDIA, XTREME_LANGUAGES
+
+
+@dataclass(frozen=True, order=True)
+class Read:
+    """One read of a task's split in one language."""
+
+    task: str
+    split: str
+    lang: str
+
+
+@dataclass(frozen=True, order=True)
+class HubRequest:
+    """One `datasets.load_dataset(path, config, split=split, revision=revision)` call."""
+
+    path: str
+    config: str | None
+    split: str
+    revision: str | None
+
+
+def reads_of(spec) -> set[Read]:
+    """The reads of one run (not of its parents)."""
+    reads: set[Read] = set()
+    for name, _ in spec.train:
+        reads |= training_reads(name)
+    if spec.kind in ("target", "retrieval"):
+        task = get_task(spec.eval_task)
+        reads |= {Read(task.name, spec.eval_split, lang) for lang in spec.eval_languages}
+    return reads
+
+
+def training_reads(name: str) -> set[Read]:
+    """The reads that train `name`: English train and dev of the task it trains on, the
+    translations of a `<task>_translated`, the Wikipedia languages of `mlm`."""
+    task = get_task(name)
+    source = get_task(task.trains_on)
+    original = getattr(source.format, "original", None)  # a translated task's English original
+    if source.name == "mlm":
+        return {Read("mlm", "train", lang) for lang in XTREME_LANGUAGES}
+    if original is not None:
+        return ({Read(original.name, "train", "en"), Read(original.name, "validation", "en")}
+                | {Read(source.name, "train", lang) for lang in source.format.languages})
+    return {Read(source.name, "train", "en"), Read(source.name, "validation", "en")}
+
+
+def hub_requests(read: Read) -> list[HubRequest]:
+    """The hub calls a read makes (one per part of a task built from parts; none for data the
+    hub does not hold: licensed CCGbank, BUCC's corpora, translations no hub dataset has)."""
+    return _task_requests(get_task(read.task), read.split, read.lang)
+
+
+def _task_requests(task, split: str, lang: str) -> list[HubRequest]:
+    if task.parts:
+        return [r for part in task.parts for r in _task_requests(part, split, lang)]
+    hub = WIKIPEDIA if task.name == "mlm" else task.hub
+    if task.reader is not None or hub is None:
+        return []
+    return [HubRequest(hub.path, hub.config_for(lang), hub.split_for(split), hub.revision)]

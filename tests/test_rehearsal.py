@@ -1,0 +1,146 @@
+"""The rehearsal profile: the paper's run graph on the tiny model, rows from the hub stand-in.
+
+CI runs a covering subset of the full rehearsal plan: every distinct (run kind, task, split)
+once, each from the cheapest parent that has it.  A run whose reads the hub lacks must fail
+with the hub's own error (today: claim 5 asking for XQuAD's and TyDiQA's test sets).
+"""
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from repro.data_requests import hub_requests, reads_of
+from repro.hub_schemas import load_schemas, resolve
+from repro.jobs import build_engine
+from repro.multitask import is_mixture
+from repro.plan import planned_runs
+from repro.profiles import PAPER, REHEARSAL, TrainConfig
+from repro.tasks import get_task
+from tests.test_hub_schemas import KNOWN_GAPS
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def coverage(spec) -> set[tuple[str, str, str]]:
+    """(run kind, task, split) items a run exercises: a mixture's members as "mixture", MLM
+    as "mlm" in any mixture, a translated task as "translated"."""
+    if spec.kind == "pretrained":
+        return {("pretrained", "", "")}
+    if spec.kind == "retrieval":
+        return {("retrieval", spec.eval_task, spec.eval_split)}
+    if spec.kind == "target":
+        return {("target", spec.eval_task, spec.eval_split)}
+    out = set()
+    for name in spec.tasks:
+        kind = ("mlm" if name == "mlm" else "translated" if name.endswith("_translated")
+                else "mixture" if is_mixture(spec.tasks) else "intermediate")
+        out |= {(kind, name, "train"), (kind, name, "validation")}
+    return out
+
+
+def depth(spec) -> int:
+    return 0 if spec.parent is None else 1 + depth(spec.parent)
+
+
+def covering_runs(specs) -> list:
+    """A few runs that together cover every item of `coverage` over `specs`, shallow ones first."""
+    chosen, covered = [], set()
+    for spec in sorted(specs, key=depth):
+        new = coverage(spec) - covered
+        if new:
+            chosen.append(spec)
+            covered |= new
+    return chosen
+
+
+def hub_refusal(spec) -> str:
+    """The hub's error for the first read of `spec` it would refuse ("" if none)."""
+    for read in sorted(reads_of(spec)):
+        for request in hub_requests(read):
+            try:
+                resolve(load_schemas(), request.path, request.config, request.split, request.revision)
+            except ValueError as err:
+                return str(err)
+    return ""
+
+
+@pytest.fixture(scope="module")
+def rehearsal_plan():
+    _, runs = planned_runs(ROOT / "claims", "", REHEARSAL, build_engine(REHEARSAL, ROOT / "unused").data)
+    return [run.spec for run in runs]
+
+
+def test_rehearsal_is_the_paper_profile_in_what_decides_the_data_and_its_processing():
+    assert REHEARSAL.seeds == PAPER.seeds and REHEARSAL.eval_split == PAPER.eval_split
+    assert REHEARSAL.intermediate_tasks == PAPER.intermediate_tasks and REHEARSAL.data_source == "rehearsal"
+    assert REHEARSAL.smoke_languages == {} and not REHEARSAL.is_evidence
+    assert REHEARSAL.target == PAPER.target and REHEARSAL.mixture == PAPER.mixture
+    assert REHEARSAL.mixture_with_mlm == PAPER.mixture_with_mlm
+    for name, config in PAPER.intermediate.items():
+        same = {f.name for f in fields(TrainConfig)} - ({"max_train_examples", "early_stopping_examples"}
+                                                         if name == "mlm" else set())
+        assert all(getattr(REHEARSAL.intermediate[name], f) == getattr(config, f) for f in same), name
+    # the retrieval layer at XLM-R Large's relative depth (14 of 24) of the tiny model's 2 layers
+    assert REHEARSAL.retrieval.layer == 1 and REHEARSAL.model.num_layers == 2
+    assert REHEARSAL.retrieval.max_length == PAPER.retrieval.max_length <= REHEARSAL.model.max_positions - 2
+
+
+def test_rehearsal_plans_the_paper_plan(rehearsal_plan):
+    _, paper = planned_runs(ROOT / "claims", "", PAPER, build_engine(PAPER, ROOT / "unused").data)
+
+    def shape(spec):  # what a run reads and trains, without the model and data identity
+        return (spec.kind, spec.tasks, spec.seed, spec.eval_task, spec.eval_split, spec.eval_languages)
+    assert {shape(s) for s in rehearsal_plan if s.kind != "pretrained"} == {shape(r.spec) for r in paper}
+
+
+def test_a_covering_subset_of_the_rehearsal_runs(rehearsal_plan, tmp_path):
+    chosen = covering_runs(rehearsal_plan)
+    assert set().union(*map(coverage, chosen)) == set().union(*map(coverage, rehearsal_plan))
+    engine = build_engine(REHEARSAL, tmp_path / "store")
+    refused = {}
+    for spec in chosen:
+        expected = hub_refusal(spec)
+        if expected:
+            with pytest.raises(ValueError) as err:
+                engine.ensure(spec)
+            assert str(err.value) == expected, spec.dirname
+            refused[get_task(spec.eval_task).name] = spec.eval_split
+            continue
+        run = engine.ensure(spec)
+        if spec.kind in ("target", "retrieval"):
+            metrics = run.read_json("metrics.json")[spec.eval_task]
+            assert set(metrics) == set(spec.eval_languages), spec.dirname
+    # the known gaps only (none: every request is one the hub can answer)
+    assert set(refused.items()) == KNOWN_GAPS
+
+
+def test_every_xtreme_language_renders_and_the_tokenizer_corpus_keeps_its_languages():
+    from repro.fixtures import lexicon
+    from repro.tasks import TASKS
+    needed = {lang for task in TASKS.values() for lang in task.languages}
+    for lang in needed:
+        assert len(lexicon.sentence([5, 6, 7], lang)) > 0, lang
+    # borrowed scripts stay out of the tokenizer's corpus (and so out of smoke's data)
+    assert set(lexicon.known_languages()) == set(lexicon.LANGUAGE_SCRIPT)
+    assert not set(lexicon.BORROWED_SCRIPT) & set(lexicon.LANGUAGE_SCRIPT)
+    assert set(lexicon.words("bn")[10]) <= set(lexicon.SCRIPTS["devanagari"])
+    with pytest.raises(KeyError, match="no synthetic lexicon for language 'xx'"):
+        lexicon.words("xx")
+
+
+def test_the_tydiqa_fixture_holds_every_language_and_leaves_each_language_s_rows_as_they_were():
+    from repro.data import DataSource
+    from repro.fixtures import generators
+    task = get_task("tydiqa")
+    data = DataSource("fixture", fixture_sizes={"validation": 4})
+    for lang in task.languages:
+        assert len(data.load(task, "validation", lang)) == 4, lang
+    english = data.load(task, "validation", "en").to_list()
+    assert english == generators.qa_rows("tydiqa-en-validation", 4, "en", id_prefix="english-")
+
+
+def test_every_read_of_the_smoke_plan_is_one_the_hub_serves():
+    from repro.data import DataSource
+    from repro.profiles import SMOKE
+    _, runs = planned_runs(ROOT / "claims", "", SMOKE, DataSource("fixture", fixture_sizes=SMOKE.fixture_sizes))
+    assert all(not hub_refusal(run.spec) for run in runs)
