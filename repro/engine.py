@@ -112,6 +112,7 @@ class Engine:
         """
         task = get_task(task_name)
         source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
+        checks = None
         load_rows = getattr(source.format, "load_rows", None)
         if load_rows is not None:
             train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
@@ -120,6 +121,10 @@ class Engine:
             # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
             # TyDiQA's train config mixes languages and `select` keeps english-* rows)
             train_raw = self.data.load(source, "train", "en")
+            check = getattr(source.format, "check_train_rows", None)  # QA: answers where their offsets say
+            if check is not None:
+                train_raw, checks = check(train_raw, source)
+                log.info("%s training rows: %s", source.name, checks)
             source = source.with_labels_from(train_raw)  # the whole training file's label set (CCG's categories)
             if config.max_train_examples is not None:
                 train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
@@ -128,7 +133,7 @@ class Engine:
         fmt = source.format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)
-        return multitask.TaskData(source, config, train_raw, dev_raw, train, dev)
+        return multitask.TaskData(source, config, train_raw, dev_raw, train, dev, checks)
 
     def training_args(self, spec: RunSpec, config: TrainConfig, work: Path, **overrides):
         """`TrainingArguments` of one training phase under `config` (AdamW, linear schedule, best dev score)."""
@@ -192,6 +197,8 @@ class Engine:
             shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
         history = {"best_metric": trainer.state.best_metric, "metric": "score",
                    "steps": trainer.state.global_step, "log": trainer.state.log_history}
+        if item.checks is not None:
+            history["train_rows"] = item.checks  # rows repaired or dropped before training
         trainer.compute_metrics = None  # the dev metric above knows only the dev set
         return trainer, history
 

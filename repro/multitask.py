@@ -208,6 +208,7 @@ class TaskData:
     dev_raw: object
     train: object
     dev: object
+    checks: dict | None = None  # the format's report on its training rows (QA: repaired, dropped)
 
 
 def _trainer_class():
@@ -327,7 +328,8 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
         shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
     history = {"best_metric": trainer.state.best_metric, "metric": "score (mean over tasks)",
                "steps": trainer.state.global_step, "mixture_steps": steps, "rates": rates,
-               "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history}
+               "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history,
+               "train_rows": {item.task.name: item.checks for item in mixture if item.checks is not None}}
     return trainer, history
 
 

@@ -90,3 +90,59 @@ def test_every_qa_configuration_leaves_room_for_its_stride():
                     assert config.doc_stride <= config.max_length - MAX_QUESTION_TOKENS - 4, (profile.name, name)
     assert PAPER.target["xquad"].doc_stride == PAPER.intermediate["squad"].doc_stride == 128
     assert SMOKE.target["xquad"].doc_stride < SMOKE.target["xquad"].max_length
+
+
+# --- training rows whose answer offset the hub's context stripping moved ----------------------
+def _rows_with_moved_offsets():
+    from repro.data import DataSource
+    rows = DataSource("fixture").load(get_task("squad"), "train", "en").select(range(24)).to_list()
+    rows[3]["answers"]["answer_start"][0] += 2            # a context stripped of two leading spaces
+    rows[7]["answers"]["answer_start"][0] -= 1
+    rows[11]["answers"]["text"][0] = "nowhere in the context"  # cannot be repaired: dropped
+    return rows
+
+
+def test_moved_answer_offsets_are_repaired_or_dropped_and_counted():
+    from datasets import Dataset
+
+    from repro.tasks.qa import check_answers
+    rows = _rows_with_moved_offsets()
+    checked, report = check_answers(Dataset.from_list(rows))
+    assert report == {"checked": 24, "repaired": 2, "dropped": 1, "dropped_ids": [rows[11]["id"]]}
+    assert len(checked) == 23 and rows[11]["id"] not in checked["id"]
+    for row in checked:
+        start, text = row["answers"]["answer_start"][0], row["answers"]["text"][0]
+        assert row["context"][start:][:len(text)] == text
+    fixed = dict(zip(checked["id"], checked["answers"]))
+    assert fixed[rows[3]["id"]]["answer_start"][0] == rows[3]["answers"]["answer_start"][0] - 2
+
+
+def test_a_moved_offset_goes_to_the_nearest_occurrence():
+    from repro.tasks.qa import locate_answer
+    context = "red fox, red hen, red cow"
+    assert locate_answer(context, "red", 9) == 9
+    assert locate_answer(context, "red", 16) == 18 and locate_answer(context, "red", 2) == 0
+    assert locate_answer(context, "blue", 0) is None and locate_answer(context, "", 0) is None
+
+
+def test_train_log_reports_the_repaired_and_dropped_rows(tmp_path):
+    import json
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from repro import plan
+    from repro.data import DataSource
+    from repro.engine import Engine
+    from repro.store import RunStore
+    root = tmp_path / "data"
+    (root / "squad" / "en").mkdir(parents=True)
+    dev = DataSource("fixture").load(get_task("squad"), "validation", "en").select(range(8)).to_list()
+    for split, rows in (("train", _rows_with_moved_offsets()), ("validation", dev)):
+        (root / "squad" / "en" / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = replace(SMOKE.intermediate["squad"], epochs=1, early_stopping_examples=8)
+    profile = replace(SMOKE, intermediate=MappingProxyType({"squad": config}))
+    data = DataSource("local", root=root)
+    engine = Engine(RunStore(tmp_path / "store"), data, profile)
+    run = engine.ensure(plan.intermediate_spec(profile, data, ("squad",)))
+    assert run.read_json("train_log.json")["train_rows"] == {"checked": 24, "repaired": 2, "dropped": 1,
+                                                             "dropped_ids": [_rows_with_moved_offsets()[11]["id"]]}

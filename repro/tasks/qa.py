@@ -69,6 +69,14 @@ class QuestionAnswering:
                             "max_context": enc["max_context"]})
 
     @staticmethod
+    def check_train_rows(raw, task: Task):
+        """(rows, report): training rows whose first answer (the one training marks) is where it says.
+
+        See `check_answers`; `report` counts the rows checked, repaired and dropped (train_log).
+        """
+        return check_answers(raw)
+
+    @staticmethod
     def collator(tokenizer):
         return DataCollatorWithPadding(tokenizer)
 
@@ -97,6 +105,55 @@ class QuestionAnswering:
         contexts: dict[str, str] = {}
         return [(qid, contexts.setdefault(context, f"c{len(contexts)}"))
                 for qid, context in zip(raw["id"], raw["context"])]
+
+
+def locate_answer(context: str, text: str, start: int) -> int | None:
+    """Where `text` sits in `context`: `start` if it is there, else its occurrence nearest `start`
+    (the hub's loaders strip whitespace from contexts but keep the offsets), None if nowhere."""
+    if not text:
+        return None
+    if context[start:start + len(text)] == text:
+        return start
+    found, at = [], context.find(text)
+    while at >= 0:
+        found.append(at)
+        at = context.find(text, at + 1)
+    return min(found, key=lambda at: (abs(at - start), at)) if found else None
+
+
+def check_answers(raw):
+    """Rows whose first answer satisfies `context[answer_start:][:len(text)] == text`: a moved
+    offset is repaired to the nearest occurrence of the text, a row whose text is not in its
+    context is dropped.  Returns (rows, {"checked", "repaired", "dropped", "dropped_ids"})."""
+    keep, repaired, dropped = [], [], []
+    contexts, answers = raw["context"], raw["answers"]
+    for i, (context, answer) in enumerate(zip(contexts, answers)):
+        if not answer["text"]:
+            dropped.append(i)
+            continue
+        start = answer["answer_start"][0]
+        at = locate_answer(context, answer["text"][0], start)
+        if at is None:
+            dropped.append(i)
+            continue
+        keep.append(i)
+        if at != start:
+            repaired.append((i, at))
+    report = {"checked": len(contexts), "repaired": len(repaired), "dropped": len(dropped),
+              "dropped_ids": [raw[i]["id"] for i in dropped[:20]]}
+    if repaired:
+        fixed = dict(repaired)
+
+        def repair(row, index):
+            if index in fixed:
+                starts = list(row["answers"]["answer_start"])
+                starts[0] = fixed[index]
+                row["answers"] = {**row["answers"], "answer_start": starts}
+            return row
+        raw = raw.map(repair, with_indices=True)
+    if dropped:
+        raw = raw.select(keep)
+    return raw, report
 
 
 def cut_questions(questions: list[str], tokenizer, limit: int = MAX_QUESTION_TOKENS) -> list[str]:
