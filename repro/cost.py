@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro.multitask import K  # multi-task sampling: min(e_m, K) examples of task m per pass
-
 PARAMS = 560e6
 THROUGHPUT_TOKENS_PER_S = 25_000          # training tokens / s / GPU (stated assumption, see above)
 EVAL_SPEEDUP = 3.0                        # forward only: 2N instead of 6N FLOPs per token
@@ -42,7 +40,6 @@ class Phase:
 
     train: tuple[tuple[str, float, int], ...] = ()   # (task, epochs, max_length) per trained task
     evaluate: tuple[str, str, int, int] | None = None  # (task, split, languages, max_length)
-    mixture_epochs: float | None = None              # a multi-task run: passes over the capped total
 
 
 def base_task(name: str) -> str:
@@ -50,14 +47,11 @@ def base_task(name: str) -> str:
     return name.removesuffix("_translated")
 
 
-def train_tokens(train, mixture_epochs: float | None = None) -> float:
-    """Training tokens of a phase: each task for its epochs, or, with `mixture_epochs`, a
-    multi-task mixture of that many passes over its tasks capped at K examples each."""
-    def tokens(task, examples, length):
-        return examples * length * CHOICES.get(base_task(task), 1)
-    if mixture_epochs is None:
-        return sum(tokens(t, TRAIN_SIZES[base_task(t)], length) * epochs for t, epochs, length in train)
-    return mixture_epochs * sum(tokens(t, min(TRAIN_SIZES[base_task(t)], K), length) for t, _, length in train)
+def train_tokens(train) -> float:
+    """Training tokens of a phase: each task for its epochs (a mixture's task: its expected
+    examples over its rows, `repro.plan` from `repro.multitask.spec_examples`)."""
+    return sum(TRAIN_SIZES[base_task(t)] * epochs * length * CHOICES.get(base_task(t), 1)
+               for t, epochs, length in train)
 
 
 def eval_tokens(evaluate) -> float:
@@ -70,7 +64,7 @@ def eval_tokens(evaluate) -> float:
 
 def gpu_hours(phase: Phase) -> float:
     """Estimated GPU-hours of one run under the stated throughput."""
-    tokens = train_tokens(phase.train, phase.mixture_epochs) + eval_tokens(phase.evaluate) / EVAL_SPEEDUP
+    tokens = train_tokens(phase.train) + eval_tokens(phase.evaluate) / EVAL_SPEEDUP
     return tokens / THROUGHPUT_TOKENS_PER_S / 3600
 
 

@@ -108,8 +108,15 @@ def _phase(spec: RunSpec):
     if spec.kind == "retrieval":
         return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), 0))
     train = tuple((get_task(t).trains_on, c.epochs, c.max_length) for t, c in spec.train)
+    if spec.kind == "intermediate" and spec.mixture is not None:
+        # a mixture: each task's expected examples (repro.multitask.spec_examples) as epochs over its rows
+        from repro.cost import TRAIN_SIZES, base_task
+        from repro.multitask import spec_examples
+        sizes = {t: TRAIN_SIZES[base_task(get_task(t).trains_on)] for t, _ in spec.train}
+        examples = spec_examples(spec, sizes)
+        return Phase(train=tuple((get_task(t).trains_on, examples[t] / sizes[t], c.max_length) for t, c in spec.train))
     if spec.kind == "intermediate":
-        return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
+        return Phase(train=train)
     return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages),
                                         spec.train[0][1].max_length))
 

@@ -225,7 +225,7 @@ def _with_mixtures(profile: Profile, *, mlm: TrainConfig, mixture: TrainConfig,
 
 
 # smoke: an MLM corpus of 256 fixture sentences (+ early_stopping_examples held out); the
-# mixture 2 passes over the capped total, with MLM at half the rate (as 5e-6 is to 1e-5).
+# mixture 2 passes over the capped total, with MLM at half the learning rate (as 5e-6 is to 1e-5).
 SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=256),
                        mixture=replace(_SMOKE_TRAIN, epochs=2),
                        mixture_with_mlm=replace(_SMOKE_TRAIN, epochs=2, learning_rate=_SMOKE_TRAIN.learning_rate / 2))
@@ -233,6 +233,8 @@ SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=256),
 # languages (+ 500 held out for early stopping), max length not stated (128, as classification).
 # The mixture, "multi-task mixed/3": every task at its own batch size (`batch_size` here is
 # unused), 3 passes over the capped total, lr 1e-5, or 5e-6 with MLM; 10% warmup; early stopping.
+# With MLM mixed in, `epochs` is not the length: the tasks get the examples they get without MLM
+# (a single task its own epochs) and MLM adds its batches (repro.multitask.mixture_length).
 _PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
 PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
                                               max_train_examples=2_000_000),

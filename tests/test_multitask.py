@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from repro.data import DataSource
-from repro.multitask import K, MixtureSampler, is_mixture, mixture_batches, mixture_rates
+from repro.multitask import (K, MixtureSampler, expected_examples, is_mixture, mixture_batches, mixture_length,
+                             mixture_rates, spec_examples)
 from repro.tasks import get_task
 from repro.tasks import mlm as mlm_module
 from repro.tasks.translated import LANGUAGES, TranslationError
@@ -61,6 +62,63 @@ def test_mixture_length_is_epochs_over_the_capped_total_at_the_expected_batch():
     rates = mixture_rates(sizes)  # 2/3, 1/3
     expected_batch = rates["a"] * 24 + rates["b"] * 8
     assert mixture_batches(sizes, batch_sizes, 3) == math.ceil(3 * (K + K // 2) / expected_batch)
+
+
+def test_a_task_with_mlm_sees_its_single_task_examples():
+    # paper: ANLI+ (1,104,934 rows, batch 24, 2 epochs) with MLM (2M sentences, batch 8); both capped at K
+    sizes, batch_sizes = {"anli_plus": 1_104_934, "mlm": 2_000_000}, {"anli_plus": 24, "mlm": 8}
+    batches = mixture_length(sizes, batch_sizes, 3, {"anli_plus": 2, "mlm": 1})
+    assert batches == math.ceil(2 * 1_104_934 / (0.5 * 24))  # rate 1/2 at batch 24: 2 epochs of ANLI+
+    seen = expected_examples(sizes, batch_sizes, batches)
+    assert seen["anli_plus"] == pytest.approx(2 * 1_104_934, abs=24)
+    assert seen["mlm"] == pytest.approx(batches * 0.5 * 8)
+    # the old length, 3 passes over the capped total 2K at the expected batch 16, gave ANLI+ half of
+    # those batches at 24 rows: 0.53 of an epoch (0.36 counting rows, not batches)
+    old = expected_examples(sizes, batch_sizes, mixture_batches(sizes, batch_sizes, 3))["anli_plus"]
+    assert old / 1_104_934 == pytest.approx(3 * 2 * K / 16 * 0.5 * 24 / 1_104_934) == pytest.approx(0.534, abs=1e-3)
+
+
+def test_several_tasks_with_mlm_see_what_they_see_without_it():
+    sizes, batch_sizes = {"a": 3 * K, "b": K // 2, "c": 9_000}, {"a": 24, "b": 8, "c": 4}
+    epochs = {"a": 2, "b": 3, "c": 10}
+    without = expected_examples(sizes, batch_sizes, mixture_length(sizes, batch_sizes, 3, epochs))
+    with_mlm = {**sizes, "mlm": 2_000_000}
+    seen = expected_examples(with_mlm, {**batch_sizes, "mlm": 8},
+                             mixture_length(with_mlm, {**batch_sizes, "mlm": 8}, 3, {**epochs, "mlm": 1}))
+    for name in sizes:
+        assert seen[name] == pytest.approx(without[name], abs=batch_sizes[name])
+    assert mixture_length({"mlm": 100}, {"mlm": 8}, 3, {"mlm": 1}) == mixture_batches({"mlm": 100}, {"mlm": 8}, 3)
+
+
+def test_sampled_mixture_with_mlm_draws_the_single_task_examples_within_monte_carlo_error():
+    sizes, batch_sizes = {"task": 600, "mlm": 5_000}, {"task": 4, "mlm": 2}
+    batches = mixture_length(sizes, batch_sizes, 3, {"task": 5, "mlm": 1})
+    rates = mixture_rates(sizes)
+    sampler = MixtureSampler([600, 5_000], [4, 2], [rates["task"], rates["mlm"]], batches=batches, seed=3)
+    drawn = sum(len(b) for b in sampler if b[0] < 600)
+    single_task = 5 * 600
+    sd = 4 * math.sqrt(batches * rates["task"] * (1 - rates["task"]))  # binomial batches x 4 rows
+    assert abs(drawn - single_task) <= 4.5 * sd + 4
+
+
+def test_the_mlm_comparison_configurations_see_matched_examples():
+    # mlm-no-gain compares each task with MLM against the task alone, on the paper profile
+    import tomllib
+    from pathlib import Path
+
+    from repro import plan
+    from repro.cost import TRAIN_SIZES
+    from repro.data import DataSource
+    from repro.profiles import PAPER
+    claim = tomllib.loads((Path(__file__).parents[1] / "claims" / "mlm-no-gain.toml").read_text())
+    data = DataSource("hub")
+    for configuration, baseline in zip(claim["configurations"], claim["baselines"]):
+        (task,) = baseline
+        sizes = {name: TRAIN_SIZES[name] for name in configuration}
+        with_mlm = spec_examples(plan.intermediate_spec(PAPER, data, tuple(configuration)), sizes)
+        alone = spec_examples(plan.intermediate_spec(PAPER, data, (task,)), sizes)
+        assert with_mlm[task] == pytest.approx(alone[task], abs=PAPER.intermediate[task].batch_size), task
+        assert with_mlm["mlm"] > 0
 
 
 def test_which_configurations_train_as_a_mixture():

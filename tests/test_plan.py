@@ -1,4 +1,5 @@
 """`repro plan`: every run a claim needs, each once, with its stored state and its GPU-hour estimate."""
+import math
 import re
 from pathlib import Path
 
@@ -82,9 +83,11 @@ def test_cost_model():
     # translated data costs as its English original; multiple choice counts every choice
     assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", 2, 128),))) == h
     assert cost.train_tokens((("commonsenseqa", 10, 128),)) == 9_741 * 10 * 128 * 5
-    # a mixture caps each task at K = 2^17 examples per epoch and trains its own 3 epochs
-    mix = cost.train_tokens((("anli_plus", 2, 128), ("mlm", 3, 128)), mixture_epochs=3)
-    assert mix == 2 * 2 ** 17 * 128 * 3
+    # a mixture costs its tasks' expected examples: ANLI+ with MLM trains ANLI+'s 2 epochs, and MLM
+    # rides along at rate 1/2 and batch 8 for as many batches (repro.multitask.mixture_length)
+    batches = math.ceil(2 * 1_104_934 / (0.5 * 24))
+    mix = cost.train_tokens(plan._phase(plan.intermediate_spec(PAPER, DataSource("hub"), ("anli_plus", "mlm"))).train)
+    assert mix == pytest.approx((2 * 1_104_934 + batches * 0.5 * 8) * 128, rel=1e-4)
     # evaluation is forward only
     ev = cost.Phase(evaluate=("xnli", "validation", 15, 128))
     assert cost.gpu_hours(ev) == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)

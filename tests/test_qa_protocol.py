@@ -32,7 +32,8 @@ def test_window_starts_advance_by_doc_stride_over_a_long_context(tokenizer):
     assert [tuple(o) for o in firsts] == [tuple(pieces[k * 128]) for k in range(len(firsts))]
     capacity = 384 - len(tokenizer(question, add_special_tokens=False)["input_ids"]) - 4  # <s> q </s></s> c </s>
     assert all(len(ids) == 384 for ids in enc["input_ids"][:-1])
-    assert (len(firsts) - 2) * 128 + capacity < len(pieces) <= (len(firsts) - 1) * 128 + capacity  # the last reaches the end
+    # the last window reaches the end, the one before did not
+    assert (len(firsts) - 2) * 128 + capacity < len(pieces) <= (len(firsts) - 1) * 128 + capacity
     assert tuple(enc["offset_mapping"][-1][-2]) == tuple(pieces[-1])
 
 
