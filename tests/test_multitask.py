@@ -279,41 +279,50 @@ def test_sentences_are_cut_from_wikipedia_articles():
         "巴黎是法国的首都。", "人口很多。", ("กรุงเทพมหานคร " * 4).strip()]
 
 
-def test_hub_corpus_sizes_languages_by_articles_and_streams_sentences(monkeypatch):
+def _articles(n: int, sentences_of, lang: str = "en"):
+    from datasets import Dataset
+    return Dataset.from_dict({"text": [" ".join(f"{lang} article {a} sentence {k}." for k in range(sentences_of(a)))
+                                       for a in range(n)]})
+
+
+def test_hub_corpus_weights_languages_by_sentences_of_the_named_dump(monkeypatch):
     import datasets
 
-    articles = {"20231101.en": 900, "20231101.sw": 100}
     calls = []
 
-    class Info:
-        def __init__(self, n):
-            self.splits = {"train": type("Split", (), {"num_examples": n})()}
-
-    class Stream:
-        def __init__(self, config):
-            self.config = config
-
-        def shuffle(self, seed, buffer_size):
-            calls.append((self.config, seed))
-            lang = self.config.split(".")[1]
-            return iter([{"text": f"{lang} article {i} first sentence. {lang} article {i} second one."}
-                         for i in range(articles[self.config])])
-
-    monkeypatch.setattr(datasets, "load_dataset_builder",
-                        lambda path, config: type("Builder", (), {"info": Info(articles[config])})())
-
-    def load_dataset(path, config, split, streaming):
-        assert (path, split, streaming) == ("wikimedia/wikipedia", "train", True)
-        return Stream(config)
+    def load_dataset(path, config, split, revision):
+        calls.append((path, config, split))
+        lang = config.split(".")[1]
+        # en: 900 articles of 2 sentences; sw: 10 articles of 50 (article counts would weigh 900:10)
+        return _articles(900, lambda a: 2, lang) if lang == "en" else _articles(10, lambda a: 50, lang)
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     train, dev = mlm_module.corpus(DataSource("hub"), ("en", "sw"), 90, 10, seed=0)
-    shares = mlm_module.language_shares({"en": 900, "sw": 100})
-    counts = mlm_module.allot(shares, 100)
+    counts = mlm_module.allot(mlm_module.language_shares({"en": 1800, "sw": 500}), 100)
     langs = list(train["lang"]) + list(dev["lang"])
     assert langs.count("en") == counts["en"] and langs.count("sw") == counts["sw"]
-    assert counts["sw"] > 100 * 100 / 1000  # alpha = 0.3 lifts the small language above its share of articles
+    assert counts != mlm_module.allot(mlm_module.language_shares({"en": 900, "sw": 10}), 100)
     assert all(text.startswith(lang) for text, lang in zip(train["text"], train["lang"]))
-    assert [c for c, _ in calls] == ["20231101.en", "20231101.sw"]
+    assert calls == [("wikimedia/wikipedia", f"{mlm_module.WIKIPEDIA_DUMP}.{l}", "train") for l in ("en", "sw")]
+    assert mlm_module.WIKIPEDIA_DUMP == "20231101"
+
+
+def test_wikipedia_sentences_are_drawn_uniformly_from_the_whole_dump():
+    import random
+    import re
+
+    # 30,000 articles of 1, 2 or 3 sentences: 60,000 sentences, half of them in 3-sentence articles
+    hub = mlm_module._Hub(load=lambda lang: _articles(30_000, lambda a: 1 + a % 3))
+    assert hub.size("en") == 60_000
+    drawn = hub.draw("en", 3_000, random.Random(1))
+    assert len(set(drawn)) == 3_000  # without repetition
+    where = [tuple(map(int, re.fullmatch(r"en article (\d+) sentence (\d+)\.", s).groups())) for s in drawn]
+    assert all(k < 1 + a % 3 for a, k in where)  # each is the k-th sentence of its article
+    articles = np.array([a for a, _ in where])
+    # uniform over sentences: article numbers spread over the dump (a 10,000-row shuffle buffer
+    # would draw from the first articles), and 3-sentence articles give half the sentences, not a third
+    assert abs(articles.mean() - 15_000) < 4.5 * 30_000 / math.sqrt(12 * 3_000)
+    assert _within_binomial(int((articles % 3 == 2).sum()), 3_000, 0.5)
+    assert not _within_binomial(int((articles % 3 == 2).sum()), 3_000, 1 / 3)
 
 
 def test_mlm_refuses_a_checkpoint_without_an_lm_head(tiny_checkpoint, tmp_path):
