@@ -78,6 +78,14 @@ def test_a_task_with_mlm_sees_its_single_task_examples():
     assert old / 1_104_934 == pytest.approx(3 * 2 * K / 16 * 0.5 * 24 / 1_104_934) == pytest.approx(0.534, abs=1e-3)
 
 
+def test_a_qa_task_with_mlm_sees_the_windows_of_its_single_task_epochs():
+    # 256 SQuAD rows make 368 windows: a single-task epoch iterates the windows, so the mixture must too
+    sizes, batch_sizes = {"squad": 256, "mlm": 256}, {"squad": 16, "mlm": 16}
+    batches = mixture_length(sizes, batch_sizes, 2, {"squad": 2, "mlm": 3}, features={"squad": 368, "mlm": 256})
+    assert batches == 2 * 368 / (0.5 * 16)
+    assert expected_examples(sizes, batch_sizes, batches)["squad"] == 2 * 368
+
+
 def test_several_tasks_with_mlm_see_what_they_see_without_it():
     sizes, batch_sizes = {"a": 3 * K, "b": K // 2, "c": 9_000}, {"a": 24, "b": 8, "c": 4}
     epochs = {"a": 2, "b": 3, "c": 10}

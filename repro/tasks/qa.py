@@ -124,7 +124,9 @@ def locate_answer(context: str, text: str, start: int) -> int | None:
 def check_answers(raw):
     """Rows whose first answer satisfies `context[answer_start:][:len(text)] == text`: a moved
     offset is repaired to the nearest occurrence of the text, a row whose text is not in its
-    context is dropped.  Returns (rows, {"checked", "repaired", "dropped", "dropped_ids"})."""
+    context is dropped (XTREME's `squad_convert_example_to_features` skips a training example
+    whose answer is not at its offset: "Could not find answer").  Returns (rows, {"checked",
+    "repaired", "dropped", "dropped_ids"}), `dropped_ids` the first 20."""
     keep, repaired, dropped = [], [], []
     contexts, answers = raw["context"], raw["answers"]
     for i, (context, answer) in enumerate(zip(contexts, answers)):
