@@ -112,19 +112,15 @@ class Engine:
         """
         task = get_task(task_name)
         source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
-        checks = None
         load_rows = getattr(source.format, "load_rows", None)
         if load_rows is not None:
             train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
+            train_raw, checks = _checked_rows(source, train_raw)
             source = source.with_labels_from(train_raw)
         else:
             # English only: zero-shot transfer (PAWS-X's other train splits are machine translations,
             # TyDiQA's train config mixes languages and `select` keeps english-* rows)
-            train_raw = self.data.load(source, "train", "en")
-            check = getattr(source.format, "check_train_rows", None)  # QA: answers where their offsets say
-            if check is not None:
-                train_raw, checks = check(train_raw, source)
-                log.info("%s training rows: %s", source.name, checks)
+            train_raw, checks = _checked_rows(source, self.data.load(source, "train", "en"))
             source = source.with_labels_from(train_raw)  # the whole training file's label set (CCG's categories)
             if config.max_train_examples is not None:
                 train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
@@ -272,6 +268,17 @@ class Embedder:
                 mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
         return out
+
+
+def _checked_rows(task, rows):
+    """(rows, report): training rows after the format's own check (QA: answers where their offsets
+    say, `check_train_rows`); report None for a format without one."""
+    check = getattr(task.format, "check_train_rows", None)
+    if check is None:
+        return rows, None
+    rows, report = check(rows, task)
+    log.info("%s training rows: %s", task.name, report)
+    return rows, report
 
 
 def _write_json(path: Path, value) -> None:

@@ -147,3 +147,14 @@ def test_train_log_reports_the_repaired_and_dropped_rows(tmp_path):
     run = engine.ensure(plan.intermediate_spec(profile, data, ("squad",)))
     assert run.read_json("train_log.json")["train_rows"] == {"checked": 24, "repaired": 2, "dropped": 1,
                                                              "dropped_ids": [_rows_with_moved_offsets()[11]["id"]]}
+
+
+def test_translated_qa_rows_are_checked_too(tmp_path):
+    from repro.data import DataSource
+    from repro.engine import Engine
+    from repro.store import RunStore
+    engine = Engine(RunStore(tmp_path), DataSource("fixture", fixture_sizes={"train": 32, "validation": 8}), SMOKE)
+    config = SMOKE.train_config("intermediate", "squad_translated")
+    item = engine._load_task("squad_translated", config, fixture_tokenizer())
+    assert item.checks == {"checked": len(item.train_raw), "repaired": 0, "dropped": 0, "dropped_ids": []}
+    assert engine._load_task("mnli", SMOKE.train_config("intermediate", "mnli"), fixture_tokenizer()).checks is None
