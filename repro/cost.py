@@ -10,8 +10,9 @@ on one A100-80GB-class GPU in bf16 (about 25% of its 312 TFLOP/s peak, usual for
   expected maximum, over a batch of the task's batch size, of its length distribution
   (`expected_max`), each length cut at the max length;
 - evaluation: length-sorted batches (`repro.batching`), so an example costs its own length;
-- QA: every window of a question (max length and stride as the windows are cut); multiple
-  choice: every choice at the question's longest; retrieval: every sentence embedded.
+- QA: every window of a question (max length and doc_stride as the windows are cut); multiple
+  choice: every choice at the question's longest; retrieval: every sentence embedded; a multi-task
+  mixture: each task's expected examples (`repro.multitask.spec_examples`).
 
 Length distributions are the samples in `repro/length_samples.json` (`repro.lengths`, which
 records where they were measured); `lengths="max"` gives the former upper bound with every
@@ -22,12 +23,10 @@ rounded; they are planning figures, not the data's exact row counts.
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from repro.multitask import K  # multi-task sampling: min(e_m, K) examples of task m per pass
 from repro.profiles import TrainConfig
 
 PARAMS = 560e6
@@ -60,9 +59,10 @@ RETRIEVAL = ("bucc2018", "tatoeba")
 class Phase:
     """What a run trains or evaluates, reduced to what costs GPU time."""
 
-    train: tuple[tuple[str, TrainConfig], ...] = ()   # (task whose data trains, its configuration)
+    # (task whose data trains, its configuration, epochs over its rows: a mixture's expected
+    # examples / rows, repro.plan)
+    train: tuple[tuple[str, TrainConfig, float], ...] = ()
     evaluate: tuple[str, str, int, TrainConfig | None] | None = None  # (task, split, languages, config)
-    mixture_epochs: float | None = None                # a multi-task run: passes over the capped total
     retrieval_max_length: int = 512                    # retrieval runs: sentences cut at this length
 
 
@@ -89,17 +89,12 @@ def expected_max(lengths, batch: int) -> float:
 
 
 def qa_windows(question: int, context: int, max_length: int, doc_stride: int) -> list[int]:
-    """Token lengths of the windows of one question: `<s> q </s></s> context part </s>`, parts
-    overlapping by `doc_stride` tokens (the tokenizer's `stride`), as `QuestionAnswering.windows` cuts them."""
-    budget = max_length - question - PAIR_SPECIALS
-    if context <= budget:
-        return [question + context + PAIR_SPECIALS]
-    step = budget - doc_stride
-    if step <= 0:
-        raise ValueError(f"QA max length {max_length} leaves no room beyond the stride {doc_stride} "
-                         f"for a {question}-token question: raise max_length or lower doc_stride")
-    more = math.ceil((context - budget) / step)
-    return [max_length] * more + [question + PAIR_SPECIALS + context - more * step]
+    """Token lengths of the windows of one question: `<s> q </s></s> context part </s>`, window
+    starts `doc_stride` context sub-words apart, as `repro.tasks.qa.context_windows` cuts them."""
+    from repro.tasks.qa import window_starts
+    capacity = max_length - question - PAIR_SPECIALS
+    return [question + PAIR_SPECIALS + min(capacity, context - lo)
+            for lo in window_starts(context, capacity, doc_stride)]
 
 
 @functools.cache
@@ -131,17 +126,12 @@ def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "mea
     return per_example * expected_max(features, config.batch_size) * choices
 
 
-def train_tokens(train, mixture_epochs: float | None = None, lengths: str = "measured") -> float:
-    """Training tokens of a phase: each task for its epochs, or, with `mixture_epochs`, a
-    multi-task mixture of that many passes over its tasks capped at K examples each."""
-    def examples(task):
-        size = TRAIN_SIZES[base_task(task)]
-        return size if mixture_epochs is None else min(size, K)
-    total = 0.0
-    for task, config in train:
-        epochs = config.epochs if mixture_epochs is None else mixture_epochs
-        total += examples(task) * epochs * train_tokens_per_example(length_task(task), config, lengths)
-    return total
+def train_tokens(train, lengths: str = "measured") -> float:
+    """Training tokens of a phase: each (task, config, epochs) for its epochs over its rows (a
+    mixture's task: its expected examples over its rows, `repro.plan` from
+    `repro.multitask.spec_examples`), each example at the cost of a random batch of its config."""
+    return sum(TRAIN_SIZES[base_task(task)] * epochs * train_tokens_per_example(length_task(task), config, lengths)
+               for task, config, epochs in train)
 
 
 def eval_tokens(evaluate, lengths: str = "measured", retrieval_max_length: int = 512) -> float:
@@ -166,7 +156,7 @@ def gpu_hours(phase: Phase, lengths: str = "measured") -> float:
     bound with every sequence at its max length."""
     if lengths not in ("measured", "max"):
         raise ValueError(f"lengths={lengths!r}: 'measured' (the length samples) or 'max' (the upper bound)")
-    tokens = (train_tokens(phase.train, phase.mixture_epochs, lengths)
+    tokens = (train_tokens(phase.train, lengths)
               + eval_tokens(phase.evaluate, lengths, phase.retrieval_max_length) / EVAL_SPEEDUP)
     return tokens / THROUGHPUT_TOKENS_PER_S / 3600
 

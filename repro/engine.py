@@ -118,9 +118,10 @@ class Engine:
         load_rows = getattr(source.format, "load_rows", None)
         if load_rows is not None:
             train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
+            train_raw, checks = _checked_rows(source, train_raw)
             source = source.with_labels_from(train_raw)
         else:
-            train_raw = self._training_rows(source, config)
+            train_raw, checks = _checked_rows(source, self._training_rows(source, config))
             source = source.with_labels_from(train_raw)  # the whole training file's label set (CCG's categories)
             if config.max_train_examples is not None:
                 train_raw = train_raw.select(range(min(len(train_raw), config.max_train_examples)))
@@ -130,7 +131,7 @@ class Engine:
         fmt = source.format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)
-        return multitask.TaskData(source, config, train_raw, dev_raw, train, dev)
+        return multitask.TaskData(source, config, train_raw, dev_raw, train, dev, checks)
 
     def _training_rows(self, source, config: TrainConfig):
         """The training rows of `source`: English only (zero-shot transfer; PAWS-X's other train splits
@@ -216,6 +217,8 @@ class Engine:
         history = {"best_metric": trainer.state.best_metric, "metric": "score",
                    "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
                    "log": trainer.state.log_history}
+        if item.checks is not None:
+            history["train_rows"] = item.checks  # rows repaired or dropped before training
         trainer.compute_metrics = None  # the dev metric above knows only the dev set
         return trainer, history
 
@@ -293,6 +296,17 @@ class Embedder:
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 out[idx] = ((hidden * mask).sum(1) / mask.sum(1)).float().cpu().numpy()
         return out
+
+
+def _checked_rows(task, rows):
+    """(rows, report): training rows after the format's own check (QA: answers where their offsets
+    say, `check_train_rows`); report None for a format without one."""
+    check = getattr(task.format, "check_train_rows", None)
+    if check is None:
+        return rows, None
+    rows, report = check(rows, task)
+    log.info("%s training rows: %s", task.name, report)
+    return rows, report
 
 
 def _write_json(path: Path, value) -> None:

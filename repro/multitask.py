@@ -15,6 +15,13 @@ in as one more task.  Here:
   "multi-task mixed / 3 epochs"), shared out among processes and gradient-accumulation
   steps as a single task's batches are.  Without `eval_every_steps`, the dev score is
   taken once per pass.
+- MLM mixed into tasks (`mixture_length`): the tasks see the examples they see without MLM
+  (a single task: its own epochs over all its features, e.g. QA windows; several: their
+  share of the mixture above), and MLM adds batches at its rate instead of taking theirs.  Passes over the capped
+  total would confound MLM with less training: ANLI+ with MLM would see about half an epoch
+  against 2 without.  The paper ("MLM 8/-", "multi-task mixed/3") states no length for
+  these runs; matching the examples is this suite's reading, so that `mlm-no-gain`
+  compares MLM, not training length.
 - `MixtureTrainer` is `transformers.Trainer` with that loader, an evaluation that scores
   every task on its first `early_stopping_examples` dev examples and reports their mean
   as `eval_score` (early stopping and the best checkpoint), and checkpoints that keep
@@ -34,6 +41,7 @@ from repro.tasks import get_task
 log = logging.getLogger(__name__)
 
 K = 2 ** 17  # per-task cap on examples in the sampling rate (v1 App. A)
+MLM_TASK = "mlm"  # continued multilingual MLM, a pseudo-task that rides along in a mixture
 
 
 def is_mixture(tasks: Sequence[str]) -> bool:
@@ -59,6 +67,56 @@ def mixture_batches(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], ep
     expected_batch = sum(rates[n] * batch_sizes[n] for n in rates)
     capped_total = sum(min(e, cap) for e in sizes.values())
     return max(1, math.ceil(epochs * capped_total / expected_batch))
+
+
+def mixture_length(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], epochs: float,
+                   task_epochs: Mapping[str, float], cap: int = K, features: Mapping[str, int] | None = None) -> int:
+    """Batches of a phase-(ii) mixture; `task_epochs` are each task's single-task epochs, `features`
+    its training features (QA windows, tagging chunks: what an epoch iterates; default `sizes`).
+
+    Without MLM (or MLM alone): `mixture_batches`.  With MLM mixed into tasks: the fewest batches
+    in which every task expects the features of the same configuration without MLM
+    (`examples_without_mlm`) at its rate in the mixture with MLM.
+    """
+    tasks = {name: e for name, e in sizes.items() if name != MLM_TASK}
+    if MLM_TASK not in sizes or not tasks:
+        return mixture_batches(sizes, batch_sizes, epochs, cap)
+    target = examples_without_mlm(tasks, batch_sizes, epochs, task_epochs, cap, features)
+    rates = mixture_rates(sizes, cap)
+    # several tasks keep their relative rates, so every task asks for the same number (up to rounding)
+    return max(1, math.ceil(max(target[n] / (rates[n] * batch_sizes[n]) for n in tasks) - 1e-9))
+
+
+def examples_without_mlm(tasks: Mapping[str, int], batch_sizes: Mapping[str, int], epochs: float,
+                         task_epochs: Mapping[str, float], cap: int = K,
+                         features: Mapping[str, int] | None = None) -> dict[str, float]:
+    """Training features each task sees in the configuration without MLM: a single task its
+    epochs over all its features; a mixture its expected share of `epochs` passes over the capped
+    total (whose batches draw features at the rates of the rows)."""
+    if len(tasks) == 1:
+        (name, e), = tasks.items()
+        return {name: task_epochs[name] * (features or tasks)[name]}
+    rates = mixture_rates(tasks, cap)
+    batches = epochs * sum(min(e, cap) for e in tasks.values()) / sum(rates[n] * batch_sizes[n] for n in tasks)
+    return {n: batches * rates[n] * batch_sizes[n] for n in tasks}
+
+
+def expected_examples(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], batches: int,
+                      cap: int = K) -> dict[str, float]:
+    """Examples each task of a mixture expects in `batches` batches: batches * p_m * b_m."""
+    rates = mixture_rates(sizes, cap)
+    return {n: batches * rates[n] * batch_sizes[n] for n in sizes}
+
+
+def spec_examples(spec, sizes: Mapping[str, int]) -> dict[str, float]:
+    """Training examples each task of the phase-(ii) `spec` sees, given its tasks' training-set
+    `sizes`: epochs x size for a single task, the expected draws of the mixture otherwise."""
+    if spec.mixture is None:
+        return {name: config.epochs * sizes[name] for name, config in spec.train}
+    batch_sizes = {name: config.batch_size for name, config in spec.train}
+    batches = mixture_length(sizes, batch_sizes, spec.mixture.epochs,
+                             {name: config.epochs for name, config in spec.train})
+    return expected_examples(sizes, batch_sizes, batches)
 
 
 def model_columns(model) -> set[str]:
@@ -208,6 +266,7 @@ class TaskData:
     dev_raw: object
     train: object
     dev: object
+    checks: dict | None = None  # the format's report on its training rows (QA: repaired, dropped)
 
 
 def _trainer_class():
@@ -298,7 +357,10 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
     config = spec.mixture
     world = engine.training_args(spec, config, work).world_size  # the processes the Trainer trains on
     # as a single task's epochs: every process takes its own batch, gradients accumulate over several
-    steps = math.ceil(mixture_batches(sizes, batch_sizes, config.epochs) / (config.gradient_accumulation * world))
+    task_epochs = {item.task.name: item.config.epochs for item in mixture}  # each task's single-task epochs
+    features = {item.task.name: len(item.train) for item in mixture}  # what a single-task epoch iterates
+    batches = mixture_length(sizes, batch_sizes, config.epochs, task_epochs, features=features)
+    steps = math.ceil(batches / (config.gradient_accumulation * world))
     log.info("mixture %s: rates %s, %d steps", names, {n: round(r, 4) for n, r in rates.items()}, steps)
 
     set_seed(spec.seed)  # the fresh heads' initialisation and the data order
@@ -330,7 +392,11 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
     history = {"best_metric": trainer.state.best_metric, "metric": "score (mean over tasks)",
                "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
                "mixture_steps": steps, "rates": rates,
-               "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history}
+               "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history,
+               # features each task is expected to draw (QA windows, tagging chunks)
+               "expected_examples": expected_examples(sizes, batch_sizes,
+                                                      steps * config.gradient_accumulation * world),
+               "train_rows": {item.task.name: item.checks for item in mixture if item.checks is not None}}
     return trainer, history
 
 

@@ -124,16 +124,22 @@ class PlannedRun:
 
 def _phase(spec: RunSpec):
     """The cost-relevant part of a spec."""
-    from repro.cost import ALL_LANGUAGES, Phase
+    from repro.cost import ALL_LANGUAGES, TRAIN_SIZES, Phase, base_task
+    from repro.multitask import spec_examples
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
         return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), None),
                      retrieval_max_length=spec.retrieval.max_length)
-    train = tuple((get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else ""), c)
-                  for t, c in spec.train)
+    keys = {t: get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else "") for t, c in spec.train}
+    if spec.kind == "intermediate" and spec.mixture is not None:
+        # a mixture: each task's expected examples (repro.multitask.spec_examples) as epochs over its rows
+        sizes = {t: TRAIN_SIZES[base_task(keys[t])] for t, _ in spec.train}
+        examples = spec_examples(spec, sizes)
+        return Phase(train=tuple((keys[t], c, examples[t] / sizes[t]) for t, c in spec.train))
+    train = tuple((keys[t], c, c.epochs) for t, c in spec.train)
     if spec.kind == "intermediate":
-        return Phase(train=train, mixture_epochs=spec.mixture.epochs if spec.mixture else None)
+        return Phase(train=train)
     return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), spec.train[0][1]))
 
 

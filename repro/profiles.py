@@ -38,7 +38,9 @@ class TrainConfig:
     weight_decay: float = 0.01
     gradient_accumulation: int = 1
     max_length: int = 128
-    doc_stride: int = 128  # QA: tokens of overlap between a context's windows (run_squad.py default)
+    # QA: sub-words between the starts of a context's windows, XTREME's meaning (run_squad.py default 128;
+    # third_party/processors/squad.py), not Hugging Face's `stride` (an overlap)
+    doc_stride: int = 128
     # Early stopping: evaluate on `early_stopping_examples` English dev examples (jiant
     # eval_subset_num 500; repro.early_stopping) every `eval_every_steps` steps (0: once per
     # epoch), stop after `patience` evaluations past warmup without a new best, keep the best.
@@ -152,16 +154,16 @@ _SMOKE_TRAIN = TrainConfig(learning_rate=5e-4, batch_size=16, epochs=3, max_leng
 # 23 configurations, so smoke targets take one pass and a short early-stopping set.
 _SMOKE_TARGET = replace(_SMOKE_TRAIN, batch_size=32, epochs=1, early_stopping_examples=32)
 _SMOKE_TAGGING = _SMOKE_TARGET
-# QA: a stride small enough that long contexts get several windows; half the examples, as
-# each gives several windows
-_SMOKE_QA = replace(_SMOKE_TARGET, max_length=96, doc_stride=32, max_train_examples=128)
+# QA: windows 48 sub-words apart (about half of the ~80 a window holds), so long contexts get
+# several windows; half the examples, as each gives several windows
+_SMOKE_QA = replace(_SMOKE_TARGET, max_length=96, doc_stride=48, max_train_examples=128)
 
 # Phase (ii), a few seconds per run on one CPU core: sentence(-pair) classification and CCG
 # use the smoke recipe above (enough steps for the tiny model to pick up each fixture's rule);
 # a multiple-choice example is 4-5 sequences and SQuAD's are long: fewer examples for those.
 _SMOKE_INTERMEDIATE = {
     **{name: _SMOKE_TRAIN for name in ("anli_plus", "mnli", "qqp", "sst2", "ccg")},
-    "squad": replace(_SMOKE_TRAIN, max_length=96, doc_stride=32, epochs=2),
+    "squad": replace(_SMOKE_TRAIN, max_length=96, doc_stride=48, epochs=2),
     **{name: replace(_SMOKE_TRAIN, batch_size=8, epochs=2)
        for name in ("hellaswag", "cosmosqa", "commonsenseqa")},
 }
@@ -261,7 +263,7 @@ def _with_mixtures(profile: Profile, *, mlm: TrainConfig, mixture: TrainConfig,
 
 
 # smoke: an MLM corpus of 256 fixture sentences (+ early_stopping_examples held out); the
-# mixture 2 passes over the capped total, with MLM at half the rate (as 5e-6 is to 1e-5).
+# mixture 2 passes over the capped total, with MLM at half the learning rate (as 5e-6 is to 1e-5).
 SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=256),
                        mixture=replace(_SMOKE_TRAIN, epochs=2),
                        mixture_with_mlm=replace(_SMOKE_TRAIN, epochs=2, learning_rate=_SMOKE_TRAIN.learning_rate / 2))
@@ -269,6 +271,8 @@ SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=256),
 # languages (+ 500 held out for early stopping), max length not stated (128, as classification).
 # The mixture, "multi-task mixed/3": every task at its own batch size (`batch_size` here is
 # unused), 3 passes over the capped total, lr 1e-5, or 5e-6 with MLM; 10% warmup; early stopping.
+# With MLM mixed in, `epochs` is not the length: the tasks get the examples they get without MLM
+# (a single task its own epochs) and MLM adds its batches (repro.multitask.mixture_length).
 _PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
 PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
                                               max_train_examples=2_000_000),

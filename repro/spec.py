@@ -14,7 +14,8 @@ from repro.profiles import RetrievalConfig, TinyModel, TrainConfig
 
 # Bump when a change in the engine changes results, so old runs are not reused.
 # 5: early stopping after 30 evaluations past warmup, weight decay 0.01, ANLI+'s early-stopping rows
-# from every part, TyDiQA-GoldP trained on every language, one evaluation set per XTREME target
+# from every part, TyDiQA-GoldP trained on every language, one evaluation set per XTREME target;
+# XTREME QA windows and tagging preprocessing, MLM mixture length and corpus
 ENGINE_VERSION = 5
 
 KINDS = ("pretrained", "intermediate", "target", "retrieval")

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from repro.data import DataSource
-from repro.multitask import K, MixtureSampler, is_mixture, mixture_batches, mixture_rates
+from repro.multitask import (K, MixtureSampler, expected_examples, is_mixture, mixture_batches, mixture_length,
+                             mixture_rates, spec_examples)
 from repro.tasks import get_task
 from repro.tasks import mlm as mlm_module
 from repro.tasks.translated import LANGUAGES, TranslationError
@@ -61,6 +62,71 @@ def test_mixture_length_is_epochs_over_the_capped_total_at_the_expected_batch():
     rates = mixture_rates(sizes)  # 2/3, 1/3
     expected_batch = rates["a"] * 24 + rates["b"] * 8
     assert mixture_batches(sizes, batch_sizes, 3) == math.ceil(3 * (K + K // 2) / expected_batch)
+
+
+def test_a_task_with_mlm_sees_its_single_task_examples():
+    # paper: ANLI+ (1,104,934 rows, batch 24, 2 epochs) with MLM (2M sentences, batch 8); both capped at K
+    sizes, batch_sizes = {"anli_plus": 1_104_934, "mlm": 2_000_000}, {"anli_plus": 24, "mlm": 8}
+    batches = mixture_length(sizes, batch_sizes, 3, {"anli_plus": 2, "mlm": 1})
+    assert batches == math.ceil(2 * 1_104_934 / (0.5 * 24))  # rate 1/2 at batch 24: 2 epochs of ANLI+
+    seen = expected_examples(sizes, batch_sizes, batches)
+    assert seen["anli_plus"] == pytest.approx(2 * 1_104_934, abs=24)
+    assert seen["mlm"] == pytest.approx(batches * 0.5 * 8)
+    # the old length, 3 passes over the capped total 2K at the expected batch 16, gave ANLI+ half of
+    # those batches at 24 rows: 0.53 of an epoch (0.36 counting rows, not batches)
+    old = expected_examples(sizes, batch_sizes, mixture_batches(sizes, batch_sizes, 3))["anli_plus"]
+    assert old / 1_104_934 == pytest.approx(3 * 2 * K / 16 * 0.5 * 24 / 1_104_934) == pytest.approx(0.534, abs=1e-3)
+
+
+def test_a_qa_task_with_mlm_sees_the_windows_of_its_single_task_epochs():
+    # 256 SQuAD rows make 368 windows: a single-task epoch iterates the windows, so the mixture must too
+    sizes, batch_sizes = {"squad": 256, "mlm": 256}, {"squad": 16, "mlm": 16}
+    batches = mixture_length(sizes, batch_sizes, 2, {"squad": 2, "mlm": 3}, features={"squad": 368, "mlm": 256})
+    assert batches == 2 * 368 / (0.5 * 16)
+    assert expected_examples(sizes, batch_sizes, batches)["squad"] == 2 * 368
+
+
+def test_several_tasks_with_mlm_see_what_they_see_without_it():
+    sizes, batch_sizes = {"a": 3 * K, "b": K // 2, "c": 9_000}, {"a": 24, "b": 8, "c": 4}
+    epochs = {"a": 2, "b": 3, "c": 10}
+    without = expected_examples(sizes, batch_sizes, mixture_length(sizes, batch_sizes, 3, epochs))
+    with_mlm = {**sizes, "mlm": 2_000_000}
+    seen = expected_examples(with_mlm, {**batch_sizes, "mlm": 8},
+                             mixture_length(with_mlm, {**batch_sizes, "mlm": 8}, 3, {**epochs, "mlm": 1}))
+    for name in sizes:
+        assert seen[name] == pytest.approx(without[name], abs=batch_sizes[name])
+    assert mixture_length({"mlm": 100}, {"mlm": 8}, 3, {"mlm": 1}) == mixture_batches({"mlm": 100}, {"mlm": 8}, 3)
+
+
+def test_sampled_mixture_with_mlm_draws_the_single_task_examples_within_monte_carlo_error():
+    sizes, batch_sizes = {"task": 600, "mlm": 5_000}, {"task": 4, "mlm": 2}
+    batches = mixture_length(sizes, batch_sizes, 3, {"task": 5, "mlm": 1})
+    rates = mixture_rates(sizes)
+    sampler = MixtureSampler([600, 5_000], [4, 2], [rates["task"], rates["mlm"]], batches=batches, seed=3)
+    drawn = sum(len(b) for b in sampler if b[0] < 600)
+    single_task = 5 * 600
+    sd = 4 * math.sqrt(batches * rates["task"] * (1 - rates["task"]))  # binomial batches x 4 rows
+    assert abs(drawn - single_task) <= 4.5 * sd + 4
+
+
+def test_the_mlm_comparison_configurations_see_matched_examples():
+    # mlm-no-gain compares each task with MLM against the task alone, on the paper profile
+    import tomllib
+    from pathlib import Path
+
+    from repro import plan
+    from repro.cost import TRAIN_SIZES
+    from repro.data import DataSource
+    from repro.profiles import PAPER
+    claim = tomllib.loads((Path(__file__).parents[1] / "claims" / "mlm-no-gain.toml").read_text())
+    data = DataSource("hub")
+    for configuration, baseline in zip(claim["configurations"], claim["baselines"]):
+        (task,) = baseline
+        sizes = {name: TRAIN_SIZES[name] for name in configuration}
+        with_mlm = spec_examples(plan.intermediate_spec(PAPER, data, tuple(configuration)), sizes)
+        alone = spec_examples(plan.intermediate_spec(PAPER, data, (task,)), sizes)
+        assert with_mlm[task] == pytest.approx(alone[task], abs=PAPER.intermediate[task].batch_size), task
+        assert with_mlm["mlm"] > 0
 
 
 def test_which_configurations_train_as_a_mixture():
@@ -221,41 +287,50 @@ def test_sentences_are_cut_from_wikipedia_articles():
         "巴黎是法国的首都。", "人口很多。", ("กรุงเทพมหานคร " * 4).strip()]
 
 
-def test_hub_corpus_sizes_languages_by_articles_and_streams_sentences(monkeypatch):
+def _articles(n: int, sentences_of, lang: str = "en"):
+    from datasets import Dataset
+    return Dataset.from_dict({"text": [" ".join(f"{lang} article {a} sentence {k}." for k in range(sentences_of(a)))
+                                       for a in range(n)]})
+
+
+def test_hub_corpus_weights_languages_by_sentences_of_the_named_dump(monkeypatch):
     import datasets
 
-    articles = {"20231101.en": 900, "20231101.sw": 100}
     calls = []
 
-    class Info:
-        def __init__(self, n):
-            self.splits = {"train": type("Split", (), {"num_examples": n})()}
-
-    class Stream:
-        def __init__(self, config):
-            self.config = config
-
-        def shuffle(self, seed, buffer_size):
-            calls.append((self.config, seed))
-            lang = self.config.split(".")[1]
-            return iter([{"text": f"{lang} article {i} first sentence. {lang} article {i} second one."}
-                         for i in range(articles[self.config])])
-
-    monkeypatch.setattr(datasets, "load_dataset_builder",
-                        lambda path, config: type("Builder", (), {"info": Info(articles[config])})())
-
-    def load_dataset(path, config, split, streaming):
-        assert (path, split, streaming) == ("wikimedia/wikipedia", "train", True)
-        return Stream(config)
+    def load_dataset(path, config, split, revision):
+        calls.append((path, config, split))
+        lang = config.split(".")[1]
+        # en: 900 articles of 2 sentences; sw: 10 articles of 50 (article counts would weigh 900:10)
+        return _articles(900, lambda a: 2, lang) if lang == "en" else _articles(10, lambda a: 50, lang)
     monkeypatch.setattr(datasets, "load_dataset", load_dataset)
     train, dev = mlm_module.corpus(DataSource("hub"), ("en", "sw"), 90, 10, seed=0)
-    shares = mlm_module.language_shares({"en": 900, "sw": 100})
-    counts = mlm_module.allot(shares, 100)
+    counts = mlm_module.allot(mlm_module.language_shares({"en": 1800, "sw": 500}), 100)
     langs = list(train["lang"]) + list(dev["lang"])
     assert langs.count("en") == counts["en"] and langs.count("sw") == counts["sw"]
-    assert counts["sw"] > 100 * 100 / 1000  # alpha = 0.3 lifts the small language above its share of articles
+    assert counts != mlm_module.allot(mlm_module.language_shares({"en": 900, "sw": 10}), 100)
     assert all(text.startswith(lang) for text, lang in zip(train["text"], train["lang"]))
-    assert [c for c, _ in calls] == ["20231101.en", "20231101.sw"]
+    assert calls == [("wikimedia/wikipedia", f"{mlm_module.WIKIPEDIA_DUMP}.{l}", "train") for l in ("en", "sw")]
+    assert mlm_module.WIKIPEDIA_DUMP == "20231101"
+
+
+def test_wikipedia_sentences_are_drawn_uniformly_from_the_whole_dump():
+    import random
+    import re
+
+    # 30,000 articles of 1, 2 or 3 sentences: 60,000 sentences, half of them in 3-sentence articles
+    hub = mlm_module._Hub(load=lambda lang: _articles(30_000, lambda a: 1 + a % 3))
+    assert hub.size("en") == 60_000
+    drawn = hub.draw("en", 3_000, random.Random(1))
+    assert len(set(drawn)) == 3_000  # without repetition
+    where = [tuple(map(int, re.fullmatch(r"en article (\d+) sentence (\d+)\.", s).groups())) for s in drawn]
+    assert all(k < 1 + a % 3 for a, k in where)  # each is the k-th sentence of its article
+    articles = np.array([a for a, _ in where])
+    # uniform over sentences: article numbers spread over the dump (a 10,000-row shuffle buffer
+    # would draw from the first articles), and 3-sentence articles give half the sentences, not a third
+    assert abs(articles.mean() - 15_000) < 4.5 * 30_000 / math.sqrt(12 * 3_000)
+    assert _within_binomial(int((articles % 3 == 2).sum()), 3_000, 0.5)
+    assert not _within_binomial(int((articles % 3 == 2).sum()), 3_000, 1 / 3)
 
 
 def test_mlm_refuses_a_checkpoint_without_an_lm_head(tiny_checkpoint, tmp_path):

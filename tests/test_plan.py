@@ -1,5 +1,6 @@
 """`repro plan`: every run a claim needs, each once, with its stored state and its GPU-hour estimate."""
 import json
+import math
 import re
 from pathlib import Path
 
@@ -100,16 +101,18 @@ def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
 
 def test_cost_model_max_length_bound():
     mnli = PAPER.train_config("intermediate", "mnli")
-    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli, 2),)), lengths="max")
     assert h == pytest.approx(392_702 * 2 * 128 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
     # translated data costs as its English original; multiple choice counts every choice
-    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", mnli),)), lengths="max") == h
+    assert cost.gpu_hours(cost.Phase(train=(("mnli_translated", mnli, 2),)), lengths="max") == h
     csqa = PAPER.train_config("intermediate", "commonsenseqa")
-    assert cost.train_tokens((("commonsenseqa", csqa),), lengths="max") == 9_741 * 10 * 128 * 5
-    # a mixture caps each task at K = 2^17 examples per epoch and trains its own 3 epochs
-    mix = cost.train_tokens((("anli_plus", mnli), ("mlm", PAPER.train_config("intermediate", "mlm"))),
-                            mixture_epochs=3, lengths="max")
-    assert mix == 2 * 2 ** 17 * 128 * 3
+    assert cost.train_tokens((("commonsenseqa", csqa, 10),), lengths="max") == 9_741 * 10 * 128 * 5
+    # a mixture costs its tasks' expected examples: ANLI+ with MLM trains ANLI+'s 2 epochs, and MLM
+    # rides along at rate 1/2 and batch 8 for as many batches (repro.multitask.mixture_length)
+    batches = math.ceil(2 * 1_104_934 / (0.5 * 24))
+    mix = cost.train_tokens(plan._phase(plan.intermediate_spec(PAPER, DataSource("hub"), ("anli_plus", "mlm"))).train,
+                            lengths="max")
+    assert mix == pytest.approx((2 * 1_104_934 + batches * 0.5 * 8) * 128, rel=1e-4)
     # evaluation is forward only
     ev = cost.Phase(evaluate=("xnli", "validation", 15, PAPER.train_config("target", "xnli")))
     assert cost.gpu_hours(ev, lengths="max") == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
@@ -120,9 +123,9 @@ def test_cost_model_from_measured_lengths():
     sample, _ = cost.length_sample("mnli", "train", 128)
     per_example = cost.expected_max(sample, mnli.batch_size)
     assert sample.mean() < per_example <= sample.max() <= 128  # a random batch pads to its longest
-    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)))
+    h = cost.gpu_hours(cost.Phase(train=(("mnli", mnli, 2),)))
     assert h == pytest.approx(392_702 * 2 * per_example / cost.THROUGHPUT_TOKENS_PER_S / 3600)
-    assert h < cost.gpu_hours(cost.Phase(train=(("mnli", mnli),)), lengths="max")
+    assert h < cost.gpu_hours(cost.Phase(train=(("mnli", mnli, 2),)), lengths="max")
     # sorted evaluation costs each example its own length
     xnli = PAPER.train_config("target", "xnli")
     ev, _ = cost.length_sample("xnli", "eval", 128)
@@ -154,7 +157,7 @@ def test_qa_windows_match_the_tokenizer(max_length, stride):
     raw = {"question": [r["question"] for r in rows], "context": [r["context"] for r in rows]}
     enc = QA.windows(raw, tokenizer, config)
     by_question = {}
-    for ids, example in zip(enc["input_ids"], enc["overflow_to_sample_mapping"]):
+    for ids, example in zip(enc["input_ids"], enc["example"]):
         by_question.setdefault(example, []).append(len(ids))
     q = tokenizer(cut_questions(raw["question"], tokenizer), add_special_tokens=False)["input_ids"]
     c = tokenizer(raw["context"], add_special_tokens=False)["input_ids"]

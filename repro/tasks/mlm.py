@@ -2,15 +2,18 @@
 
 The paper mixes "2M Wikipedia sentences over the 40 XTREME languages, sampled with
 exponent alpha = 0.3 over language sizes" into intermediate training as one more task
-(v1 App. A).  The corpus: language l with n_l sentences (articles, on the hub) gets the
-share q_l = n_l^0.3 / sum_k n_k^0.3 of `max_train_examples` sentences (+ the
-`early_stopping_examples` held out for early stopping), drawn at random from it (with
-repetition only when q_l asks for more than it has).  Sources:
+(v1 App. A).  The corpus: language l with n_l sentences gets the share
+q_l = n_l^0.3 / sum_k n_k^0.3 of `max_train_examples` sentences (+ the
+`early_stopping_examples` held out for early stopping), drawn uniformly from all its
+sentences (with repetition only when q_l asks for more than it has).  Sources:
 
 - fixture: sentences of the synthetic lexicon, languages of different sizes;
 - local:   `<data-dir>/mlm/<lang>.txt`, UTF-8, one sentence per line (beside the hub too);
-- hub:     Wikipedia in Parquet, `wikimedia/wikipedia` config `20231101.<lang>`; n_l is
-           its article count, sentences are cut from a seeded shuffle of its articles.
+- hub:     Wikipedia in Parquet, `wikimedia/wikipedia` config `<WIKIPEDIA_DUMP>.<lang>`, the
+           dump of 2023-11-01 (the paper names no dump; this is the hub's newest).  Every
+           article is split into sentences once (`split_sentences`, a pass over the whole
+           dump, cached by `datasets`): n_l counts them, and the sample is uniform over them,
+           not a streaming shuffle (whose buffer draws from the first articles only).
 
 Head: the checkpoint's own LM head (`AutoModelForMaskedLM`; XLM-R's, and the tiny
 model's, decoder is tied to the word embeddings).  Masking as BERT/XLM-R: 15% of the
@@ -20,6 +23,7 @@ is the accuracy on the masked tokens.
 """
 from __future__ import annotations
 
+import os
 import random
 import re
 from pathlib import Path
@@ -37,7 +41,10 @@ DEV_MASK_SEED = 0       # the dev sentences' masks are part of the data
 # the 40 XTREME languages: XTREME_TASK2LANGS["panx"] in google-research/xtreme evaluate.py
 XTREME_LANGUAGES = tuple(("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl "
                           "pt ru sw ta te th tl tr ur vi yo zh").split())
-WIKIPEDIA = HubSource("wikimedia/wikipedia", "20231101.{lang}")
+# wikimedia/wikipedia's dump of 2023-11-01, its newest (the dataset card; huggingface.co/datasets/
+# wikipedia/discussions/12); the paper says only "Wikipedia"
+WIKIPEDIA_DUMP = "20231101"
+WIKIPEDIA = HubSource("wikimedia/wikipedia", WIKIPEDIA_DUMP + ".{lang}")
 # fixture languages: those of the synthetic lexicon among the 40
 FIXTURE_LANGUAGES = tuple(l for l in XTREME_LANGUAGES if l in lexicon.LANGUAGE_SCRIPT)
 _SENTENCE_END = re.compile(r"(?<=[.!?;।॥۔።])\s+|(?<=[。！？])")
@@ -119,29 +126,51 @@ class _Local:
         return [lines[i] for i in _draw(len(lines), count, rng)]
 
 
+def _load_wikipedia(lang: str):
+    """One language's articles (Parquet, downloaded once and memory-mapped)."""
+    from datasets import load_dataset
+    return load_dataset(WIKIPEDIA.path, WIKIPEDIA.config_for(lang), split="train", revision=WIKIPEDIA.revision)
+
+
+def _count_sentences(batch: dict) -> dict:
+    return {"sentences": [len(split_sentences(text)) for text in batch["text"]]}
+
+
 class _Hub:
-    """Wikipedia from the hub: sizes from the dataset's metadata, sentences streamed."""
+    """Wikipedia: a language's size is its sentence count; sentences drawn uniformly from all of them.
+
+    `load(lang)` gives the articles as a `datasets.Dataset` with a `text` column.
+    """
+
+    def __init__(self, load=_load_wikipedia):
+        self.load = load
+        self._index: dict[str, tuple] = {}
+
+    def sentence_index(self, lang: str):
+        """(articles, ends): ends[a] = sentences in articles 0..a, from one pass over the dump."""
+        if lang not in self._index:
+            articles = self.load(lang)
+            workers = min(os.cpu_count() or 1, 16) if len(articles) > 100_000 else None
+            counts = articles.map(_count_sentences, batched=True, remove_columns=articles.column_names,
+                                  num_proc=workers)["sentences"]
+            ends = np.cumsum(np.asarray(counts, dtype=np.int64))
+            if not len(ends) or ends[-1] == 0:
+                raise CorpusError(f"{WIKIPEDIA.path} {WIKIPEDIA.config_for(lang)} yielded no sentences")
+            self._index[lang] = (articles, ends)
+        return self._index[lang]
 
     def size(self, lang: str) -> int:
-        from datasets import load_dataset_builder
-        info = load_dataset_builder(WIKIPEDIA.path, WIKIPEDIA.config_for(lang)).info
-        split = (info.splits or {}).get("train")
-        if split is None or not split.num_examples:
-            raise CorpusError(f"{WIKIPEDIA.path} {WIKIPEDIA.config_for(lang)} states no article count to weight "
-                              "its language by; use local files (<data-dir>/mlm/<lang>.txt) instead")
-        return int(split.num_examples)
+        return int(self.sentence_index(lang)[1][-1])
 
     def draw(self, lang: str, count: int, rng: random.Random) -> list[str]:
-        from datasets import load_dataset
-        articles = load_dataset(WIKIPEDIA.path, WIKIPEDIA.config_for(lang), split="train", streaming=True)
-        out: list[str] = []
-        for article in articles.shuffle(seed=rng.randrange(2 ** 32), buffer_size=10_000):
-            out += split_sentences(article["text"])
-            if len(out) >= count:
-                return out[:count]
-        if not out:
-            raise CorpusError(f"{WIKIPEDIA.path} {WIKIPEDIA.config_for(lang)} yielded no sentences")
-        return [out[i] for i in _draw(len(out), count, rng)]
+        articles, ends = self.sentence_index(lang)
+        picks = sorted(_draw(int(ends[-1]), count, rng))  # global sentence numbers, read article by article
+        out, current, sentences = [], None, []
+        for pick, article in zip(picks, np.searchsorted(ends, picks, side="right")):
+            if article != current:
+                current, sentences = article, split_sentences(articles[int(article)]["text"])
+            out.append(sentences[pick - (int(ends[article - 1]) if article else 0)])
+        return out
 
 
 def split_sentences(text: str, heading: int = 40) -> list[str]:
@@ -157,18 +186,28 @@ def split_sentences(text: str, heading: int = 40) -> list[str]:
     return out
 
 
+def corpus_source(data):
+    """Where the corpus of a data source comes from: fixture sentences (also the hub stand-in's),
+    local files or the hub."""
+    if data.synthetic:
+        return _Fixture(data)
+    if data.kind == "local" or (data.root is not None and (Path(data.root) / "mlm").is_dir()):
+        return _Local(data.root)  # a local corpus wins over the hub, as local copies do
+    return _Hub()
+
+
 def corpus(data, languages, size: int, held_out: int, seed: int):
-    """The alpha-sampled corpus: (train rows, dev rows) of {text, lang}, shuffled, disjoint draws."""
+    """The alpha-sampled corpus of `data`: see `sample_corpus`."""
+    if data.kind == "rehearsal":  # the hub stand-in: refuse a Wikipedia config the hub would refuse
+        for lang in languages:
+            data.check_hub(WIKIPEDIA, "train", lang)
+    return sample_corpus(corpus_source(data), languages, size, held_out, seed)
+
+
+def sample_corpus(source, languages, size: int, held_out: int, seed: int):
+    """The alpha-sampled corpus: (train rows, dev rows) of {text, lang}, shuffled, disjoint draws;
+    language shares from the sentence counts `source.size(lang)`."""
     from datasets import Dataset
-    if data.kind in ("fixture", "rehearsal"):
-        source = _Fixture(data)
-        if data.kind == "rehearsal":  # the hub stand-in: refuse a Wikipedia config the hub would refuse
-            for lang in languages:
-                data.check_hub(WIKIPEDIA, "train", lang)
-    elif data.kind == "local" or (data.root is not None and (Path(data.root) / "mlm").is_dir()):
-        source = _Local(data.root)  # a local corpus wins over the hub, as local copies do
-    else:
-        source = _Hub()
     rng = random.Random(seed)
     counts = allot(language_shares({l: source.size(l) for l in languages}), size + held_out)
     rows = [{"text": s, "lang": l} for l in languages for s in source.draw(l, counts[l], rng)]
@@ -298,7 +337,8 @@ MLM = Task(
     fixture=_fixture,
     metric=Accuracy(),
     fields=("text",),
-    source="continued multilingual MLM (v1 App. A): 2M Wikipedia sentences, 40 XTREME languages, alpha 0.3",
+    source=("continued multilingual MLM (v1 App. A): 2M Wikipedia sentences, 40 XTREME languages, alpha 0.3 "
+            f"over sentence counts; hub: wikimedia/wikipedia dump {WIKIPEDIA_DUMP}"),
 )
 
 TASKS = (MLM,)

@@ -1,14 +1,21 @@
 """Extractive QA (SQuAD, XQuAD, MLQA, TyDiQA-GoldP): head, windows, span decoding, and its tasks.
 
-Head: `AutoModelForQuestionAnswering` (start/end logits).  Contexts longer than
-the max length are cut into overlapping windows `<s> question </s></s> context
-window </s>` with a stride (`doc_stride` tokens of overlap), as XTREME's
-`run_squad.py` (max_seq_length 384, doc_stride 128) and jiant do.  Training marks
-the answer's first/last tokens, or `<s>` when a window does not hold the answer.
-A question's prediction is the best span over all its windows: the 20 best start
-and end logits (n_best_size 20), spans of at most 30 tokens (max_answer_length)
-inside the context, scored by start + end logit, mapped back to context text
-through the tokenizer's character offsets.
+Head: `AutoModelForQuestionAnswering` (start/end logits).  Windows follow XTREME's
+`third_party/processors/squad.py` (`squad_convert_example_to_features`, the same in jiant's
+`templates/squad_style/core.py`): the context is tokenised once, and window k holds its
+sub-words from k * doc_stride on, as many as fit `<s> question </s></s> window </s>` in
+max_length (384; doc_stride 128 is the STEP between window starts, not Hugging Face's
+`stride`, which is an overlap); windows are added until one reaches the context's end.
+Training marks the answer's first/last tokens, or `<s>` when a window does not hold the
+whole answer.  A question's prediction is the best span over all its windows: the 20 best
+start and end logits (n_best_size 20), spans of at most 30 tokens (max_answer_length)
+inside the context whose start token has its maximum context in that window (XTREME's
+`_new_check_is_max_context`, applied in `compute_predictions_logits`), scored by start +
+end logit, mapped back to context text through the tokenizer's character offsets.
+
+Training rows are checked first (`check_answers`): the hub's contexts were stripped of
+leading whitespace in places, which moves `answer_start`; such rows are repaired by finding
+the answer text nearest the stated offset, or dropped, and both are counted.
 """
 from __future__ import annotations
 
@@ -37,12 +44,10 @@ class QuestionAnswering:
         return {"num_labels": 2}
 
     @staticmethod
-    def windows(raw, tokenizer, config):
-        """Tokenised windows of every (question, context) with offsets and their example index."""
-        questions = cut_questions(list(raw["question"]), tokenizer)
-        return tokenizer(questions, list(raw["context"]), truncation="only_second",
-                         max_length=config.max_length, stride=config.doc_stride,
-                         return_overflowing_tokens=True, return_offsets_mapping=True)
+    def windows(raw, tokenizer, config) -> dict[str, list]:
+        """XTREME's windows of every (question, context): see `context_windows`."""
+        return context_windows(cut_questions(list(raw["question"]), tokenizer), list(raw["context"]),
+                               tokenizer, config.max_length, config.doc_stride)
 
     def train_features(self, raw, task: Task, tokenizer, config):
         """Windows with `start_positions`/`end_positions` of the first gold answer (0: not in window)."""
@@ -51,16 +56,25 @@ class QuestionAnswering:
                             **_positions(raw, enc)})
 
     def eval_features(self, raw, task: Task, tokenizer, config):
-        """Windows with `example` (row index) and `offsets` ([-1, -1] outside the context).
+        """Windows with `example` (row index), `offsets` ([-1, -1] outside the context) and
+        `max_context` (1 where a context token has its maximum context in this window).
 
         Gold positions are kept too: the Trainer computes dev metrics only when labels exist.
         """
         enc = self.windows(raw, tokenizer, config)
-        offsets = [[list(o) if s == 1 else [-1, -1] for o, s in zip(enc["offset_mapping"][b], enc.sequence_ids(b))]
-                   for b in range(len(enc["input_ids"]))]
+        offsets = [[list(o) if s == 1 else [-1, -1] for o, s in zip(window, sequence)]
+                   for window, sequence in zip(enc["offset_mapping"], enc["sequence_ids"])]
         return _as_dataset({"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"],
-                            **_positions(raw, enc), "example": enc["overflow_to_sample_mapping"],
-                            "offsets": offsets})
+                            **_positions(raw, enc), "example": enc["example"], "offsets": offsets,
+                            "max_context": enc["max_context"]})
+
+    @staticmethod
+    def check_train_rows(raw, task: Task):
+        """(rows, report): training rows whose first answer (the one training marks) is where it says.
+
+        See `check_answers`; `report` counts the rows checked, repaired and dropped (train_log).
+        """
+        return check_answers(raw)
 
     @staticmethod
     def collator(tokenizer):
@@ -72,8 +86,9 @@ class QuestionAnswering:
         start_logits, end_logits = (np.asarray(o) for o in outputs)
         best: list[tuple[float, str]] = [(-np.inf, "")] * len(raw)
         contexts = raw["context"]
-        for b, (example, offsets) in enumerate(zip(features["example"], features["offsets"])):
-            scored = best_span(start_logits[b], end_logits[b], offsets)
+        for b, (example, offsets, max_context) in enumerate(zip(features["example"], features["offsets"],
+                                                                features["max_context"])):
+            scored = best_span(start_logits[b], end_logits[b], offsets, max_context)
             if scored is not None and scored[0] > best[example][0]:
                 score, (lo, hi) = scored
                 best[example] = (score, contexts[example][lo:hi])
@@ -92,6 +107,57 @@ class QuestionAnswering:
                 for qid, context in zip(raw["id"], raw["context"])]
 
 
+def locate_answer(context: str, text: str, start: int) -> int | None:
+    """Where `text` sits in `context`: `start` if it is there, else its occurrence nearest `start`
+    (the hub's loaders strip whitespace from contexts but keep the offsets), None if nowhere."""
+    if not text:
+        return None
+    if context[start:start + len(text)] == text:
+        return start
+    found, at = [], context.find(text)
+    while at >= 0:
+        found.append(at)
+        at = context.find(text, at + 1)
+    return min(found, key=lambda at: (abs(at - start), at)) if found else None
+
+
+def check_answers(raw):
+    """Rows whose first answer satisfies `context[answer_start:][:len(text)] == text`: a moved
+    offset is repaired to the nearest occurrence of the text, a row whose text is not in its
+    context is dropped (XTREME's `squad_convert_example_to_features` skips a training example
+    whose answer is not at its offset: "Could not find answer").  Returns (rows, {"checked",
+    "repaired", "dropped", "dropped_ids"}), `dropped_ids` the first 20."""
+    keep, repaired, dropped = [], [], []
+    contexts, answers = raw["context"], raw["answers"]
+    for i, (context, answer) in enumerate(zip(contexts, answers)):
+        if not answer["text"]:
+            dropped.append(i)
+            continue
+        start = answer["answer_start"][0]
+        at = locate_answer(context, answer["text"][0], start)
+        if at is None:
+            dropped.append(i)
+            continue
+        keep.append(i)
+        if at != start:
+            repaired.append((i, at))
+    report = {"checked": len(contexts), "repaired": len(repaired), "dropped": len(dropped),
+              "dropped_ids": [raw[i]["id"] for i in dropped[:20]]}
+    if repaired:
+        fixed = dict(repaired)
+
+        def repair(row, index):
+            if index in fixed:
+                starts = list(row["answers"]["answer_start"])
+                starts[0] = fixed[index]
+                row["answers"] = {**row["answers"], "answer_start": starts}
+            return row
+        raw = raw.map(repair, with_indices=True)
+    if dropped:
+        raw = raw.select(keep)
+    return raw, report
+
+
 def cut_questions(questions: list[str], tokenizer, limit: int = MAX_QUESTION_TOKENS) -> list[str]:
     """Each question cut after its first `limit` sub-words (run_squad.py's max_query_length)."""
     enc = tokenizer(questions, add_special_tokens=False, return_offsets_mapping=True)
@@ -99,13 +165,74 @@ def cut_questions(questions: list[str], tokenizer, limit: int = MAX_QUESTION_TOK
             for q, offsets in zip(questions, enc["offset_mapping"])]
 
 
+def window_starts(length: int, capacity: int, doc_stride: int) -> list[int]:
+    """First context sub-word of each window: 0, doc_stride, 2 doc_stride, ... until a window of
+    `capacity` sub-words reaches the end (XTREME `squad_convert_example_to_features`)."""
+    if capacity < 1 or doc_stride < 1:
+        raise ValueError(f"QA windows need room for the context and a positive doc_stride: capacity {capacity}, "
+                         f"doc_stride {doc_stride}; raise max_length")
+    if doc_stride > capacity:
+        raise ValueError(f"doc_stride {doc_stride} exceeds the {capacity} context sub-words a window holds: "
+                         "tokens between windows would never be read; lower doc_stride or raise max_length")
+    starts = [0]
+    while starts[-1] + capacity < length:
+        starts.append(starts[-1] + doc_stride)
+    return starts
+
+
+def has_max_context(starts: list[int], lengths: list[int], window: int, position: int) -> bool:
+    """Whether context sub-word `position` has its maximum context in `window`: the window that
+    maximises min(left, right) + 0.01 * length (XTREME `_new_check_is_max_context`; the first
+    such window wins a tie)."""
+    best, best_score = None, None
+    for k, (lo, n) in enumerate(zip(starts, lengths)):
+        if lo <= position <= lo + n - 1:
+            score = min(position - lo, lo + n - 1 - position) + 0.01 * n
+            if best_score is None or score > best_score:
+                best, best_score = k, score
+    return best == window
+
+
+def context_windows(questions: list[str], contexts: list[str], tokenizer, max_length: int,
+                    doc_stride: int) -> dict[str, list]:
+    """Every (question, context) as windows over its context's sub-words.
+
+    The pair is tokenised once, whole; window k is the pair's special tokens and question
+    around context sub-words [k * doc_stride, k * doc_stride + capacity), capacity = what
+    max_length leaves.  Returns per window: input_ids, attention_mask, offset_mapping,
+    sequence_ids (None / 0 question / 1 context), max_context (0/1 per token), example.
+    """
+    enc = tokenizer(questions, contexts, return_offsets_mapping=True)
+    out: dict[str, list] = {k: [] for k in ("input_ids", "attention_mask", "offset_mapping", "sequence_ids",
+                                            "max_context", "example")}
+    for example, (ids, offsets) in enumerate(zip(enc["input_ids"], enc["offset_mapping"])):
+        sequence = enc.sequence_ids(example)
+        context = [t for t, s in enumerate(sequence) if s == 1]
+        if not context:
+            raise ValueError(f"QA row {example} has an empty context")
+        head, tail = context[0], context[-1] + 1  # [special, question, special] | context | [special]
+        capacity = max_length - head - (len(ids) - tail)
+        starts = window_starts(len(context), capacity, doc_stride)
+        lengths = [min(capacity, len(context) - lo) for lo in starts]
+        for k, (lo, n) in enumerate(zip(starts, lengths)):
+            keep = list(range(head)) + list(range(head + lo, head + lo + n)) + list(range(tail, len(ids)))
+            out["input_ids"].append([ids[t] for t in keep])
+            out["attention_mask"].append([1] * len(keep))
+            out["offset_mapping"].append([tuple(offsets[t]) for t in keep])
+            out["sequence_ids"].append([sequence[t] for t in keep])
+            out["max_context"].append([0] * head + [int(has_max_context(starts, lengths, k, lo + j)) for j in range(n)]
+                                      + [0] * (len(ids) - tail))
+            out["example"].append(example)
+    return out
+
+
 def _positions(raw, enc) -> dict[str, list[int]]:
     """Token positions of each window's first gold answer."""
     starts, ends = [], []
-    for b, example in enumerate(enc["overflow_to_sample_mapping"]):
+    for example, offsets, sequence in zip(enc["example"], enc["offset_mapping"], enc["sequence_ids"]):
         answers = raw[example]["answers"]
         lo = answers["answer_start"][0]
-        start, end = answer_tokens(enc["offset_mapping"][b], enc.sequence_ids(b), lo, lo + len(answers["text"][0]))
+        start, end = answer_tokens(offsets, sequence, lo, lo + len(answers["text"][0]))
         starts.append(start)
         ends.append(end)
     return {"start_positions": starts, "end_positions": ends}
@@ -121,15 +248,18 @@ def answer_tokens(offsets, sequence_ids, lo: int, hi: int) -> tuple[int, int]:
     return start, end
 
 
-def best_span(start_logits, end_logits, offsets) -> tuple[float, tuple[int, int]] | None:
-    """The highest-scoring valid (start, end) among the n-best logits, as character offsets."""
+def best_span(start_logits, end_logits, offsets, max_context=None) -> tuple[float, tuple[int, int]] | None:
+    """The highest-scoring valid (start, end) among the n-best logits, as character offsets.
+
+    With `max_context`, a start token counts only where it has its maximum context (0 elsewhere).
+    """
     length = len(offsets)
     start_logits, end_logits = start_logits[:length], end_logits[:length]
     starts = np.argsort(start_logits)[::-1][:N_BEST]
     ends = np.argsort(end_logits)[::-1][:N_BEST]
     best = None
     for s in starts:
-        if offsets[s][0] < 0:
+        if offsets[s][0] < 0 or (max_context is not None and not max_context[s]):
             continue
         for e in ends:
             if e < s or e - s + 1 > MAX_ANSWER_TOKENS or offsets[e][0] < 0:

@@ -2,10 +2,13 @@
 
 Head: `AutoModelForTokenClassification`.  Each word's label sits on its FIRST
 sub-word, the others get -100 (ignored by the loss), as in XTREME's
-`utils_tag.py` and jiant's `udpos.py`/`panx.py`.  Training truncates at the max
-length.  Evaluation never drops a word: a sentence longer than the max length is
-split at word boundaries into chunks that fit, and the chunks' predictions are
-rejoined per sentence (XTREME `utils_preprocess.py` + `run_tag.py`).
+`utils_tag.py` and jiant's `udpos.py`/`panx.py`.  Preprocessing follows XTREME's
+`utils_preprocess.py` (`panx_tokenize_preprocess`, used for UDPOS too), for training
+and evaluation alike: a word that tokenises to nothing (e.g. whitespace) or to more
+sub-words than a sequence holds becomes the unknown token, so it is trained on and
+scored; a sentence longer than the max length is split at word boundaries into chunks
+that fit (never cut), and evaluation rejoins the chunks' predictions per sentence
+(`run_tag.py` with the `.idx` files).
 """
 from __future__ import annotations
 
@@ -39,28 +42,41 @@ class Tagging:
             out.append([t if isinstance(t, (int, np.integer)) else task.labels.index(t) for t in tags])
         return out
 
-    def train_features(self, raw, task: Task, tokenizer, config):
-        """One truncated feature per sentence, labels on first sub-words."""
-        enc = tokenizer(list(raw[task.fields[0]]), is_split_into_words=True, truncation=True,
-                        max_length=config.max_length)
-        labels = [first_subword_labels(enc.word_ids(b), tags) for b, tags in enumerate(self.tag_ids(raw, task))]
-        return _as_dataset({**enc, "labels": labels})
+    def chunks(self, raw, task: Task, tokenizer, config) -> dict[str, list]:
+        """Every sentence as chunks of whole words whose sub-words fit the max length.
 
-    def eval_features(self, raw, task: Task, tokenizer, config):
-        """Chunks that fit the max length; `sentence`, `first_word` and `word_index` map them back."""
-        sentences = list(raw[task.fields[0]])
+        Returns per chunk: `sentence` (row index), `first_word` (its first word's index in the
+        sentence), `words` (unknown-token substitutions made) and `tags` (ids).
+        """
+        sentences = [list(words) for words in raw[task.fields[0]]]
         gold = self.tag_ids(raw, task)
-        pieces = tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         budget = config.max_length - tokenizer.num_special_tokens_to_add()
-        columns = {"sentence": [], "first_word": [], "words": [], "tags": []}
+        pieces = tokenizer(sentences, is_split_into_words=True, add_special_tokens=False) if sentences else None
+        columns: dict[str, list] = {"sentence": [], "first_word": [], "words": [], "tags": []}
         for s, words in enumerate(sentences):
             counts = np.bincount([w for w in pieces.word_ids(s) if w is not None], minlength=len(words))
+            # XTREME utils_preprocess.py: `(current_subwords_len == 0 or current_subwords_len > max_seq_len)`
+            # -> `token = tokenizer.unk_token`, one sub-word
+            unknown = (counts == 0) | (counts > budget)
+            words = [tokenizer.unk_token if u else w for w, u in zip(words, unknown)]
+            counts = np.where(unknown, 1, counts)
             for lo, hi in split_chunks(counts, budget):
                 columns["sentence"].append(s)
                 columns["first_word"].append(lo)
                 columns["words"].append(words[lo:hi])
                 columns["tags"].append(gold[s][lo:hi])
-        # a word longer than the budget alone keeps its first piece (the one that is labelled)
+        return columns
+
+    def train_features(self, raw, task: Task, tokenizer, config):
+        """One feature per chunk of a sentence (long sentences split, not cut), labels on first sub-words."""
+        columns = self.chunks(raw, task, tokenizer, config)
+        enc = tokenizer(columns["words"], is_split_into_words=True, truncation=True, max_length=config.max_length)
+        labels = [first_subword_labels(enc.word_ids(b), tags) for b, tags in enumerate(columns["tags"])]
+        return _as_dataset({**enc, "labels": labels})
+
+    def eval_features(self, raw, task: Task, tokenizer, config):
+        """Chunks that fit the max length; `sentence`, `first_word` and `word_index` map them back."""
+        columns = self.chunks(raw, task, tokenizer, config)
         enc = tokenizer(columns["words"], is_split_into_words=True, truncation=True, max_length=config.max_length)
         word_index, labels = [], []
         for b, tags in enumerate(columns["tags"]):
