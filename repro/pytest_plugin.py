@@ -20,6 +20,7 @@ from repro.claims import ClaimError, judge, load_claims
 from repro.jobs import build_engine
 from repro.profiles import PROFILE_ENV, get_profile
 from repro.provenance import git_commit
+from repro.pytest_rootdir import restore_rootdir
 from repro.report import build_report, outcome_record, verdict_table
 from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
                                  previous_records, stamp)
@@ -50,6 +51,12 @@ def pytest_addoption(parser):
                          "paper-v1 (the numbers arXiv v1 prints: point estimates, no intervals)")
     group.addoption("--inconclusive", choices=("fail", "skip"), default="fail",
                     help="an inconclusive verdict fails (default: not verified) or, for exploratory runs, skips")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """`--store DIR` with an existing DIR: keep the checkout's rootdir and configuration (repro.pytest_rootdir)."""
+    restore_rootdir(early_config, args)
 
 
 def pytest_configure(config):
