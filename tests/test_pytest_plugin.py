@@ -34,15 +34,21 @@ def test_the_plugin_is_an_installed_pytest11_entry_point():
 @pytest.mark.parametrize("conftest", [False, True], ids=["entry-point", "entry-point+conftest"])
 def test_path_options_take_existing_directories_outside_the_checkout_in_both_forms(
         pytester, monkeypatch, tmp_path_factory, conftest):
+    """`--store DIR` with an existing DIR outside the checkout keeps the checkout's rootdir and its
+    configuration (here: addopts -rs, which lists the skipped part); `--store=DIR` does too."""
     _project(pytester, monkeypatch, conftest=conftest)
+    pytester.makepyprojecttoml('[tool.pytest.ini_options]\naddopts = "-rs"\n')
     outside = {name: tmp_path_factory.mktemp(name) for name in ("store", "data", "report")}
-    spaced = pytester.runpytest_subprocess(*BASE, "-k", "squad", "--store", str(outside["store"]),
+    select = ["-k", "squad or mnli-gain"]
+    spaced = pytester.runpytest_subprocess(*BASE, *select, "--store", str(outside["store"]),
                                            "--data-dir", str(outside["data"]), "--report", str(outside["report"]))
-    spaced.assert_outcomes(passed=1)
-    spaced.stdout.fnmatch_lines([f"rootdir: {pytester.path}*", f"report: {outside['report']}*"])
-    joined = pytester.runpytest_subprocess(*BASE, "-k", "squad", f"--store={outside['store']}",
+    spaced.assert_outcomes(passed=1, skipped=1)
+    spaced.stdout.fnmatch_lines([f"rootdir: {pytester.path}", "configfile: pyproject.toml",
+                                 f"report: {outside['report']}*", "SKIPPED [[]1[]] claims/test_claims.py*"])
+    joined = pytester.runpytest_subprocess(*BASE, *select, f"--store={outside['store']}",
                                            f"--data-dir={outside['data']}", f"--report={outside['report']}")
-    joined.assert_outcomes(passed=1)
+    joined.assert_outcomes(passed=1, skipped=1)
+    joined.stdout.fnmatch_lines([f"rootdir: {pytester.path}", "configfile: pyproject.toml"])
     assert (outside["report"] / "report.json").is_file()
 
 
