@@ -81,7 +81,9 @@ def _check_paths(config) -> None:
     try:
         if _explicit_store(config) and config.getoption("--source") == "engine":
             check_store_path(_store_path(config))
-        check_report_dir(_report_dir(config))
+        report = _report_dir(config)
+        if config.getoption("--report") or report.exists():  # the default reports/ is made when needed
+            check_report_dir(report)
     except (StorePathError, ReportDirError) as err:
         raise pytest.UsageError(str(err)) from None
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from repro.report.build import build_report
 from repro.report.compare import compare_files
+from repro.report.judged import check_report_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -60,6 +61,7 @@ def run_report(args) -> int:
         for line in compare_files(*args.compare):
             print(line)
         return 0
+    check_report_dir(args.out, "--out")  # a file in the way is refused before any judging
     store = args.store or os.environ.get("REPRO_STORE")
     previous = None
     if args.from_json:

@@ -83,12 +83,12 @@ def differs_note(record: dict) -> str:
     return f"kept from a run of {judged.get('at') or '—'} ({where}){other}"
 
 
-def check_report_dir(directory) -> Path:
+def check_report_dir(directory, flag: str = "--report") -> Path:
     """`directory` as a Path when a report can be written there (created later if absent);
     ReportDirError naming the problem and the fix otherwise."""
     directory = Path(directory)
     if directory.exists() and not directory.is_dir():
-        raise ReportDirError(f"report directory {directory} is a file; give --report a directory "
+        raise ReportDirError(f"report directory {directory} is a file; give {flag} a directory "
                              "(it is created when missing)")
     existing = next(p for p in (directory, *directory.absolute().parents) if p.exists())
     try:
@@ -98,5 +98,5 @@ def check_report_dir(directory) -> Path:
             pass
     except OSError as err:
         raise ReportDirError(f"report directory {directory} cannot be written ({err.strerror}); "
-                             "give --report a writable directory") from None
+                             f"give {flag} a writable directory") from None
     return directory
