@@ -64,3 +64,18 @@ def test_a_report_directory_that_is_a_file_is_refused(tmp_path):
         check_report_dir(tmp_path / "reports" / "sub")
     assert (tmp_path / "reports").read_text() == "keep me"
     assert check_report_dir(tmp_path / "new" / "dir") == tmp_path / "new" / "dir"
+
+
+def test_repro_report_judges_every_part_again_and_stamps_it(tmp_path, monkeypatch):
+    """`repro report` rebuilds from a store: every claim part judged now, on that store (judging stubbed)."""
+    import repro.claims
+    from repro.provenance import git_commit
+    from repro.report.cli import REPO, judge_from_store
+
+    monkeypatch.setattr(repro.claims, "judge", lambda claim, engine: repro.claims.skipped(
+        claim, "stand-in", profile="smoke", source="engine"))
+    records = judge_from_store(tmp_path / "store", None, REPO / "claims")
+    assert len(records) == len(list((REPO / "claims").glob("*.toml")))
+    assert {r["judged"]["store"] for r in records} == {str(tmp_path / "store")}
+    assert {(r["judged"]["profile"], r["judged"]["source"], r["judged"]["commit"]) for r in records} == \
+        {("smoke", "engine", git_commit())}
