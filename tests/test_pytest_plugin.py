@@ -87,7 +87,8 @@ def test_the_junit_xml_carries_estimate_interval_and_verdict(pytester, monkeypat
     assert cases["test_claim[mnli-gain]"]["claim_verdict"] == "skipped"
 
 
-def test_the_summary_names_damaged_runs_and_counts_computed_and_reused(pytester, monkeypatch, tmp_path):
+@pytest.mark.parametrize("workers", [["-p", "no:xdist"], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_the_summary_names_damaged_runs_and_counts_computed_and_reused(pytester, monkeypatch, tmp_path, workers):
     _project(pytester, monkeypatch)
     store = RunStore(tmp_path / "store")
     damaged, kept = spec(1), spec(2)
@@ -102,7 +103,7 @@ def test_the_summary_names_damaged_runs_and_counts_computed_and_reused(pytester,
                 engine.store.ensure(spec(seed), write_payload)
             engine.store.ensure(spec(3), write_payload)
     """)
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", "test_runs.py",
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", *workers, "test_runs.py",
                                            "--store", str(store.root), "--report", str(tmp_path / "r"))
     result.assert_outcomes(passed=1)
     (aside,) = (store.root / ".corrupt").iterdir()
