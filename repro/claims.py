@@ -131,29 +131,32 @@ class Claim:
         for config in (*self.configurations, self.baseline, *self.baselines):
             bad = [n for n in config if n not in known]
             if bad:
-                raise ClaimError(f"{at(field_of(config), table)}: unknown intermediate task(s) {bad}; a configuration holds names of "
-                                 f"{', '.join(INTERMEDIATE_TASKS)}, 'mlm' or '<task>_translated'")
+                raise ClaimError(f"{at(field_of(config), table)}: unknown intermediate task(s) {bad}; a configuration "
+                                 f"holds names of {', '.join(INTERMEDIATE_TASKS)}, 'mlm' or '<task>_translated'")
             if len(set(config)) != len(config):
                 raise ClaimError(f"{at(field_of(config), table)}: configuration {list(config)} names a task twice")
         for target in self.targets:
             if target not in TASKS:
-                raise ClaimError(f"{at('targets')}: unknown target task {target!r}; known tasks: {', '.join(sorted(TASKS))}")
+                raise ClaimError(f"{at('targets')}: unknown target task {target!r}; "
+                                 f"known tasks: {', '.join(sorted(TASKS))}")
         if self.kind != "setup" and not self.targets:
             raise ClaimError(f"{at('kind')}: a {self.kind} claim needs target tasks")
         if self.baselines and len(self.baselines) != len(self.configurations):
-            raise ClaimError(f"{at('baselines', table)}: {len(self.baselines)} baselines for {len(self.configurations)} "
-                             "configurations; give one baseline per configuration, or none")
+            raise ClaimError(f"{at('baselines', table)}: {len(self.baselines)} baselines for "
+                             f"{len(self.configurations)} configurations; give one baseline per configuration, or none")
         if self.kind == "best" and len(self.configurations) < 2:
-            raise ClaimError(f"{at('configurations', table)}: a best claim needs the claimed configuration and at least one other")
+            raise ClaimError(f"{at('configurations', table)}: a best claim needs the claimed configuration "
+                             "and at least one other")
         if not 0 <= self.at_least <= len(self.configurations):
             raise ClaimError(f"{at('at_least', table)}: at_least = {self.at_least}, but the claim has "
                              f"{len(self.configurations)} configurations (0 means all)")
         for split in (self.split, self.select_split):
             if split not in SPLITS:
-                raise ClaimError(f"{at('split' if split == self.split else 'select_split', table)}: unknown split {split!r}; one of {', '.join(SPLITS)}")
+                field_name = "split" if split == self.split else "select_split"
+                raise ClaimError(f"{at(field_name, table)}: unknown split {split!r}; one of {', '.join(SPLITS)}")
         if self.kind == "best_per_target" and self.split == self.select_split and len(self.configurations) > 1:
-            raise ClaimError(f"{at('split', table)}: choosing the best of {len(self.configurations)} configurations and "
-                             f"measuring it on the same split ({self.split}) has a winner's curse; "
+            raise ClaimError(f"{at('split', table)}: choosing the best of {len(self.configurations)} configurations "
+                             f"and measuring it on the same split ({self.split}) has a winner's curse; "
                              "measure on another split")
         if self.kind == "setup":
             from repro.setup_checks import CHECKS

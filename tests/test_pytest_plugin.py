@@ -125,7 +125,8 @@ def test_a_bad_claim_file_is_one_usage_error(pytester, monkeypatch):
     """)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", "-m", "claims")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"ERROR: bad claim file: {bad}, line 8: unknown target task 'tatoebaa'; known tasks:*"])
+    result.stderr.fnmatch_lines([f"ERROR: bad claim file: {bad}, line 8: unknown target task 'tatoebaa'; "
+                                 "known tasks:*"])
     text = result.stdout.str() + result.stderr.str()
     assert "Traceback" not in text and "error" not in result.stdout.str().lower()
 

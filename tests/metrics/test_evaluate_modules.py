@@ -4,13 +4,12 @@ import os
 import subprocess
 import sys
 
+import evaluate
 import pytest
 
 from repro.evaluate_metrics import TASKS, metric_path
 from repro.scoring import TASK_FORMATS, _aligned
 from tests.metrics.test_conformance import EXPECTED, MOCK
-
-evaluate = pytest.importorskip("evaluate")
 
 
 def _inputs(task, lang):
