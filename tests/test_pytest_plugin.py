@@ -95,7 +95,7 @@ def test_the_summary_names_damaged_runs_and_counts_computed_and_reused(pytester,
     for s in (damaged, kept):
         store.ensure(s, write_payload)
     (store.path(damaged) / "metrics.json").write_text("{}")
-    pytester.makepyfile(test_runs=f"""
+    pytester.makepyfile(test_runs="""
         from tests.test_store import spec, write_payload
 
         def test_runs(engine, record_claim):
