@@ -8,6 +8,7 @@ Setup claims check the `paper` profile and the task registry instead.
 """
 from __future__ import annotations
 
+import re
 import tomllib
 import zlib
 from dataclasses import dataclass, field, replace
@@ -88,20 +89,27 @@ class Claim:
 
     @classmethod
     def from_file(cls, path: Path) -> "Claim":
-        """Load and check one claim file; ClaimError names the file and the problem."""
+        """Load and check one claim file; ClaimError names the file, the line and the problem."""
+        text = path.read_text(encoding="utf-8")
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
-            raise ClaimError(f"{path}: not valid TOML ({err})") from err
+            line = getattr(err, "lineno", None) or _line_in_message(str(err))
+            where = f"{path}, line {line}" if line else str(path)
+            raise ClaimError(f"{where}: not valid TOML ({err}); fix the syntax") from None
+        at = _locator(path, text)
         missing = [k for k in REQUIRED if k not in raw]
         unknown = sorted(set(raw) - set(cls.__dataclass_fields__) - {"path"})
-        if missing or unknown:
-            raise ClaimError(f"{path}: missing field(s) {missing or 'none'}, unknown field(s) {unknown or 'none'}")
+        if missing:
+            raise ClaimError(f"{path}: missing field(s) {', '.join(missing)}; add them (see README, The claims)")
+        if unknown:
+            raise ClaimError(f"{at(unknown[0])}: unknown field(s) {', '.join(unknown)}; known fields: "
+                             f"{', '.join(f for f in cls.__dataclass_fields__ if f != 'path')}")
         if raw["kind"] not in KINDS:
-            raise ClaimError(f"{path}: unknown kind {raw['kind']!r}; one of {', '.join(KINDS)}")
+            raise ClaimError(f"{at('kind')}: unknown kind {raw['kind']!r}; one of {', '.join(KINDS)}")
         lacking = [k for k in KIND_FIELDS[raw["kind"]] if k not in raw]
         if lacking:
-            raise ClaimError(f"{path}: a {raw['kind']} claim needs field(s) {', '.join(lacking)}")
+            raise ClaimError(f"{at('kind')}: a {raw['kind']} claim needs field(s) {', '.join(lacking)}; add them")
         for key in ("configurations", "baselines"):
             raw[key] = tuple(tuple(c) for c in raw.get(key, ()))
         raw["targets"], raw["baseline"] = tuple(raw.get("targets", ())), tuple(raw.get("baseline", ()))
@@ -109,39 +117,49 @@ class Claim:
             raw["value"] = tuple(raw["value"])
         raw["smoke"] = dict(raw.get("smoke", {}))
         claim = cls(**raw, path=path)
-        claim._check(str(path))
+        claim._check(str(path), at)
         return claim
 
-    def _check(self, where: str) -> None:
+    def _check(self, where: str, at=None, table: str | None = None) -> None:
+        """ClaimError unless the fields are consistent; `at(field, table)` says where a field is written
+        ("path, line N"), `table` the TOML table being checked ([smoke])."""
+        given, at = at, at or (lambda field, table=None: where)
         known = intermediate_names()
+
+        def field_of(config):
+            return ("configurations" if config in self.configurations
+                    else "baselines" if config in self.baselines else "baseline")
         if self.kind != "setup" and not self.configurations:
-            raise ClaimError(f"{where}: a {self.kind} claim needs at least one configuration")
+            raise ClaimError(f"{at('configurations', table)}: a {self.kind} claim needs at least one configuration")
         for config in (*self.configurations, self.baseline, *self.baselines):
             bad = [n for n in config if n not in known]
             if bad:
-                raise ClaimError(f"{where}: unknown intermediate task(s) {bad}; a configuration holds names of "
-                                 f"{', '.join(INTERMEDIATE_TASKS)}, 'mlm' or '<task>_translated'")
+                raise ClaimError(f"{at(field_of(config), table)}: unknown intermediate task(s) {bad}; a configuration "
+                                 f"holds names of {', '.join(INTERMEDIATE_TASKS)}, 'mlm' or '<task>_translated'")
             if len(set(config)) != len(config):
-                raise ClaimError(f"{where}: configuration {list(config)} names a task twice")
+                raise ClaimError(f"{at(field_of(config), table)}: configuration {list(config)} names a task twice")
         for target in self.targets:
             if target not in TASKS:
-                raise ClaimError(f"{where}: unknown target task {target!r}; known tasks: {', '.join(sorted(TASKS))}")
+                raise ClaimError(f"{at('targets')}: unknown target task {target!r}; "
+                                 f"known tasks: {', '.join(sorted(TASKS))}")
         if self.kind != "setup" and not self.targets:
-            raise ClaimError(f"{where}: a {self.kind} claim needs target tasks")
+            raise ClaimError(f"{at('kind')}: a {self.kind} claim needs target tasks")
         if self.baselines and len(self.baselines) != len(self.configurations):
-            raise ClaimError(f"{where}: {len(self.baselines)} baselines for {len(self.configurations)} "
-                             "configurations; give one baseline per configuration, or none")
+            raise ClaimError(f"{at('baselines', table)}: {len(self.baselines)} baselines for "
+                             f"{len(self.configurations)} configurations; give one baseline per configuration, or none")
         if self.kind == "best" and len(self.configurations) < 2:
-            raise ClaimError(f"{where}: a best claim needs the claimed configuration and at least one other")
+            raise ClaimError(f"{at('configurations', table)}: a best claim needs the claimed configuration "
+                             "and at least one other")
         if not 0 <= self.at_least <= len(self.configurations):
-            raise ClaimError(f"{where}: at_least = {self.at_least}, but the claim has "
+            raise ClaimError(f"{at('at_least', table)}: at_least = {self.at_least}, but the claim has "
                              f"{len(self.configurations)} configurations (0 means all)")
         for split in (self.split, self.select_split):
             if split not in SPLITS:
-                raise ClaimError(f"{where}: unknown split {split!r}; one of {', '.join(SPLITS)}")
+                field_name = "split" if split == self.split else "select_split"
+                raise ClaimError(f"{at(field_name, table)}: unknown split {split!r}; one of {', '.join(SPLITS)}")
         if self.kind == "best_per_target" and self.split == self.select_split and len(self.configurations) > 1:
-            raise ClaimError(f"{where}: choosing the best of {len(self.configurations)} configurations and "
-                             f"measuring it on the same split ({self.split}) has a winner's curse; "
+            raise ClaimError(f"{at('split', table)}: choosing the best of {len(self.configurations)} configurations "
+                             f"and measuring it on the same split ({self.split}) has a winner's curse; "
                              "measure on another split")
         from repro.comparators import COMPARATORS
         if self.comparator not in COMPARATORS or (self.comparator != "baseline" and self.kind != "best_per_target"):
@@ -150,13 +168,13 @@ class Claim:
         if self.kind == "setup":
             from repro.setup_checks import CHECKS
             if self.check not in CHECKS:
-                raise ClaimError(f"{where}: unknown setup check {self.check!r}; one of {', '.join(CHECKS)}")
+                raise ClaimError(f"{at('check')}: unknown setup check {self.check!r}; one of {', '.join(CHECKS)}")
         if self.smoke:
             bad = sorted(set(self.smoke) - set(SMOKE_FIELDS))
             if bad or "reason" not in self.smoke:
-                raise ClaimError(f"{where}: [smoke] takes {', '.join(SMOKE_FIELDS)} and must give a reason "
+                raise ClaimError(f"{at('smoke')}: [smoke] takes {', '.join(SMOKE_FIELDS)} and must give a reason "
                                  f"(unknown: {bad or 'none'})")
-            self.for_smoke()._check(f"{where} [smoke]")
+            self.for_smoke()._check(f"{where} [smoke]", given, "smoke")
 
     def label(self, configuration: tuple[str, ...]) -> str:
         return "+".join(configuration) or "XLM-R"
@@ -188,6 +206,38 @@ class Claim:
     def splits(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([self.select_split, self.split] if self.kind == "best_per_target"
                                    else [self.split]))
+
+
+def _line_in_message(message: str) -> int | None:
+    """The line of a TOMLDecodeError before Python 3.14, which says it only as "(at line N, column M)"."""
+    found = re.search(r"at line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+TABLE_HEADER = re.compile(r"\s*\[[A-Za-z0-9_.\- ]+\]\s*(#.*)?$")
+
+
+def _locator(path: Path, text: str):
+    """`at(field, table=None)` -> "path, line N": where `field` is set in the file (in `[table]` when
+    given), else where that table starts, else just the path."""
+    lines = text.splitlines()
+
+    def at(field: str, table: str | None = None) -> str:
+        headers = [i for i, line in enumerate(lines) if TABLE_HEADER.match(line)]
+        start, end = 0, (headers + [len(lines)])[0]  # the root table ends where the first [table] starts
+        if table is not None:
+            header = next((i for i in headers if re.match(rf"\s*\[{re.escape(table)}\]", lines[i])), None)
+            if header is None:
+                return str(path)
+            start, end = header + 1, next((i for i in headers if i > header), len(lines))
+        setting = re.compile(rf"\s*{re.escape(field)}\s*=")
+        found = next((i for i in range(start, end) if setting.match(lines[i])), None)
+        if found is None:  # a table of its own ([smoke]), or the table the field should be in
+            found = next((i for i in headers if re.match(rf"\s*\[{re.escape(field)}\]", lines[i])),
+                         start - 1 if table is not None else None)
+        name = str(path) if table is None else f"{path} [{table}]"
+        return name if found is None else f"{name}, line {found + 1}"
+    return at
 
 
 def load_claims(directory: Path) -> list[Claim]:

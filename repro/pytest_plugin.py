@@ -1,23 +1,34 @@
 """The pytest plugin: options, the claim parametrisation, engine fixtures, verdict table, report.
 
-Loaded by the project's `conftest.py`.  Claim outcomes travel from xdist
-workers to the controller as `user_properties`, where the terminal summary and
-the report are produced once.
+Installed as the `pytest11` entry point "repro.pytest_plugin" (the project's
+`conftest.py` loads it for a checkout that is not installed).  Claim outcomes
+and what the store did with each run travel from xdist workers to the
+controller as `user_properties`, where the terminal summary and the report are
+produced once; JUnit XML carries each claim's estimate, interval and verdict.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from repro.claims import judge, load_claims
+from repro.claims import ClaimError, judge, load_claims
 from repro.jobs import build_engine
 from repro.profiles import PROFILE_ENV, get_profile
+from repro.provenance import git_commit
+from repro.pytest_rootdir import restore_rootdir
 from repro.report import build_report, outcome_record, verdict_table
+from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
+                                 previous_records, stamp)
+from repro.store import StorePathError, check_store_path
 
 CLAIM_PROPERTY = "repro_claim"
+RUNS_PROPERTY = "repro_runs"
+CLAIM_TEST_MODULE = "test_claims.py"
 SOURCES = ("engine", "paper-v1")
 
 
@@ -42,6 +53,12 @@ def pytest_addoption(parser):
                     help="an inconclusive verdict fails (default: not verified) or, for exploratory runs, skips")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config, parser, args):
+    """`--store DIR` with an existing DIR: keep the checkout's rootdir and configuration (repro.pytest_rootdir)."""
+    restore_rootdir(early_config, args)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "claims: a claim of the paper, judged on the selected profile")
     config.addinivalue_line("markers", "slow: statistical calibration and end-to-end tiers (still run in CI)")
@@ -52,8 +69,44 @@ def pytest_configure(config):
             raise ValueError(f"--seeds {seeds}: need at least one seed")
     except (KeyError, ValueError) as err:
         raise pytest.UsageError(err.args[0] if err.args else str(err)) from None
-    if not hasattr(config, "workerinput"):  # xdist workers send their reports to the controller
-        config.pluginmanager.register(ClaimCollector(config), "repro-claim-collector")
+    if hasattr(config, "workerinput"):  # xdist workers: the controller checked and reports
+        return
+    _check_paths(config)
+    _check_claim_files(config)
+    config.pluginmanager.register(ClaimCollector(config), "repro-claim-collector")
+
+
+def _check_paths(config) -> None:
+    """A run store or report directory that cannot be used is a usage error before any run starts."""
+    try:
+        if _explicit_store(config) and config.getoption("--source") == "engine":
+            check_store_path(_store_path(config))
+        report = _report_dir(config)
+        if config.getoption("--report") or report.exists():  # the default reports/ is made when needed
+            check_report_dir(report)
+    except (StorePathError, ReportDirError) as err:
+        raise pytest.UsageError(str(err)) from None
+
+
+def _claim_dirs(config) -> list[Path]:
+    """The claim directories this run may collect: rootdir/claims and those the arguments name
+    (a directory holding the claim test module, or the one it sits in)."""
+    candidates = [config.rootpath / "claims"]
+    for arg in config.args:
+        path = Path(str(arg).split("::")[0])
+        path = path if path.is_absolute() else Path(config.invocation_params.dir) / path
+        candidates += [path, path / "claims"] if path.is_dir() else [path.parent]
+    return [d for d in dict.fromkeys(c.resolve() for c in candidates) if (d / CLAIM_TEST_MODULE).is_file()]
+
+
+def _check_claim_files(config) -> None:
+    """A claim file that cannot be used is one usage error (file, line, the fix) before collection,
+    instead of a traceback in every module that loads the claims."""
+    for directory in _claim_dirs(config):
+        try:
+            load_claims(directory)
+        except ClaimError as err:
+            raise pytest.UsageError(f"bad claim file: {err}") from None
 
 
 def pytest_generate_tests(metafunc):
@@ -70,9 +123,23 @@ def profile(pytestconfig):
     return chosen.with_seeds(seeds) if seeds else chosen
 
 
+def _explicit_store(config) -> str | None:
+    return config.getoption("--store") or os.environ.get("REPRO_STORE")
+
+
 def _store_path(config) -> Path:
     """The run store: --store, else $REPRO_STORE, else runs/ in the rootdir."""
-    return Path(config.getoption("--store") or os.environ.get("REPRO_STORE") or config.rootpath / "runs")
+    return Path(_explicit_store(config) or config.rootpath / "runs")
+
+
+def _report_dir(config) -> Path:
+    """The report directory: --report, else reports/ in the rootdir."""
+    return Path(config.getoption("--report") or config.rootpath / "reports")
+
+
+@functools.cache
+def _commit() -> str | None:
+    return git_commit()
 
 
 @pytest.fixture(scope="session")
@@ -93,26 +160,56 @@ def claim_source(request):
     return lambda claim: judge(claim, engine, seeds_chosen=chosen)
 
 
+def junit_properties(record: dict) -> list[tuple[str, str]]:
+    """The claim's id, estimate, 95% interval and verdict as JUnit XML properties ("" when absent)."""
+    verdict = record.get("verdict") or {}
+    ci = verdict.get("ci95") or [None, None]
+    text = lambda value: "" if value is None else str(value)  # noqa: E731
+    return [("claim_id", record["claim"]["id"]), ("claim_estimate", text(verdict.get("estimate"))),
+            ("claim_ci95_low", text(ci[0])), ("claim_ci95_high", text(ci[1])),
+            ("claim_verdict", text(verdict.get("outcome"))), ("claim_profile", text(record.get("profile")))]
+
+
 @pytest.fixture
 def record_claim(request):
-    """Attach a judged claim to the test report, for the summary table and the report."""
+    """Attach a judged claim to the test report, for the summary table, the report and JUnit XML;
+    after the test, what the run store did meanwhile (runs computed, reused, found damaged)."""
+    config = request.config
+    from_engine = config.getoption("--source") == "engine"
+
     def record(outcome):
-        request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(outcome_record(outcome))))
-    return record
+        entry = outcome_record(outcome)
+        entry["judged"] = stamp(profile=outcome.profile, source=config.getoption("--source"),
+                                store=_store_path(config) if from_engine else None, commit=_commit())
+        request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(entry)))
+        request.node.user_properties.extend(junit_properties(entry))
+    yield record
+    if from_engine and "engine" in request.fixturenames:
+        events = request.getfixturevalue("engine").store.drain_events()
+        request.node.user_properties.append((RUNS_PROPERTY, json.dumps(events)))
 
 
 class ClaimCollector:
-    """Gathers judged claims in the controller process and reports them at the end."""
+    """Gathers judged claims and run-store events in the controller process and reports them at the end."""
 
     def __init__(self, config):
         self.config = config
         self.records: list[dict] = []
+        self.run_events: list[dict] = []
 
     def pytest_runtest_logreport(self, report):
         if report.when == "call":
             self.records += [json.loads(v) for k, v in report.user_properties if k == CLAIM_PROPERTY]
+        elif report.when == "teardown":
+            for key, value in report.user_properties:
+                if key == RUNS_PROPERTY:
+                    self.run_events += json.loads(value)
 
     def pytest_terminal_summary(self, terminalreporter):
+        if self.run_events:
+            terminalreporter.section("run store")
+            for line in run_summary(self.run_events, _store_path(self.config)):
+                terminalreporter.write_line(line)
         if not self.records:
             return
         terminalreporter.section("claim verdicts")
@@ -123,6 +220,39 @@ class ClaimCollector:
             for bad in average_inconsistencies():
                 terminalreporter.write_line(f"{bad['table']}: row {bad['row']} prints avg {bad['printed']:+.1f}, "
                                             f"its own cells give {bad['from_cells']:+.1f}")
-        directory = Path(self.config.getoption("--report") or self.config.rootpath / "reports")
-        paths = build_report(self.records, directory, store=_store_path(self.config))
+        self._write_report(terminalreporter)
+
+    def _write_report(self, terminalreporter):
+        """The report of this run's claim parts and those an earlier run judged (marked when they rest on
+        another profile, store or commit); if it cannot be written, the records go to a temporary file."""
+        directory = _report_dir(self.config)
+        try:
+            previous, problem = previous_records(directory)
+            if problem:
+                terminalreporter.write_line(f"warning: {problem}", yellow=True)
+            records = merge_records(previous, self.records)
+            for record in records:
+                if differs_note(record):
+                    terminalreporter.write_line(f"{record['claim']['id']}: {differs_note(record)}")
+            paths = build_report(records, directory, store=_store_path(self.config))
+        except OSError as err:
+            fd, keep = tempfile.mkstemp(prefix="repro-claims-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(self.records, fh, indent=1)
+            terminalreporter.write_line(f"error: the report could not be written to {directory} ({err}); "
+                                        f"this run's claim records are kept in {keep}", red=True)
+            return
         terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")
+
+
+def run_summary(events: list[dict], store: Path) -> list[str]:
+    """Runs computed and reused (each counted once), then every damaged run: where its damaged copy
+    went, why, and that it was recomputed."""
+    computed = {e["run"] for e in events if e["event"] == "computed"}
+    reused = {e["run"] for e in events if e["event"] == "reused"} - computed
+    lines = [f"store {store}: {len(computed)} run(s) computed, {len(reused)} reused"]
+    for e in events:
+        if e["event"] == "damaged":
+            again = "recomputed" if e["run"] in computed else "recomputed by another process"
+            lines.append(f"damaged run {e['run']}: moved to {e['moved_to']} and {again} ({e['reason']})")
+    return lines

@@ -8,7 +8,8 @@ processes (pytest-xdist workers, cluster jobs) asking for the same run compute
 it once: the second waits for the lock, then finds the finished run.  The ranks
 of one multi-GPU launch compute a run together (`repro.distributed`).  A damaged
 entry is moved aside to `<root>/.corrupt/` (nothing is deleted), reported, and
-recomputed.
+recomputed.  `events` lists what this process did with each run (computed, reused,
+damaged) for the caller to report.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +43,28 @@ class CorruptRunError(RuntimeError):
 
 class MissingRunError(LookupError):
     """A run that is not in the store and may not be computed."""
+
+
+class StorePathError(ValueError):
+    """A store location that cannot hold runs (a file, or a directory this process may not write)."""
+
+
+def check_store_path(root: str | os.PathLike) -> Path:
+    """`root` as a Path once it is a store directory this process can write (created if absent);
+    StorePathError naming the problem and the fix otherwise."""
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise StorePathError(f"run store {root} is a file, not a directory; give --store a directory "
+                             "(an existing store or a new path)")
+    try:
+        for sub in (".work", ".locks", ".corrupt"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=root / ".locks"):
+            pass
+    except OSError as err:
+        raise StorePathError(f"run store {root} is not writable ({err.strerror}); runs and their locks are "
+                             "written there: fix its permissions or give --store a writable directory") from None
+    return root
 
 
 @dataclass(frozen=True)
@@ -104,9 +128,18 @@ class RunStore:
     """A directory of runs; `ensure(spec, compute)` returns a finished run, computing it at most once."""
 
     def __init__(self, root: str | os.PathLike):
-        self.root = Path(root)
-        for sub in (".work", ".locks", ".corrupt"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.root = check_store_path(root)
+        # {"event": "computed" | "reused" | "damaged", "run": name, ...}; see `drain_events`
+        self.events: list[dict] = []
+
+    def drain_events(self) -> list[dict]:
+        """The events since the last call: a run computed, reused from the store, or found damaged
+        (with `moved_to`, where its folder went, and `reason`) before it was recomputed."""
+        events, self.events = self.events, []
+        return events
+
+    def _note(self, event: str, spec: RunSpec, **details) -> None:
+        self.events.append({"event": event, "run": spec.dirname, **details})
 
     def path(self, spec: RunSpec) -> Path:
         """Where the finished run of `spec` lives."""
@@ -137,6 +170,7 @@ class RunStore:
         except CorruptRunError:
             run = None  # moved aside below, under the lock
         if run is not None:
+            self._note("reused", spec)
             return run
         if compute is None:
             self.get(spec)  # a damaged run is reported as such
@@ -145,10 +179,12 @@ class RunStore:
         with self._lock(spec):
             run = self._get_or_quarantine(spec)  # another process may have finished it meanwhile
             if run is not None:
+                self._note("reused", spec)
                 return run
             work = self._fresh_workdir(spec)
             compute(work)
             self._publish(spec, work)
+        self._note("computed", spec)
         return Run(spec, self.path(spec))
 
     def _ensure_together(self, spec: RunSpec, compute: Callable[[Path], None]) -> Run:
@@ -169,6 +205,7 @@ class RunStore:
             if distributed.is_writer():
                 lock.release()
         distributed.barrier()  # the run is published before any rank reads it
+        self._note("reused" if work is None else "computed", spec)
         return Run(spec, self.path(spec))
 
     def _lock(self, spec: RunSpec) -> FileLock:
@@ -196,6 +233,7 @@ class RunStore:
             dest = self.root / ".corrupt" / f"{spec.dirname}-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
             log.warning("corrupt run moved to %s and recomputed: %s", dest, err)
             os.rename(self.path(spec), dest)
+            self._note("damaged", spec, moved_to=str(dest), reason=str(err))
             return None
 
     def runs(self) -> list[Path]:

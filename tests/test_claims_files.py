@@ -91,7 +91,24 @@ def test_a_bad_claim_names_the_problem(change, message):
 def test_a_claim_file_missing_its_kind_fields_is_refused(tmp_path):
     (tmp_path / "m.toml").write_text('id = "m"\nseed_claim = 1\nquote = "q"\nsource = "s"\nkind = "magnitude"\n'
                                      'margin_reason = "r"\ntargets = ["xnli"]\nconfigurations = [["mnli"]]\n')
-    with pytest.raises(ClaimError, match="m.toml: a magnitude claim needs field.s. expected, margin"):
+    with pytest.raises(ClaimError, match="m.toml, line 5: a magnitude claim needs field.s. expected, margin; add them"):
         load_claims(tmp_path)
     (tmp_path / "m.toml").write_text((tmp_path / "m.toml").read_text() + "expected = 1.0\nmargin = 0.5\n")
     assert load_claims(tmp_path)[0].expected == 1.0
+
+
+@pytest.mark.parametrize("edit, where, message", [
+    (lambda t: t.replace('targets = ["xnli"]', 'targets = ["xnlii"]'), "line 7", "unknown target task 'xnlii'"),
+    (lambda t: t.replace('kind = "magnitude"', 'kind == "magnitude"'), "line 5", "not valid TOML"),
+    (lambda t: t + "colour = 1\n", "line 11", "unknown field(s) colour"),
+    (lambda t: t + '\n[smoke]\nreason = "r"\nconfigurations = [["typo"]]\n', "[smoke], line 14",
+     "unknown intermediate task(s) ['typo']"),
+])
+def test_a_bad_claim_file_names_its_line(tmp_path, edit, where, message):
+    text = ('id = "m"\nseed_claim = 1\nquote = "q"\nsource = "s"\nkind = "magnitude"\nmargin_reason = "r"\n'
+            'targets = ["xnli"]\nconfigurations = [["mnli"]]\nexpected = 1.0\nmargin = 0.5\n')
+    (tmp_path / "m.toml").write_text(edit(text))
+    with pytest.raises(ClaimError) as err:
+        load_claims(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'm.toml'}{' ' if where.startswith('[') else ', '}{where}: ")
+    assert message in str(err.value)

@@ -21,6 +21,26 @@ def test_an_unknown_profile_is_one_line_and_status_2(capsys, monkeypatch):
         main(["plan", "--profile", "nonsense"])
 
 
+@pytest.mark.parametrize("command", [["run", "--only", "nothing"], ["plan"]])
+def test_a_store_that_is_a_file_is_one_line_and_left_alone(tmp_path, capsys, monkeypatch, command):
+    monkeypatch.delenv("REPRO_DEBUG", raising=False)
+    store = tmp_path / "runs"
+    store.write_text("precious")
+    assert main([*command, "--store", str(store)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"run store {store} is a file, not a directory; give --store a directory" in err[0]
+    assert store.read_text() == "precious"
+
+
+def test_a_report_directory_that_is_a_file_is_one_line_and_left_alone(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("REPRO_DEBUG", raising=False)
+    out = tmp_path / "reports"
+    out.write_text("precious")
+    assert main(["report", "--store", str(tmp_path), "--out", str(out)]) == 2
+    assert f"report directory {out} is a file; give --out a directory" in capsys.readouterr().err
+    assert out.read_text() == "precious"
+
+
 def test_report_from_a_store_that_does_not_exist_creates_nothing(tmp_path, capsys):
     missing = tmp_path / "no-such-store"
     assert main(["report", "--store", str(missing), "--out", str(tmp_path / "out")]) == 2

@@ -1,13 +1,14 @@
 """The run store: computed once, atomic, damaged entries moved aside and recomputed."""
 import json
 import multiprocessing
+import tempfile
 import time
 
 import pytest
 
 from repro.profiles import TinyModel
 from repro.spec import RunSpec
-from repro.store import CorruptRunError, MissingRunError, RunStore, verify
+from repro.store import CorruptRunError, MissingRunError, RunStore, StorePathError, verify
 
 
 def spec(seed=0):
@@ -134,3 +135,35 @@ def test_ranks_of_one_launch_compute_a_run_together_and_publish_it_once(tmp_path
     run = RunStore(tmp_path).get(spec())
     assert run is not None and run.read_json("metrics.json") == {"value": 1}
     verify(run.path, full=True)
+
+
+def test_events_say_what_was_computed_reused_and_moved_aside(tmp_path):
+    store = RunStore(tmp_path)
+    store.ensure(spec(), write_payload)
+    store.ensure(spec(), write_payload)
+    assert [(e["event"], e["run"]) for e in store.drain_events()] == [("computed", spec().dirname),
+                                                                      ("reused", spec().dirname)]
+    assert store.drain_events() == []  # drained
+    (store.path(spec()) / "metrics.json").write_text("{}")
+    store.ensure(spec(), write_payload)
+    damaged, computed = store.drain_events()
+    (kept,) = (tmp_path / ".corrupt").iterdir()
+    assert damaged == {"event": "damaged", "run": spec().dirname, "moved_to": str(kept),
+                       "reason": damaged["reason"]} and "metrics.json" in damaged["reason"]
+    assert computed == {"event": "computed", "run": spec().dirname}
+
+
+def test_a_store_path_that_is_a_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "runs"
+    path.write_text("precious")
+    with pytest.raises(StorePathError, match="run store .*runs is a file, not a directory; give --store a directory"):
+        RunStore(path)
+    assert path.read_text() == "precious"
+
+
+def test_an_unwritable_store_is_refused(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+    monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
+    with pytest.raises(StorePathError, match="is not writable .Permission denied.; .*give --store a writable"):
+        RunStore(tmp_path / "runs")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from repro.paper import table2_differences
@@ -81,6 +82,8 @@ def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, pr
                "table2_measured": measured, "provenance": prov, "figures": [p.name for p in paths]}
     for name, text in (("report.md", to_markdown(doc)), ("report.html", to_html(doc, out, content.TITLE)),
                        ("report.json", dumps(payload))):
-        (out / name).write_text(text, encoding="utf-8")
+        partial = out / f".{name}.partial"  # replaced in one step: an interrupted write loses no report
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, out / name)
         paths.append(out / name)
     return paths

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from repro.report.build import build_report
 from repro.report.compare import compare_files
+from repro.report.judged import check_report_dir
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,14 +38,18 @@ def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None)
     from repro.claims import judge, load_claims
     from repro.jobs import build_engine
     from repro.profiles import get_profile
+    from repro.provenance import git_commit
+    from repro.report.judged import stamp
     from repro.report.records import outcome_record
     from repro.store import MissingRunError
 
     engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
-    records = []
+    records, commit = [], git_commit()
     for claim in load_claims(claims_dir):
         try:
-            records.append(outcome_record(judge(claim, engine)))
+            outcome = judge(claim, engine)
+            records.append({**outcome_record(outcome),
+                            "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
         except MissingRunError as err:
             print(f"skipped {claim.id}: {err}", file=sys.stderr)
     return records
@@ -56,6 +61,7 @@ def run_report(args) -> int:
         for line in compare_files(*args.compare):
             print(line)
         return 0
+    check_report_dir(args.out, "--out")  # a file in the way is refused before any judging
     store = args.store or os.environ.get("REPRO_STORE")
     previous = None
     if args.from_json:

@@ -1,6 +1,7 @@
 """What the report says: claims, figures, per-language tables and provenance, as document blocks."""
 from __future__ import annotations
 
+from repro.report.judged import differs_note
 from repro.report.records import DASH, interval, measured, num, sorted_records
 from repro.report.runs import BASELINE
 
@@ -28,7 +29,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
     for r in sorted_records(records):
         c, v = r["claim"], r["verdict"]
         rows.append([c["id"], c.get("kind", DASH), r.get("source", "engine"), _expected(c), num(v.get("estimate")),
-                     interval(v.get("ci90")), interval(v.get("ci95")), v.get("outcome", DASH)])
+                     interval(v.get("ci90")), interval(v.get("ci95")),
+                     v.get("outcome", DASH) + (" (earlier run)" if differs_note(r) else "")])
     blocks = [("table", ["claim", "kind", "results from", "paper expects (points)", "measured Δ", "90% CI",
                          "95% CI", "verdict"], rows)]
     for r in sorted_records(records):
@@ -46,6 +48,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
             items.append(f"Note: {c['note']}")
         items.append(f"Profile {r.get('profile', DASH)}; seeds {', '.join(map(str, r.get('seeds') or [])) or DASH}; "
                      f"results from {r.get('source', 'engine')}")
+        if differs_note(r):
+            items.append("Judged: " + differs_note(r))
         blocks += [("h3", c["id"]), ("quote", c.get("quote", "")), ("ul", items)]
         comps = r.get("comparisons") or []
         if comps:
