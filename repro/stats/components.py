@@ -9,7 +9,8 @@ seed x example interaction).  Then, per configuration (statistics.md §3):
 * the between-seed variance s_c² of T_cs estimates σ²_u,c + I_c, where
   I_c = Σ_i Var(e_csi) is the interaction's share of one run's aggregate;
 * the example bootstrap of the seed-averaged Δ̂ estimates Var_fixed + Σ_c I_c / S_c;
-* I_c is estimated without bias by Σ_i of the sample variance of D_csi over seeds.
+* I_c is estimated without bias by the interaction sum of squares of the
+  units x seeds table of D_csi (two-way residuals, per resampling group).
 
 So Var(Δ̂) = Var_ex + Σ_c (s_c² − I_c) / S_c: the interaction is removed from the
 seed term (the bootstrap keeps it once).  The seed term is clipped at 0, so the
@@ -141,6 +142,22 @@ def score_gradient(metric, sums: np.ndarray) -> np.ndarray:
     return grad
 
 
+def interaction_terms(d: np.ndarray, n: int) -> np.ndarray:
+    """Per kept unit, its share of the interaction I = Σ_i Var_s(e_si) from influences d (m, S) of n units.
+
+    The crossed examples x seeds residual d_si − d̄_i· − d̄_·s + d̄ (the seed's own
+    shift removed, all n units counted, the n − m unmaterialised ones being 0)
+    has expected sum of squares (S − 1)(1 − 1/n) Σ_i σ²_i, whatever σ²_i.
+    """
+    if len(d) == 0:
+        return np.zeros(0)
+    within = d - d.mean(axis=1, keepdims=True)
+    shift = within.sum(axis=0) / n  # d̄_·s − d̄ over all n units
+    s = d.shape[1]
+    scale = n / ((s - 1) * max(n - 1, 1))
+    return scale * (np.sum((within - shift) ** 2, axis=1) + (n - len(d)) / len(d) * np.sum(shift**2))
+
+
 def estimate(design: Design, var_examples: float, seed_a: float, seed_b: float,
              known: tuple[bool, bool] = (False, False), names=("a", "b")) -> VarianceComponents:
     """Variance components of Δ = aggregate(names[0]) − aggregate(names[1]) from the design's units.
@@ -157,10 +174,10 @@ def estimate(design: Design, var_examples: float, seed_a: float, seed_b: float,
             inter.append(0.0)
             df_inter.append(np.inf)
             continue
-        w = np.concatenate([np.var(d[:, sl], axis=1, ddof=1) for d, _ in infl])
+        w = np.concatenate([interaction_terms(d[:, sl], n) for d, n in infl])
         total, square = float(w.sum()), float(np.sum(w**2))
         inter.append(total)
-        # Σ_i w_i with w_i ~ σ_i² χ²_{S-1}/(S-1): E w² = σ⁴ (S+1)/(S-1) gives the df estimate below
+        # Σ_i w_i with w_i ~ σ_i² χ²_{S-1}/(S-1): E w² = σ⁴ (S+1)/(S-1) gives this df
         df_inter.append((s + 1) * total**2 / square if square > 0 else np.inf)
     lin, df_parts = 0.0, []
     for d, n in infl:
