@@ -121,3 +121,13 @@ def test_best_shrinks_each_seed_deviation_to_its_seed_effect(acc):
         c = best.pairwise[other].components
         assert shrink[other] == pytest.approx(np.sqrt(max(c.seed_b - c.interaction_b, 0) / c.seed_b))
         assert shrink["A"] == pytest.approx(np.sqrt(max(c.seed_a - c.interaction_a, 0) / c.seed_a))
+
+
+def test_the_report_names_the_estimator():
+    from repro.report.build import provenance
+    from repro.report.content import provenance_blocks
+    from repro.stats import ESTIMATOR
+    prov = provenance([], [], {})
+    assert prov["interval_estimator"] == ESTIMATOR and "interaction" in ESTIMATOR
+    (_, items), = provenance_blocks(prov)
+    assert f"Intervals: {ESTIMATOR}" in items
