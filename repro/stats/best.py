@@ -17,6 +17,7 @@ import numpy as np
 from scipy import stats as sps
 
 from repro.metrics.base import Metric
+from repro.stats.components import influence
 from repro.stats.data import RunOutcomes, build_design
 from repro.stats.intervals import DifferenceResult, _check_options, make_difference
 from repro.stats.resample import BLOCK, block_generator, point_scores, replicate_scores, root_seed
@@ -96,7 +97,8 @@ def compare_with_best(configs: Mapping[str, Sequence[RunOutcomes]], claimed: str
     reps = replicate_scores(design, int(n_resamples), root, int(batch))
     others = tuple(n for n in configs if n != claimed)
     sl = design.slices
-    pairwise = {o: make_difference(point, reps, design, (claimed, o), n_resamples, seed_sd) for o in others}
+    infl = influence(design)
+    pairwise = {o: make_difference(point, reps, design, (claimed, o), n_resamples, seed_sd, infl) for o in others}
     joint = joint_replicates(point, reps, sl, root, int(n_resamples), seed_shrink(pairwise, claimed))
 
     est = np.array([pairwise[o].estimate for o in others])

@@ -159,14 +159,15 @@ def interaction_terms(d: np.ndarray, n: int) -> np.ndarray:
 
 
 def estimate(design: Design, var_examples: float, seed_a: float, seed_b: float,
-             known: tuple[bool, bool] = (False, False), names=("a", "b")) -> VarianceComponents:
+             known: tuple[bool, bool] = (False, False), names=("a", "b"), infl=None) -> VarianceComponents:
     """Variance components of Δ = aggregate(names[0]) − aggregate(names[1]) from the design's units.
 
     `var_examples` is the example-bootstrap variance of Δ̂; `seed_a`/`seed_b`
-    the between-seed variances (or assumed ones, flagged in `known`).
+    the between-seed variances (or assumed ones, flagged in `known`); `infl`
+    is `influence(design)` when already computed (several pairs of one design).
     """
     sl_a, sl_b = design.slices[names[0]], design.slices[names[1]]
-    infl = influence(design)
+    infl = influence(design) if infl is None else infl
     inter, df_inter = [], []
     for sl in (sl_a, sl_b):
         s = sl.stop - sl.start

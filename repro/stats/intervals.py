@@ -104,14 +104,17 @@ def seed_variances(scores_a, scores_b, seed_sd=None) -> tuple[float, float, bool
 
 
 def make_difference(point, reps, design: Design, names: tuple[str, str], n_resamples,
-                    seed_sd=None) -> DifferenceResult:
-    """Assemble the DifferenceResult of names[0] − names[1] from point scores (R,) and replicates (B, R)."""
+                    seed_sd=None, infl=None) -> DifferenceResult:
+    """Assemble the DifferenceResult of names[0] − names[1] from point scores (R,) and replicates (B, R).
+
+    `infl`: the design's `components.influence`, when several pairs share it.
+    """
     sl_a, sl_b = design.slices[names[0]], design.slices[names[1]]
     sa, sb = point[sl_a], point[sl_b]
     delta = reps[:, sl_a].mean(axis=1) - reps[:, sl_b].mean(axis=1)
     var_a, var_b, estimable = seed_variances(sa, sb, seed_sd)
     comp = vc.estimate(design, float(np.var(delta, ddof=1)), var_a, var_b,
-                       known=(len(sa) == 1, len(sb) == 1), names=names)
+                       known=(len(sa) == 1, len(sb) == 1), names=names, infl=infl)
     var_examples, var_seeds, df = comp.at()
     fields = dict(estimate=float(sa.mean() - sb.mean()), ci90=(np.nan, np.nan), ci95=(np.nan, np.nan),
                   var_examples=float(var_examples), var_seeds=float(var_seeds), df=float(df),
