@@ -146,6 +146,11 @@ GRID = ([(k, 1000, s, u) for k in ("acc", "f1") for s in (2, 3, 5, 10) for u in 
 REGIME = ("acc", 3000, 3, "small")  # 3 seeds, a small seed effect, as many examples as 3 x 1,000
 
 
+def within_target(cov, r=1000, lo=0.93, hi=0.97):
+    """Coverage in [0.93, 0.97] up to 2 Monte-Carlo SEs of r data sets ([0.914, 0.981] at r = 1000)."""
+    return lo - 2 * np.sqrt(lo * (1 - lo) / r) <= cov <= hi + 2 * np.sqrt(hi * (1 - hi) / r)
+
+
 @lru_cache(maxsize=None)
 def planted(kind, n, s, seed, r=1000):
     res, truth = study(kind, r, n, seeds=s, sigma_u=SEED_SD[seed], rng=100 + s)
@@ -165,7 +170,7 @@ def test_components_calibrated_in_the_regime_fast():
 @pytest.mark.parametrize("setting", [g for g in GRID if g[2] >= 3], ids=lambda g: "-".join(map(str, g)))
 def test_coverage_with_three_or_more_seeds(setting):
     cov, _ = planted(*setting)
-    assert 0.93 <= cov <= 0.97
+    assert within_target(cov)
 
 
 @pytest.mark.slow
@@ -179,7 +184,7 @@ def test_coverage_with_two_seeds_is_reported_not_promised(setting):
 @pytest.mark.slow
 def test_width_in_the_regime_is_that_of_the_truth():
     cov, width = planted(*REGIME)
-    assert 0.93 <= cov <= 0.97
+    assert within_target(cov)
     assert 0.85 <= width <= 1.15
 
 
