@@ -210,8 +210,9 @@ def magnitude_reproduced(s, delta, r=1000):
 @pytest.mark.slow
 @pytest.mark.parametrize("s", [3, 5, 10])
 def test_magnitude_size_at_the_band_edges(s):
+    # on the edge the size is alpha = 0.05 exactly for a calibrated interval: allow 2 Monte-Carlo SEs
     for edge in (MAG["expected"] - MAG["margin"], MAG["expected"] + MAG["margin"]):
-        assert magnitude_reproduced(s, edge) <= 0.05
+        assert magnitude_reproduced(s, edge) <= 0.05 + 2 * np.sqrt(0.05 * 0.95 / 1000)
 
 
 @pytest.mark.slow
