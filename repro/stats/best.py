@@ -4,9 +4,9 @@ Each joint replicate reuses the shared example draw and reweights each
 configuration's seeds with Multinomial(S, 1/S)/S, inflating the seed
 deviation by sqrt(S/(S-1)) (statistics.md, 1.2.4) and shrinking it to the
 seed-effect share of the between-seed variance, so the seed x example
-interaction, already in the example draw, is counted once (`components`).  Simultaneous bounds take
-the wider of a max-t bound from that joint distribution and a Bonferroni
-bound from the variance-components intervals.
+interaction, already in the example draw, is counted once (`components`).
+Simultaneous bounds take the wider of a max-t bound from that joint
+distribution and a Bonferroni bound from the variance-components intervals.
 """
 from __future__ import annotations
 
