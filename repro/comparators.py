@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Collection, Mapping, Sequence
+from types import SimpleNamespace
 
 import numpy as np
 
 from repro.stats import CellOutcomes
+from repro.stats.components import influence
 from repro.stats.data import build_design
 from repro.stats.intervals import DifferenceResult, make_difference
 from repro.stats.resample import point_scores, replicate_scores, root_seed
@@ -50,9 +52,13 @@ def difference_from_constant(runs: Sequence[Mapping], constant: float, *, metric
     n = len(point)
     point = np.append(point, constant)
     reps = np.column_stack([reps, np.full(len(reps), constant)])
+    # the constant as one more "run" with no examples: zero influence on every unit, so the
+    # variance components hold the runs' example, interaction and seed parts alone
+    infl = [(np.column_stack([d, np.zeros(len(d))]), units) for d, units in influence(design)]
+    with_constant = SimpleNamespace(slices={"runs": slice(0, n), "published": slice(n, n + 1)})
     # seed_sd = 0 is the constant's (known) seed variance; with one run the runs' own stays unknown
-    return make_difference(point, reps, slice(0, n), slice(n, n + 1), n_resamples,
-                           seed_sd=0.0 if n > 1 else None)
+    return make_difference(point, reps, with_constant, ("runs", "published"), n_resamples,
+                           seed_sd=0.0 if n > 1 else None, infl=infl)
 
 
 def unit_half(unit) -> int:

@@ -89,12 +89,16 @@ def test_a_difference_from_a_constant_has_the_binomial_example_variance():
     result = difference_from_constant([run], 60.0, metrics=metrics, n_resamples=4000, rng=3)
     assert result.estimate == pytest.approx(10.0)
     assert result.var_examples == pytest.approx(1e4 * p * (1 - p) / n, rel=0.1)  # closed form, in points^2
-    # several seeds: the constant adds no seed variance, the Welch df are S - 1
+    # several seeds: the constant adds no seed variance and no interaction; the seed part is the
+    # runs' between-seed variance less their seed x example interaction (repro.stats.components)
     shifted = [{k: CellOutcomes(v.units, np.column_stack([np.roll(v.stats[:, 0], s) * (s < 2 or np.arange(n) % 50 > 0),
                                                            v.stats[:, 1]])) for k, v in run.items()} for s in range(3)]
     scores = np.array([100 * r[("xnli", "en")].stats[:, 0].mean() for r in shifted])
     several = difference_from_constant(shifted, 60.0, metrics=metrics, n_resamples=200, rng=3)
-    assert several.var_seeds == pytest.approx(scores.var(ddof=1) / 3) and several.df == pytest.approx(2)
+    comp = several.components
+    assert comp.seed_b == 0 and comp.interaction_b == 0 and comp.known_b and comp.interaction_a > 0
+    assert several.var_seeds == pytest.approx(max(scores.var(ddof=1) - comp.interaction_a, 0.0) / 3)
+    assert several.df >= 2  # Satterthwaite over the examples and the runs' S - 1 = 2 seed df
     assert several.estimate == pytest.approx(scores.mean() - 60.0)
 
 

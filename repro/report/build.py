@@ -11,6 +11,7 @@ from repro.report import content, figures
 from repro.report.document import to_html, to_markdown
 from repro.report.records import sorted_records
 from repro.report.runs import language_tables, load_runs, target_differences
+from repro.stats import ESTIMATOR
 
 SCHEMA_VERSION = 1
 
@@ -33,7 +34,7 @@ def provenance(records: list[dict], runs: list, extra: dict) -> dict:
             "missing": extra.get("missing", []), "wall_s": extra.get("wall_s"),
             "runs": {"commits": sorted({e["commit"] for e in envs if e.get("commit")}),
                      "hardware": sorted(hardware), "packages": packages},
-            "report_environment": environment()}
+            "report_environment": environment(), "interval_estimator": ESTIMATOR}
 
 
 def protocol_rows(records: list[dict]) -> list[dict]:

@@ -100,7 +100,8 @@ def provenance_blocks(prov: dict) -> list[tuple]:
              f"of the report: {builder.get('commit') or DASH}",
              f"Hardware of the runs: {', '.join(runs.get('hardware') or []) or DASH}",
              "Packages: " + (", ".join(f"{k} {v}" for k, v in sorted(packages.items())) or DASH),
-             f"Report built with Python {builder.get('python', DASH)} on {builder.get('platform', DASH)}"]
+             f"Report built with Python {builder.get('python', DASH)} on {builder.get('platform', DASH)}",
+             f"Intervals: {prov.get('interval_estimator') or DASH}"]
     return [("ul", items)]
 
 

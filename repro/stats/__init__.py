@@ -1,8 +1,9 @@
-"""Statistics for claim verdicts: paired bootstrap over examples, seed variance, verdicts, power.
+"""Statistics for claim verdicts: paired bootstrap over examples, seed variance components, verdicts, power.
 
 See docs/statistics.md for the method.
 """
 from repro.stats.best import BestResult, compare_with_best
+from repro.stats.components import ESTIMATOR, VarianceComponents
 from repro.stats.data import CellOutcomes, RunOutcomes
 from repro.stats.intervals import DifferenceResult, aggregate_score, paired_difference
 from repro.stats.verdicts import (Outcome, Verdict, judge_all, judge_at_least, judge_beats, judge_best,
@@ -10,7 +11,8 @@ from repro.stats.verdicts import (Outcome, Verdict, judge_all, judge_at_least, j
                                   seeds_needed)
 
 __all__ = [
-    "BestResult", "CellOutcomes", "DifferenceResult", "Outcome", "RunOutcomes", "Verdict",
+    "BestResult", "CellOutcomes", "DifferenceResult", "ESTIMATOR", "Outcome", "RunOutcomes", "VarianceComponents",
+    "Verdict",
     "aggregate_score", "compare_with_best", "judge_all", "judge_at_least", "judge_beats", "judge_best", "judge_improves",
     "judge_magnitude", "judge_no_benefit", "judge_point", "paired_difference", "seeds_needed",
 ]

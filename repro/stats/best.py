@@ -2,9 +2,11 @@
 
 Each joint replicate reuses the shared example draw and reweights each
 configuration's seeds with Multinomial(S, 1/S)/S, inflating the seed
-deviation by sqrt(S/(S-1)) (statistics.md, 1.2.4).  Simultaneous bounds take
-the wider of a max-t bound from that joint distribution and a Bonferroni
-bound from the variance-components intervals.
+deviation by sqrt(S/(S-1)) (statistics.md, 1.2.4) and shrinking it to the
+seed-effect share of the between-seed variance, so the seed x example
+interaction, already in the example draw, is counted once (`components`).
+Simultaneous bounds take the wider of a max-t bound from that joint
+distribution and a Bonferroni bound from the variance-components intervals.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 from scipy import stats as sps
 
 from repro.metrics.base import Metric
+from repro.stats.components import influence
 from repro.stats.data import RunOutcomes, build_design
 from repro.stats.intervals import DifferenceResult, _check_options, make_difference
 from repro.stats.resample import BLOCK, block_generator, point_scores, replicate_scores, root_seed
@@ -36,8 +39,12 @@ class BestResult:
     n_resamples: int
 
 
-def joint_replicates(point, reps, slices, root, n_resamples) -> dict[str, np.ndarray]:
-    """Per-configuration seed-and-example replicates (B,) of the seed-mean aggregate."""
+def joint_replicates(point, reps, slices, root, n_resamples, shrink=None) -> dict[str, np.ndarray]:
+    """Per-configuration seed-and-example replicates (B,) of the seed-mean aggregate.
+
+    `shrink` (name -> factor in [0, 1]) scales each configuration's seed deviation;
+    sqrt(σ̂²_u / s²) leaves the seed-effect variance alone (default 1: all of s²).
+    """
     out = {}
     for c, (name, sl) in enumerate(slices.items()):
         x = reps[:, sl]
@@ -50,7 +57,20 @@ def joint_replicates(point, reps, slices, root, n_resamples) -> dict[str, np.nda
         w = np.concatenate([block_generator(root, 1 + c, j).multinomial(
             s, np.full(s, 1 / s), size=min(BLOCK, n_resamples - j * BLOCK))
             for j in range(-(-n_resamples // BLOCK))]) / s
-        out[name] = mean + np.sqrt(s / (s - 1)) * ((w * x).sum(axis=1) - mean)
+        factor = 1.0 if shrink is None else shrink[name]
+        out[name] = mean + factor * np.sqrt(s / (s - 1)) * ((w * x).sum(axis=1) - mean)
+    return out
+
+
+def seed_shrink(pairwise: Mapping[str, DifferenceResult], claimed: str) -> dict[str, float]:
+    """sqrt(σ̂²_u / s²) per configuration from the pairwise components (1 where s² is 0 or unknown)."""
+    out = {}
+    for other, r in pairwise.items():
+        comp = r.components
+        for name, side, seed in ((claimed, "a", comp.seed_a), (other, "b", comp.seed_b)):
+            if name not in out:
+                ok = np.isfinite(seed) and seed > 0
+                out[name] = float(np.sqrt(comp.seed_effect_var(side) / seed)) if ok else 1.0
     return out
 
 
@@ -77,8 +97,9 @@ def compare_with_best(configs: Mapping[str, Sequence[RunOutcomes]], claimed: str
     reps = replicate_scores(design, int(n_resamples), root, int(batch))
     others = tuple(n for n in configs if n != claimed)
     sl = design.slices
-    pairwise = {o: make_difference(point, reps, sl[claimed], sl[o], n_resamples, seed_sd) for o in others}
-    joint = joint_replicates(point, reps, sl, root, int(n_resamples))
+    infl = influence(design)
+    pairwise = {o: make_difference(point, reps, design, (claimed, o), n_resamples, seed_sd, infl) for o in others}
+    joint = joint_replicates(point, reps, sl, root, int(n_resamples), seed_shrink(pairwise, claimed))
 
     est = np.array([pairwise[o].estimate for o in others])
     dev = np.column_stack([(joint[claimed] - joint[o]) - e for o, e in zip(others, est)])

@@ -1,9 +1,10 @@
 """Paired differences of XTREME aggregates with seed and example variance.
 
-The primary interval is the variance-components interval of the design note
-(statistics.md, 1.2.3): Var_ex from a paired bootstrap over examples, plus
-Var_seed = s_a^2/S_a + s_b^2/S_b from the per-seed aggregate scores, with a
-Welch-Satterthwaite t on the seed part.
+The primary interval is the variance-components interval (docs/statistics.md §3):
+Var_ex from a paired bootstrap over examples, plus the seed part
+Σ_c (s_c² − I_c)/S_c from the per-seed aggregate scores less the seed x example
+interaction I_c that the bootstrap already holds (`repro.stats.components`),
+with a Welch-Satterthwaite t over all estimated components.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import numpy as np
 from scipy import stats as sps
 
 from repro.metrics.base import Metric
-from repro.stats.data import RunOutcomes, build_design
+from repro.stats import components as vc
+from repro.stats.data import Design, RunOutcomes, build_design
 from repro.stats.resample import point_scores, replicate_scores, root_seed
 
 
@@ -24,9 +26,11 @@ class DifferenceResult:
 
     `seed_var_a`/`seed_var_b` are the between-seed variances of one run's
     aggregate (NaN when a configuration has one seed and no `seed_sd` was
-    assumed).  `replicates` are the example-bootstrap replicates of Δ (models
-    held fixed).  When `seed_variance_estimable` is False the intervals
-    cover example variance only and are conditional on the trained models.
+    assumed); `var_seeds` is the seed part of Var(Δ̂) once the seed x example
+    interaction they contain is removed (see `components`).  `replicates` are
+    the example-bootstrap replicates of Δ (models held fixed).  When
+    `seed_variance_estimable` is False the intervals cover example variance
+    only and are conditional on the trained models.
     """
 
     estimate: float
@@ -45,6 +49,7 @@ class DifferenceResult:
     seed_variance_estimable: bool
     seed_sd_assumed: float | None
     replicates: np.ndarray = field(repr=False, compare=False)
+    components: vc.VarianceComponents | None = field(default=None, repr=False, compare=False)
 
     @property
     def se(self) -> float:
@@ -79,41 +84,44 @@ def _check_options(n_resamples, batch, seed_sd):
         raise ValueError(f"seed_sd must be a finite number >= 0 or None, got {seed_sd}")
 
 
-def seed_components(scores_a, scores_b, seed_sd=None):
-    """(var_a, var_b, var_seeds, df, estimable) from per-seed aggregate scores.
+def seed_variances(scores_a, scores_b, seed_sd=None) -> tuple[float, float, bool]:
+    """(var_a, var_b, estimable): the between-seed variance of each configuration's per-seed scores.
 
-    var_c is the sample variance of one run's score (or seed_sd**2 when S_c = 1
-    and seed_sd is given; such an assumed variance counts as known, infinite df).
+    var_c is the sample variance of one run's score, or seed_sd**2 when S_c = 1
+    and seed_sd is given (an assumed variance counts as known, infinite df),
+    else NaN and not estimable.
     """
-    parts, denom, estimable = [], 0.0, True
+    parts, estimable = [], True
     for s in (np.asarray(scores_a), np.asarray(scores_b)):
         if len(s) > 1:
             v = float(np.var(s, ddof=1))
-            denom += (v / len(s)) ** 2 / (len(s) - 1)
         elif seed_sd is not None:
             v = float(seed_sd) ** 2
         else:
             v, estimable = np.nan, False
         parts.append(v)
-    var_seeds = parts[0] / len(scores_a) + parts[1] / len(scores_b)
-    if not estimable or denom == 0:
-        df = np.inf
-    else:
-        df = var_seeds**2 / denom
-    return parts[0], parts[1], var_seeds, df, estimable
+    return parts[0], parts[1], estimable
 
 
-def make_difference(point, reps, sl_a, sl_b, n_resamples, seed_sd=None) -> DifferenceResult:
-    """Assemble a DifferenceResult from point scores (R,) and replicates (B, R)."""
+def make_difference(point, reps, design: Design, names: tuple[str, str], n_resamples,
+                    seed_sd=None, infl=None) -> DifferenceResult:
+    """Assemble the DifferenceResult of names[0] − names[1] from point scores (R,) and replicates (B, R).
+
+    `infl`: the design's `components.influence`, when several pairs share it.
+    """
+    sl_a, sl_b = design.slices[names[0]], design.slices[names[1]]
     sa, sb = point[sl_a], point[sl_b]
     delta = reps[:, sl_a].mean(axis=1) - reps[:, sl_b].mean(axis=1)
-    var_a, var_b, var_seeds, df, estimable = seed_components(sa, sb, seed_sd)
+    var_a, var_b, estimable = seed_variances(sa, sb, seed_sd)
+    comp = vc.estimate(design, float(np.var(delta, ddof=1)), var_a, var_b,
+                       known=(len(sa) == 1, len(sb) == 1), names=names, infl=infl)
+    var_examples, var_seeds, df = comp.at()
     fields = dict(estimate=float(sa.mean() - sb.mean()), ci90=(np.nan, np.nan), ci95=(np.nan, np.nan),
-                  var_examples=float(np.var(delta, ddof=1)), var_seeds=float(var_seeds), df=float(df),
+                  var_examples=float(var_examples), var_seeds=float(var_seeds), df=float(df),
                   n_seeds_a=len(sa), n_seeds_b=len(sb), n_resamples=int(n_resamples),
                   scores_a=sa.copy(), scores_b=sb.copy(), seed_var_a=var_a, seed_var_b=var_b,
                   seed_variance_estimable=estimable,
-                  seed_sd_assumed=None if seed_sd is None else float(seed_sd), replicates=delta)
+                  seed_sd_assumed=None if seed_sd is None else float(seed_sd), replicates=delta, components=comp)
     draft = DifferenceResult(**fields)
     return DifferenceResult(**{**fields, "ci90": draft.interval(0.90), "ci95": draft.interval(0.95)})
 
@@ -143,7 +151,7 @@ def paired_difference(a: Sequence[RunOutcomes], b: Sequence[RunOutcomes], *,
     design = build_design({"a": a, "b": b}, metrics=metrics, parallel=parallel, cells=cells)
     point = point_scores(design)
     reps = replicate_scores(design, int(n_resamples), root_seed(rng), int(batch))
-    return make_difference(point, reps, design.slices["a"], design.slices["b"], n_resamples, seed_sd)
+    return make_difference(point, reps, design, ("a", "b"), n_resamples, seed_sd)
 
 
 def aggregate_score(run: RunOutcomes, *, metrics: Mapping[str, Metric], cells=None) -> float:

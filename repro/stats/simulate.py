@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats as sps
 
+from repro.metrics.base import Accuracy, Metric
 from repro.stats.data import CellOutcomes
+from repro.stats.intervals import paired_difference
 
 CELL = ("task", "xx")
 
@@ -79,3 +81,38 @@ def f1_datasets(r, n, *, mu=(0.5, 0.3), lam=1.0, fp_rate=0.3, sigma_z=1.0, sigma
     truth = [f1_truth(m, lam=lam, fp_rate=fp_rate, sigma_z=sigma_z, sigma_v=sv, sigma_u=sigma_u, sigma_e=sigma_e)
              for m, sv in zip(mu, sigma_v)]
     return data, truth[0] - truth[1]
+
+
+
+class CorpusF1(Metric):
+    """Micro F1 from per-sentence (tp, n_pred, n_gold), the layout `f1_datasets` writes."""
+
+    stat_names, metric_names = ("tp", "n_pred", "n_gold"), ("f1",)
+
+    def unit_stats(self, *, predictions, references, lang=None):
+        raise TypeError("this F1 scores planted statistics only; use repro.metrics for real outputs")
+
+    def from_sums(self, sums):
+        sums = np.asarray(sums, dtype=np.float64)
+        den = sums[..., 1] + sums[..., 2]
+        return {"f1": np.where(den > 0, 200.0 * sums[..., 0] / np.where(den > 0, den, 1), 0.0)}
+
+
+def study(kind: str, r: int, n: int, *, seeds: int, sigma_u: float, mu=None, sigma_v=None,
+          n_resamples: int = 199, rng: int = 0):
+    """`paired_difference` on `r` planted data sets of one setting: (results, true Δ).
+
+    kind "acc" (accuracy, probit) or "f1" (corpus F1); `seeds` per side;
+    `mu` and `sigma_v` default to the generators' own.  Example resamples are
+    few (199) because only Var_ex is read from them.
+    """
+    kw = {"seeds": (seeds, seeds), "sigma_u": sigma_u, "rng": rng}
+    kw.update({k: v for k, v in (("mu", mu), ("sigma_v", sigma_v)) if v is not None})
+    if kind == "acc":
+        (data, truth), metric = accuracy_datasets(r, n, **kw), Accuracy()
+    elif kind == "f1":
+        (data, truth), metric = f1_datasets(r, n, **kw), CorpusF1()
+    else:
+        raise ValueError(f"kind must be 'acc' or 'f1', got {kind!r}")
+    return [paired_difference(a, b, metrics={CELL[0]: metric}, n_resamples=n_resamples, rng=i)
+            for i, (a, b) in enumerate(data)], truth

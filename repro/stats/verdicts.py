@@ -78,8 +78,11 @@ def seeds_needed(result: DifferenceResult, rule: Callable, *, alpha: float = 0.0
     """Seeds per configuration that make `rule` decisive with probability `power`.
 
     Plans with the observed estimate as the truth and the observed variance
-    components: SE(S)^2 = Var_ex + (s_a^2 + s_b^2)/S with Welch df, estimate
-    ~ N(Δ̂, SE^2) integrated on 400 normal quantiles.  Returns None when the
+    components at S seeds per side (`VarianceComponents.at`: the example
+    variance loses its seed x example share as S grows, the seed part is
+    Σ_c σ̂²_u,c / S, df by Satterthwaite); estimate ~ N(Δ̂, SE^2) integrated
+    on 400 normal quantiles.  Results built without components plan with
+    SE(S)^2 = Var_ex + (s_a^2 + s_b^2)/S and Welch df.  Returns None when the
     seed variance is unknown or no S <= max_seeds suffices (e.g. the example
     variance alone is too large for the margin).
     """
@@ -88,11 +91,16 @@ def seeds_needed(result: DifferenceResult, rule: Callable, *, alpha: float = 0.0
         return None
     z = sps.norm.ppf((np.arange(400) + 0.5) / 400)
 
-    def decisive(s):
+    def planned(s):
+        if result.components is not None:
+            var_ex, var_seeds, df = result.components.at(s, s)
+            return np.sqrt(var_ex + var_seeds), df
         vs = (va + vb) / s
         denom = ((va / s) ** 2 + (vb / s) ** 2) / (s - 1)
-        df = vs**2 / denom if denom > 0 else np.inf
-        se = np.sqrt(result.var_examples + vs)
+        return np.sqrt(result.var_examples + vs), (vs**2 / denom if denom > 0 else np.inf)
+
+    def decisive(s):
+        se, df = planned(s)
         est = result.estimate + se * z
         h1, h2 = sps.t.ppf(1 - alpha, df) * se, sps.t.ppf(1 - alpha / 2, df) * se
         return np.mean(rule(est, est - h1, est + h1, est - h2, est + h2) != 0) >= power

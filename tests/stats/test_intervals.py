@@ -31,15 +31,25 @@ def const_runs(values, n=30):
     return [acc_cells({("t", "en"): np.full(n, v)}) for v in values]
 
 
-def test_no_example_variance_gives_the_welch_t_interval_exactly(acc):
+def test_no_example_variance_gives_the_welch_variance_and_a_clipped_satterthwaite_df(acc):
+    # every unit of a run has the same value v_s: the bootstrap sees nothing, and no unit departs from
+    # its seed's shift, so the interaction is 0 and the seed part is Welch's s_a²/S_a + s_b²/S_b
     va, vb = [0.71, 0.74, 0.70, 0.75], [0.69, 0.66, 0.70]
     r = paired_difference(const_runs(va), const_runs(vb), metrics={"t": acc}, n_resamples=100)
-    tt = sps.ttest_ind(100 * np.array(va), 100 * np.array(vb), equal_var=False)
+    sa2, sb2 = np.var(100 * np.array(va), ddof=1), np.var(100 * np.array(vb), ddof=1)
     assert r.var_examples < 1e-8
-    assert r.df == pytest.approx(tt.df, rel=1e-12)
-    for level, ci in ((0.95, r.ci95), (0.90, r.ci90)):
-        np.testing.assert_allclose(ci, tuple(tt.confidence_interval(level)), rtol=1e-6)
-    assert r.var_seeds == pytest.approx(np.var(100 * np.array(va), ddof=1) / 4 + np.var(100 * np.array(vb), ddof=1) / 3)
+    assert (r.seed_var_a, r.seed_var_b) == (pytest.approx(sa2), pytest.approx(sb2))
+    assert abs(r.components.interaction_a) < 1e-9 and abs(r.components.interaction_b) < 1e-9
+    assert r.var_seeds == pytest.approx(sa2 / 4 + sb2 / 3, rel=1e-9)
+    # the df: Satterthwaite with Var(s_c²) = 2 s_c⁴/(S_c - 1), for the seed part clipped at 0 (Monte Carlo)
+    welch = sps.ttest_ind(100 * np.array(va), 100 * np.array(vb), equal_var=False).df
+    spread = 2 * ((sa2 / 4) ** 2 / 3 + (sb2 / 3) ** 2 / 2)
+    assert r.var_seeds**2 / (spread / 2) == pytest.approx(welch, rel=1e-9)  # unclipped: Welch's df
+    x = sps.norm.rvs(r.var_seeds, np.sqrt(spread), size=400_000, random_state=0)
+    df_mc = r.var_seeds**2 / (np.var(np.maximum(x, 0)) / 2)
+    assert r.df == pytest.approx(df_mc, rel=0.02) and r.df > welch  # the clip narrows the estimate's spread
+    h = sps.t.ppf(0.975, r.df) * np.sqrt(r.var_seeds + r.var_examples)
+    np.testing.assert_allclose(r.ci95, (r.estimate - h, r.estimate + h), rtol=1e-12)
     assert r.n_seeds_a == 4 and r.n_seeds_b == 3 and r.seed_variance_estimable
 
 
@@ -140,10 +150,13 @@ def test_assumed_seed_sd_for_a_single_seed(acc):
     a, b = const_runs([0.7]), const_runs([0.6, 0.62, 0.65])
     r = paired_difference(a, b, metrics={"t": acc}, n_resamples=100, seed_sd=2.0)
     assert r.seed_variance_estimable and r.seed_sd_assumed == 2.0
-    assert r.var_seeds == pytest.approx(4.0 + np.var([60, 62, 65], ddof=1) / 3)
+    vb = np.var([60, 62, 65], ddof=1)
+    # an assumed SD is taken as it is (no interaction can be estimated from one seed)
+    assert r.components.interaction_a == 0 and abs(r.components.interaction_b) < 1e-9
+    assert r.var_seeds == pytest.approx(4.0 + vb / 3, rel=1e-9)
     # only the estimated part carries finite degrees of freedom
-    vb = np.var([60, 62, 65], ddof=1) / 3
-    assert r.df == pytest.approx(r.var_seeds**2 / (vb**2 / 2))
+    x = sps.norm.rvs(r.var_seeds, np.sqrt(2 * (vb / 3) ** 2 / 2), size=400_000, random_state=0)
+    assert r.df == pytest.approx(r.var_seeds**2 / (np.var(np.maximum(x, 0)) / 2), rel=0.02)
     with pytest.raises(ValueError, match="seed_sd"):
         paired_difference(a, b, metrics={"t": acc}, n_resamples=100, seed_sd=-1)
 
