@@ -45,12 +45,12 @@ def test_claims_on_smoke_then_reuse(pytester, tmp_path, monkeypatch):
     assert json.loads((report / "report.json").read_text())["claims"][1]["verdict"] == record["verdict"]
 
 
-def test_a_malformed_claim_file_fails_collection_with_its_name(pytester, monkeypatch):
+def test_a_malformed_claim_file_is_a_usage_error_naming_it(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     (pytester.path / "claims").mkdir()
     shutil.copy(ROOT / "claims" / "test_claims.py", pytester.path / "claims")
     (pytester.path / "claims" / "bad.toml").write_text('id = "x"\nkind = "vibes"\n')
     pytester.makeconftest('pytest_plugins = ["repro.pytest_plugin"]')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "claims")
-    assert result.ret != 0
-    result.stdout.fnmatch_lines(["*bad.toml: missing field(s)*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: bad claim file: *bad.toml: missing field(s)*"])
