@@ -8,8 +8,8 @@ planted_null) for replications x (the planted profile's seed count) seeds, in `-
 processes over one run store.  Then (1) the effect sizes: each configuration against the
 baseline on all seeds together; (2) power: each planted claim judged, by repro.claims.judge,
 on every replication's own seeds (replication r takes seeds r*n+1 .. r*n+n; the first is
-what `pytest -m planted` runs); (3) false positives: the positive claims turned onto
-planted_null, whose true effect is about 0, judged the same way.  Prints markdown.
+what `pytest -m planted` runs); (3) false positives: every claim with
+planted_skill and planted_null swapped, so that what it states is false, judged the same way.  Prints markdown.
 """
 from __future__ import annotations
 
@@ -42,15 +42,12 @@ def _compute(args) -> None:
     planted.build(store, breaks="").ensure(spec)
 
 
-def false_positive_claims(claims):
-    """The positive claims with planted_skill replaced by planted_null (true effect about 0)."""
-    out = []
-    for claim in claims:
-        if claim.kind == "no_benefit":
-            continue
-        configs = tuple((NULL,) if c == (SKILL,) else (SKILL,) if c == (NULL,) else c for c in claim.configurations)
-        out.append(replace(claim, id=claim.id.replace("skill", "null-as-skill"), configurations=configs))
-    return out
+def swapped_claims(claims):
+    """Every claim with planted_skill and planted_null swapped, so that its statement is false:
+    the positive claims then speak of the null (true effect about 0), the null claim of the skill."""
+    swap = {(SKILL,): (NULL,), (NULL,): (SKILL,)}
+    return [replace(claim, id=f"{claim.id}, skill and null swapped",
+                    configurations=tuple(swap.get(c, c) for c in claim.configurations)) for claim in claims]
 
 
 def main() -> int:
@@ -82,15 +79,15 @@ def main() -> int:
         print(f"| {config[0]} | {diff.estimate:+.2f} | {diff.ci95[0]:+.2f} to {diff.ci95[1]:+.2f} |")
 
     claims = load_claims(planted.CLAIMS_DIR)
-    tally = {c.id: Counter() for c in (*claims, *false_positive_claims(claims))}
+    tally = {c.id: Counter() for c in (*claims, *swapped_claims(claims))}
     for r in range(args.replications):
         engine_r = planted.build(args.store, profile=replace(profile, seeds=seeds[r * n:(r + 1) * n]), breaks="")
-        for claim in (*claims, *false_positive_claims(claims)):
+        for claim in (*claims, *swapped_claims(claims)):
             tally[claim.id][judge(claim, engine_r).verdict.outcome.value] += 1
     print(f"\n## Verdicts over {args.replications} replications of {n} seeds each\n")
     print("| claim part | truth | reproduced | not reproduced | inconclusive |\n|---|---|---|---|---|")
     for cid, counts in tally.items():
-        truth = "false (null as skill)" if "null-as-skill" in cid else "true"
+        truth = "false" if "swapped" in cid else "true"
         print(f"| {cid} | {truth} | {counts['reproduced']} | {counts['not_reproduced']} | "
               f"{counts['inconclusive']} |")
     return 0
