@@ -24,7 +24,7 @@ CLAIMS_DIR = Path(__file__).resolve().parent.parent / "claims" / "planted"
 INTERMEDIATE_CONFIG = TrainConfig(learning_rate=5e-4, batch_size=16, epochs=3, max_length=64,
                                   early_stopping_examples=64, patience=2)
 # Phase (iii): the target's English data is small (256 rows), so the baseline learns its rule
-# only in part (about 3 in 4 right) and a head on an encoder that knows the rule learns more.
+# only in part (about 76% right) and a head on an encoder that knows the rule learns more.
 # The tiny model from random weights predicts one label for several passes before it finds
 # the markers, so early stopping waits out all ten passes (patience 10) instead of stopping there.
 TARGET_CONFIG = replace(INTERMEDIATE_CONFIG, epochs=10, patience=10, max_train_examples=256)
@@ -34,7 +34,7 @@ PROFILE = replace(
     name="planted",
     intermediate=MappingProxyType({name: INTERMEDIATE_CONFIG for name in INTERMEDIATE}),
     target=MappingProxyType({TARGET: TARGET_CONFIG}),
-    seeds=(1, 2, 3, 4, 5),  # five: the power calibrated in docs/planted.md
+    seeds=tuple(range(1, 11)),  # ten: the power calibrated in docs/planted.md (five held 2 in 3)
     smoke_languages=MappingProxyType({}),  # every language of the planted target
     fixture_sizes=MappingProxyType({"train": 1024, "validation": 256, "test": 256}),
     is_evidence=True,  # evidence about the machinery, which must find what was planted
