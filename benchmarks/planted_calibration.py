@@ -1,6 +1,6 @@
 """Calibrate the planted world: the effect sizes, and how often the suite recovers each claim.
 
-    OMP_NUM_THREADS=1 python benchmarks/planted_calibration.py [--replications 8] [--workers 2]
+    OMP_NUM_THREADS=1 python benchmarks/planted_calibration.py [--replications 6] [--workers 2]
         [--store /tmp/planted-calibration]
 
 Trains the planted target from each configuration (no intermediate task, planted_skill,
@@ -52,7 +52,7 @@ def swapped_claims(claims):
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--replications", type=int, default=8)
+    p.add_argument("--replications", type=int, default=6)
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--store", default="/tmp/planted-calibration")
     args = p.parse_args()

@@ -52,16 +52,15 @@ BREAKS = {
 
 def build(store, *, compute: bool = True, profile=PROFILE, breaks: str | None = None):
     """The engine of the planted world over `store`, broken as `breaks` (else $REPRO_PLANTED_BREAK) says."""
-    from repro.jobs import data_source
     from repro.store import RunStore
 
     how = breaks if breaks is not None else os.environ.get(BREAK_ENV, "")
     if how and how not in BREAKS:
         raise ValueError(f"{BREAK_ENV}={how!r} is no known break; unset it, or choose one of "
                          + ", ".join(f"{name} ({what})" for name, what in BREAKS.items()))
-    data = data_source(profile)
-    if how == "shuffle-target-labels":
-        data = ShuffledTargetLabels(data.kind, data.root, data.fixture_sizes)
+    # always the fixtures, whatever --data-dir or $REPRO_DATA_DIR say: the planted tasks exist nowhere else
+    source = ShuffledTargetLabels if how == "shuffle-target-labels" else DataSource
+    data = source("fixture", fixture_sizes=profile.fixture_sizes)
     if how in ("skip-intermediate", "swap-intermediate"):
         return BrokenEngine(RunStore(store), data, profile, compute=compute, how=how)
     return Engine(RunStore(store), data, profile, compute=compute)
