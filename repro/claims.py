@@ -22,6 +22,7 @@ from repro.profiles import INTERMEDIATE_TASKS
 from repro.spec import RunSpec
 from repro.stats import aggregate_score, compare_with_best, paired_difference
 from repro.tasks import TASKS, get_task
+from repro.tasks.planted import INTERMEDIATE as PLANTED_INTERMEDIATE
 
 # kinds judged on differences: judge function and the claim fields it takes as keyword arguments
 COMPARED = {
@@ -50,8 +51,9 @@ class ClaimError(ValueError):
 
 
 def intermediate_names() -> tuple[str, ...]:
-    """Names a configuration may hold: the nine tasks, `mlm`, and `<task>_translated`."""
-    return (*INTERMEDIATE_TASKS, *PSEUDO_TASKS, *(t + TRANSLATED for t in INTERMEDIATE_TASKS))
+    """Names a configuration may hold: the nine tasks, `mlm`, `<task>_translated`, and the planted
+    world's tasks (claims/planted/; no paper claim names them, tests/test_planted.py checks)."""
+    return (*INTERMEDIATE_TASKS, *PSEUDO_TASKS, *(t + TRANSLATED for t in INTERMEDIATE_TASKS), *PLANTED_INTERMEDIATE)
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from repro.tasks import classification, mlm, multiple_choice, qa, retrieval, tagging, translated
+from repro.tasks import classification, mlm, multiple_choice, planted, qa, retrieval, tagging, translated
 from repro.tasks.base import HubSource, Task
 
 TASKS = MappingProxyType({t.name: t for t in (*classification.TASKS, *multiple_choice.TASKS, *tagging.TASKS,
-                                                      *qa.TASKS, *retrieval.TASKS)})
+                                                      *qa.TASKS, *retrieval.TASKS,
+                                                      *planted.TASKS)})
 # the MLM pseudo-task and `<task>_translated` for every English intermediate task
 TASKS = MappingProxyType({**TASKS, **{t.name: t for t in (*mlm.TASKS, *translated.variants(TASKS.values()))}})
 
