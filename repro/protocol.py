@@ -98,23 +98,44 @@ CHOICES: tuple[Choice, ...] = (
            "(interval from the best models alone); the gain over the suite's own XLM-R run is reported beside it",
            "Phang et al. 2020 v1 XTREME block (+6.1 against Hu et al. 2020, +8.1 against the authors' run); "
            "repro/paper/v1-xtreme-scores.csv", item="4c"),
-    # --- items another change owns: rows to update when that change lands ----------------------
-    Choice("QA windows", "Hugging Face's `stride` as the overlap between windows", "transformers tokenizer "
-           "`stride`", deviates_from=(XTREME, PAPER), why="XTREME's and jiant's doc_stride 128 is the step between "
-           "window starts, with a max-context rule for which window answers for a token; to be matched",
-           item="4e"),
-    Choice("multi-task mixtures with MLM", "3 passes over the capped total of the mixture",
-           "v1 App. A ('multi-task mixed/3')", deviates_from=(PAPER,), why="with MLM's 2M sentences in the "
-           "mixture ANLI+ sees about 0.36 of an epoch against 2 without MLM: to be matched or stated", item="4g"),
-    Choice("MLM corpus", "wikimedia/wikipedia 20231101, a streaming shuffle with a 10,000-row buffer, language "
-           "shares n_l^0.3", "v1 App. A (2M sentences, 40 languages)", deviates_from=(PAPER,),
-           why="the dump is not the paper's; a streaming shuffle draws from the first articles; to be sampled "
-               "uniformly", item="4h"),
-    Choice("tagging words without sub-words", "an assertion error", "this suite", deviates_from=(XTREME, PAPER),
-           why="XTREME and jiant map such a word to the unknown token; to be matched", item="4i"),
-    Choice("QA answer offsets", "training rows used as the hub gives them", "google/xtreme, rajpurkar/squad",
-           deviates_from=(XTREME,), why="rows whose answer_start no longer points at the answer text are to be "
-           "repaired or dropped and counted", item="4j"),
+    # --- data processing -----------------------------------------------------------------------
+    Choice("QA windows", "doc_stride (128 on paper) is the step between window starts over the context's "
+           "sub-words; a span's start counts only in the window where that token has the most context "
+           "(min(left, right) + 0.01 x window length)", "XTREME third_party/processors/squad.py "
+           "(squad_convert_example_to_features, _new_check_is_max_context; commit 838c13b); jiant "
+           "templates/squad_style/utils.py", deviates_from=(XTREME,),
+           why="the context is tokenised whole by the fast tokenizer, not word by word; windows start at the "
+               "same sub-word steps", setting="TrainConfig.doc_stride", item="4e"),
+    Choice("QA answer offsets", "a training row's first answer must sit at answer_start; a moved offset is "
+           "repaired to the text's nearest occurrence, a row whose text is not in its context is dropped; "
+           "both counted in train_log.json (train_rows)", "XTREME squad_convert_example_to_features skips "
+           "a training example whose answer is not at its offset", deviates_from=(XTREME,),
+           why="the hub's loaders strip contexts, which moves offsets; repairing keeps those rows where XTREME "
+               "would drop them", item="4j"),
+    Choice("tagging words without sub-words", "a word with no sub-words (or more than a sequence holds) becomes "
+           "the unknown token and is trained on and scored; long training sentences are split at word "
+           "boundaries as evaluation's, not cut", "XTREME third_party/utils_tag.py (unk_token for a word with "
+           "no pieces), utils_preprocess.py panx_tokenize_preprocess", deviates_from=(XTREME,),
+           why="chunks hold max length - 2 sub-words (XTREME: - 3), and empty words also become the unknown "
+               "token", item="4i"),
+    Choice("multi-task mixtures with MLM", "a task + MLM mixture lasts as many batches as give each task the "
+           "examples it sees without MLM (a single task its own epochs; a multi-task run its share of the 3 "
+           "passes); MLM rides along at its sampling rate", "v1 App. A ('MLM 8/-', 'multi-task mixed/3': no "
+           "length for task + MLM runs)", deviates_from=(PAPER,),
+           why="the paper states no length for these runs; matched examples keep mlm-no-gain from comparing MLM "
+               "against less training (3 passes over the capped total gave ANLI+ about half an epoch)",
+           setting="repro.multitask.mixture_length", item="4g"),
+    Choice("MLM corpus", "wikimedia/wikipedia dump 20231101; every article split into sentences once, "
+           "languages weighted by sentence counts n_l^0.3, sentences drawn uniformly from the whole dump",
+           "v1 App. A (alpha 0.3, 2M sentences, 40 languages); wikimedia/wikipedia card (newest dump "
+           "2023-11-01)", deviates_from=(PAPER,),
+           why="the paper names neither its dump nor its sentence splitter", setting="repro.tasks.mlm."
+               "WIKIPEDIA_DUMP", item="4h"),
+    # --- batching -------------------------------------------------------------------------------
+    Choice("prediction batches", "evaluation and retrieval embedding in length-sorted batches, outputs restored "
+           "to input order", "docs/throughput.md (predictions identical to unsorted, tests/test_batching.py)"),
+    Choice("training batches", "random batches padded to their longest sequence; length-grouped batches are an "
+           "option, off on every profile", "docs/throughput.md", setting="Profile.length_grouped"),
 )
 
 
