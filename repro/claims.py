@@ -304,7 +304,7 @@ class ClaimOutcome:
     claim: Claim
     verdict: object                 # Verdict, or a dict {"outcome": "skipped", ...} when skipped
     comparisons: tuple[Comparison, ...]
-    runs: tuple[str, ...]           # run folder names
+    runs: tuple[str, ...]           # run folder names, each once
     seeds: tuple[int, ...]
     profile: str
     is_evidence: bool
@@ -368,7 +368,7 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
             verdict = V.judge_all([verdict, gain])
     else:  # best_per_target: choose on select_split, measure on split
         comparisons, verdict = _best_per_target(claim, profile, outcomes, runs_of, difference, metrics, parallel)
-    return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(s.dirname for s in specs.values()),
+    return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(dict.fromkeys(s.dirname for s in specs.values())),
                         tuple(profile.seeds), profile.name, profile.is_evidence)
 
 

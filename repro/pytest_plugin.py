@@ -21,7 +21,7 @@ from repro.jobs import build_engine
 from repro.profiles import PROFILE_ENV, get_profile
 from repro.provenance import git_commit
 from repro.pytest_rootdir import restore_rootdir
-from repro.report import build_report, outcome_record, verdict_table
+from repro.report import build_report, claim_record, verdict_table
 from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
                                  previous_records, stamp)
 from repro.store import StorePathError, check_store_path
@@ -178,7 +178,7 @@ def record_claim(request):
     from_engine = config.getoption("--source") == "engine"
 
     def record(outcome):
-        entry = outcome_record(outcome)
+        entry = claim_record(outcome)
         entry["judged"] = stamp(profile=outcome.profile, source=config.getoption("--source"),
                                 store=_store_path(config) if from_engine else None, commit=_commit())
         request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(entry)))

@@ -1,7 +1,6 @@
 """`build_report`: records (+ an optional run store) -> report.md, report.html, report.json, PNG figures."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -11,8 +10,7 @@ from repro.report import content, figures
 from repro.report.document import to_html, to_markdown
 from repro.report.records import sorted_records
 from repro.report.runs import language_tables, load_runs, target_differences
-
-SCHEMA_VERSION = 1
+from repro.report.schema import dumps, report_payload
 
 
 def provenance(records: list[dict], runs: list, extra: dict) -> dict:
@@ -46,15 +44,10 @@ def protocol_rows(records: list[dict]) -> list[dict]:
     return methods(tydiqa_train=tydiqa.train_languages if tydiqa else "all")
 
 
-def dumps(payload: dict) -> str:
-    """Stable JSON: sorted keys, fixed indentation, UTF-8 text, trailing newline."""
-    return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
 def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, previous: dict | None = None) -> list[Path]:
     """Write report.md, report.html, report.json and the PNG figures into `out_dir`; return their paths.
 
-    `records` are claim records (`outcome_record`).  With `store`, the runs the records list are read
+    `records` are claim records (repro.report.schema.claim_record, checked here).  With `store`, the runs the records list are read
     from it for the per-language tables, the measured heatmap and the provenance.  Without one,
     `previous` (a report.json payload) supplies those parts, so a report rebuilds from its JSON alone.
     `paper_dir` overrides where the paper's CSVs are read ($REPRO_PAPER_DIR, else the packaged copy).
@@ -78,8 +71,8 @@ def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, pr
         figures.save(fig, out / name)
         paths.append(out / name)
     doc = content.blocks(records, tables, prov, [p.name for p in paths], methods)
-    payload = {"schema_version": SCHEMA_VERSION, "claims": records, "tables": tables, "methods": methods,
-               "table2_measured": measured, "provenance": prov, "figures": [p.name for p in paths]}
+    payload = report_payload(records, tables=tables, methods=methods, table2_measured=measured, provenance=prov,
+                             figures=[p.name for p in paths])
     for name, text in (("report.md", to_markdown(doc)), ("report.html", to_html(doc, out, content.TITLE)),
                        ("report.json", dumps(payload))):
         partial = out / f".{name}.partial"  # replaced in one step: an interrupted write loses no report

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 from repro.report.build import build_report
 from repro.report.compare import compare_files
 from repro.report.judged import check_report_dir
+from repro.report.schema import claim_record, read_report
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,6 @@ def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None)
     from repro.profiles import get_profile
     from repro.provenance import git_commit
     from repro.report.judged import stamp
-    from repro.report.records import outcome_record
     from repro.store import MissingRunError
 
     engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
@@ -48,7 +47,7 @@ def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None)
     for claim in load_claims(claims_dir):
         try:
             outcome = judge(claim, engine)
-            records.append({**outcome_record(outcome),
+            records.append({**claim_record(outcome),
                             "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
         except MissingRunError as err:
             print(f"skipped {claim.id}: {err}", file=sys.stderr)
@@ -65,7 +64,7 @@ def run_report(args) -> int:
     store = args.store or os.environ.get("REPRO_STORE")
     previous = None
     if args.from_json:
-        previous = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        previous = read_report(args.from_json)
         records = previous["claims"]
     else:
         store = store or "runs"

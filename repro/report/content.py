@@ -57,7 +57,7 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
                            [[comp.get("configuration", DASH), num((comp.get("result") or {}).get("estimate")),
                              interval((comp.get("result") or {}).get("ci90")),
                              interval((comp.get("result") or {}).get("ci95")),
-                             str(len((comp.get("result") or {}).get("seed_scores_a") or [])) or DASH,
+                             ", ".join(map(str, comp.get("seeds") or [])) or DASH,
                              (comp.get("verdict") or {}).get("outcome", DASH),
                              (comp.get("verdict") or {}).get("reason", DASH)] for comp in comps]))
         if r.get("runs"):
