@@ -312,9 +312,10 @@ class ClaimOutcome:
     skipped: str | None = None      # why the claim part could not be judged from this source
 
 
-def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence: bool = True) -> ClaimOutcome:
-    """An outcome that states why a claim part is not judged."""
-    return ClaimOutcome(claim, {"outcome": "skipped", "reason": reason, "estimate": None}, (), (), (),
+def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence: bool = True,
+            outcome: str = "skipped") -> ClaimOutcome:
+    """An outcome that states why a claim part is not judged (`outcome` "damaged": a run it reads is)."""
+    return ClaimOutcome(claim, {"outcome": outcome, "reason": reason, "estimate": None}, (), (), (),
                         profile, is_evidence, source, reason)
 
 

@@ -44,9 +44,10 @@ def data_source(profile: Profile, data_dir: str | os.PathLike | None = None) -> 
 
 
 def build_engine(profile: Profile, store: str | os.PathLike, data_dir=None, *, compute: bool = True):
-    """The engine over the run store at `store`, for `profile` and its data source."""
+    """The engine over the run store at `store`, for `profile` and its data source; with
+    `compute=False` it only reads, and creates nothing in the store."""
     from repro.engine import Engine
-    return Engine(RunStore(store), data_source(profile, data_dir), profile, compute=compute)
+    return Engine(RunStore(store, create=compute), data_source(profile, data_dir), profile, compute=compute)
 
 
 def parse_shard(text: str) -> tuple[int, int]:

@@ -5,6 +5,7 @@ task and seed that starts from it; phase-(iii) runs vary the seed.
 """
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass
 
@@ -171,7 +172,8 @@ def add_plan_parser(subparsers) -> None:
     """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
     p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
     p.add_argument("--profile", default=None, help="smoke (default), paper or rehearsal; also $REPRO_PROFILE")
-    p.add_argument("--store", default="runs", help="the run store (default: runs/)")
+    p.add_argument("--store", default=os.environ.get("REPRO_STORE", "runs"),
+                   help="the run store, only read (default: $REPRO_STORE, else runs/)")
     p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--seeds", type=int, default=None, help="phase-(iii) seeds per configuration")
@@ -196,7 +198,7 @@ def run_plan(args) -> int:
     if not claims:
         print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
         return 2
-    store = RunStore(args.store)
+    store = RunStore(args.store, create=False)  # plan only reads: it creates nothing
     rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
     for run, state, measured in rows:
         shown = "-" if measured is None else f"{measured:.4f} h"

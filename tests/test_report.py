@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 
@@ -16,6 +17,7 @@ from repro.report.records import config_label, readable
 from repro.report.schema import (SCHEMA_VERSION, ReportSchemaError, check_record, check_report, claim_record,
                                  read_report, upgrade)
 from repro.report.runs import TargetRun, language_tables, load_runs, target_differences
+from repro.store import write_manifest
 from tests.report_outcomes import SEEDS, records
 
 
@@ -33,30 +35,38 @@ def _record(cid, *, outcome=None, runs=(), profile=None, source=None):
 
 
 def _write_run(root, name, spec, metrics=None, wall=2.0):
-    folder = root / name
+    """A finished run folder as the store writes it (spec.json, files, MANIFEST.json); its folder name."""
+    key = hashlib.sha256(name.encode()).hexdigest()
+    folder = root / f"{name}-{key[:16]}"
     folder.mkdir(parents=True)
-    (folder / "spec.json").write_text(json.dumps({"key": name + "-key", "spec": spec}))
+    (folder / "spec.json").write_text(json.dumps({"key": key, "spec": spec}))
     if metrics is not None:
         (folder / "metrics.json").write_text(json.dumps(metrics))
     (folder / "timings.json").write_text(json.dumps({"total_s": wall}))
     (folder / "env.json").write_text(json.dumps({"commit": "abc123", "packages": {"torch": "2.13"},
                                                  "processor": "x86_64", "threads": 1, "gpu": None}))
+    write_manifest(folder)
+    return folder.name
+
+
+def _key(root, folder_name):
+    return json.loads((root / folder_name / "spec.json").read_text())["key"]
 
 
 @pytest.fixture
 def store(tmp_path):
-    """A fake store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
+    """A store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
     root = tmp_path / "store"
-    _write_run(root, "pretrained-base-s0-0000", {"kind": "pretrained"})
-    _write_run(root, "intermediate-mnli-s0-1111", {"kind": "intermediate", "tasks": ["mnli"]})
+    base = _write_run(root, "pretrained-base-s0", {"kind": "pretrained"})
+    mnli = _write_run(root, "intermediate-mnli-s0", {"kind": "intermediate", "tasks": ["mnli"]})
     names = []
     for seed in (1, 2):
-        for config, parent, bump in ((None, "pretrained-base-s0-0000", 0.0), ("mnli", "intermediate-mnli-s0-1111", 2.0)):
-            name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}-{seed}{int(bump)}ab"
-            _write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed, "data": "fake-v1",
-                                    "parent": parent + "-key"},
-                       {"xnli": {"en": {"accuracy": 80.0 + bump + seed}, "de": {"accuracy": 70.0 + 2 * bump}}})
-            names.append(name)
+        for config, parent, bump in ((None, base, 0.0), ("mnli", mnli, 2.0)):
+            name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}"
+            names.append(_write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed,
+                                                 "data": "fake-v1", "parent": _key(root, parent)},
+                                    {"xnli": {"en": {"accuracy": 80.0 + bump + seed},
+                                              "de": {"accuracy": 70.0 + 2 * bump}}}))
     return root, names
 
 
@@ -273,3 +283,47 @@ def test_an_older_report_json_is_upgraded_on_reading(tmp_path):
     (tmp_path / "bad.json").write_text("{nope")
     with pytest.raises(ReportSchemaError, match="bad.json: not a JSON report"):
         read_report(tmp_path / "bad.json")
+
+
+def test_a_damaged_run_marks_the_claims_that_read_it_and_the_report_still_builds(tmp_path, store):
+    root, names = store
+    metrics = root / names[1] / "metrics.json"
+    text = metrics.read_text()
+    metrics.write_text(text.replace("83.0", "93.0"))  # same size, other bytes
+    assert metrics.read_text() != text
+    runs, extra = load_runs(root, names)
+    assert [r.name for r in runs] == sorted(set(names) - {names[1]})
+    assert list(extra["damaged"]) == [names[1]] and "SHA-256" in extra["damaged"][names[1]]
+    touched, untouched = _record("a-claim", runs=names), _record("b-claim", runs=[names[0]])
+    build_report([touched, untouched], tmp_path / "out", store=root)
+    claims = {r["claim"]["id"]: r for r in json.loads((tmp_path / "out" / "report.json").read_text())["claims"]}
+    assert list(claims["a-claim"]["damaged_runs"]) == [names[1]] and "damaged_runs" not in claims["b-claim"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "reproduced (runs damaged)" in md and f"Damaged run {names[1]}: " in md and f"damaged: {names[1]}" in md
+    assert "| XLM-R | 2 |" in md  # the tables still hold the runs that are whole
+
+
+def test_the_report_reads_the_store_and_creates_nothing_in_it(tmp_path, store):
+    root, names = store
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    build_report([_record("a-claim", runs=names)], tmp_path / "out", store=root)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    _, extra = load_runs(tmp_path / "no-store", names[:1])
+    assert extra["missing"] == names[:1] and not (tmp_path / "no-store").exists()
+
+
+def test_repro_report_records_a_claim_with_a_damaged_run_as_damaged_and_judges_the_rest(tmp_path, monkeypatch):
+    import repro.claims
+    from repro.report.cli import REPO, judge_from_store
+    from repro.store import CorruptRunError
+
+    def judge(claim, engine):
+        if claim.id == "squad-gain":
+            raise CorruptRunError("runs/target-xquad-s1-0123: metrics.json does not match its recorded SHA-256")
+        return repro.claims.skipped(claim, "stand-in", profile="smoke", source="engine")
+    monkeypatch.setattr(repro.claims, "judge", judge)
+    records = {r["claim"]["id"]: r for r in judge_from_store(tmp_path / "store", None, REPO / "claims")}
+    assert records["squad-gain"]["verdict"]["outcome"] == "damaged"
+    assert "metrics.json does not match" in records["squad-gain"]["verdict"]["reason"]
+    assert {r["verdict"]["outcome"] for cid, r in records.items() if cid != "squad-gain"} == {"skipped"}
+    assert not (tmp_path / "store").exists()

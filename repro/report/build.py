@@ -10,7 +10,7 @@ from repro.report import content, figures
 from repro.report.document import to_html, to_markdown
 from repro.report.records import sorted_records
 from repro.report.runs import language_tables, load_runs, target_differences
-from repro.report.schema import dumps, report_payload
+from repro.report.schema import dumps, mark_damaged, report_payload
 
 
 def provenance(records: list[dict], runs: list, extra: dict) -> dict:
@@ -28,7 +28,8 @@ def provenance(records: list[dict], runs: list, extra: dict) -> dict:
             "seeds": sorted({s for r in records for s in r.get("seeds") or []}),
             "data": sorted({r.data for r in runs if r.data}),
             "run_count": len({n for r in records for n in r.get("runs") or []}),
-            "missing": extra.get("missing", []), "wall_s": extra.get("wall_s"),
+            "missing": extra.get("missing", []), "damaged": sorted(extra.get("damaged") or {}),
+            "wall_s": extra.get("wall_s"),
             "runs": {"commits": sorted({e["commit"] for e in envs if e.get("commit")}),
                      "hardware": sorted(hardware), "packages": packages},
             "report_environment": environment()}
@@ -58,6 +59,7 @@ def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, pr
     if store is not None:
         names = sorted({n for r in records for n in r.get("runs") or []})
         runs, extra = load_runs(store, names)
+        records = mark_damaged(records, extra["damaged"])  # the rest of the report builds without them
         tables, prov = language_tables(runs), provenance(records, runs, extra)
     else:
         previous = previous or {}

@@ -34,23 +34,29 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None) -> list[dict]:
-    """Judge every claim from runs already in `store` (compute=False); claims lacking runs are skipped."""
-    from repro.claims import judge, load_claims
+    """Judge every claim from runs already in `store` (compute=False, nothing created); claims lacking
+    runs are skipped, claims reading a damaged run are recorded as damaged with the reason."""
+    from repro.claims import judge, load_claims, skipped
     from repro.jobs import build_engine
     from repro.profiles import get_profile
     from repro.provenance import git_commit
     from repro.report.judged import stamp
-    from repro.store import MissingRunError
+    from repro.store import CorruptRunError, MissingRunError
 
     engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
     records, commit = [], git_commit()
     for claim in load_claims(claims_dir):
         try:
             outcome = judge(claim, engine)
-            records.append({**claim_record(outcome),
-                            "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
         except MissingRunError as err:
             print(f"skipped {claim.id}: {err}", file=sys.stderr)
+            continue
+        except CorruptRunError as err:
+            print(f"damaged {claim.id}: {err}", file=sys.stderr)
+            outcome = skipped(claim, f"a run it reads is damaged: {err}", profile=engine.profile.name,
+                              source="engine", is_evidence=engine.profile.is_evidence, outcome="damaged")
+        records.append({**claim_record(outcome),
+                        "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
     return records
 
 

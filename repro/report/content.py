@@ -30,7 +30,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
         c, v = r["claim"], r["verdict"]
         rows.append([c["id"], c.get("kind", DASH), r.get("source", "engine"), _expected(c), num(v.get("estimate")),
                      interval(v.get("ci90")), interval(v.get("ci95")),
-                     v.get("outcome", DASH) + (" (earlier run)" if differs_note(r) else "")])
+                     v.get("outcome", DASH) + (" (earlier run)" if differs_note(r) else "")
+                     + (" (runs damaged)" if r.get("damaged_runs") else "")])
     blocks = [("table", ["claim", "kind", "results from", "paper expects (points)", "measured Δ", "90% CI",
                          "95% CI", "verdict"], rows)]
     for r in sorted_records(records):
@@ -50,6 +51,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
                      f"results from {r.get('source', 'engine')}")
         if differs_note(r):
             items.append("Judged: " + differs_note(r))
+        for name, why in sorted((r.get("damaged_runs") or {}).items()):
+            items.append(f"Damaged run {name}: {why}; recompute it (`repro run --only {name}`)")
         blocks += [("h3", c["id"]), ("quote", c.get("quote", "")), ("ul", items)]
         comps = r.get("comparisons") or []
         if comps:
@@ -94,7 +97,8 @@ def provenance_blocks(prov: dict) -> list[tuple]:
              f"Data identity: {', '.join(prov.get('data') or []) or DASH}",
              f"Seeds: {', '.join(map(str, prov.get('seeds') or [])) or DASH}",
              f"Runs listed: {prov.get('run_count', 0)}; missing from the store: "
-             f"{', '.join(prov.get('missing') or []) or 'none'}",
+             f"{', '.join(prov.get('missing') or []) or 'none'}; "
+             f"damaged: {', '.join(prov.get('damaged') or []) or 'none'}",
              f"Wall time of the runs (sum of timings.json): {DASH if wall is None else f'{wall:.1f} s'}",
              f"Commit of the runs: {', '.join(runs.get('commits') or []) or DASH}; "
              f"of the report: {builder.get('commit') or DASH}",

@@ -29,7 +29,7 @@ REPORT_FIELDS = {"schema_version": (int,), "claims": (list,), "tables": (dict,),
                  "table2_measured": (dict,), "provenance": (dict,), "figures": (list,)}
 RECORD_FIELDS = {"claim": (dict,), "verdict": (dict,), "comparisons": (list,), "runs": (list,), "seeds": (list,),
                  "profile": (str, NoneType), "is_evidence": (bool,), "source": (str,), "skipped": (str, NoneType)}
-RECORD_OPTIONAL = {"judged": (dict,)}
+RECORD_OPTIONAL = {"judged": (dict,), "damaged_runs": (dict,)}  # damaged_runs: {run: why}, set by the report
 CLAIM_FIELDS = {"id": (str,), "kind": (str,)}
 VERDICT_FIELDS = {"outcome": (str,)}
 VERDICT_OPTIONAL = {"estimate": (*NUMBER, NoneType), "ci90": (list, NoneType), "ci95": (list, NoneType),
@@ -147,6 +147,16 @@ def upgrade(payload: dict) -> dict:
                    **payload, "claims": claims, "schema_version": SCHEMA_VERSION}
     check_report(payload)
     return payload
+
+
+def mark_damaged(records: list[dict], damaged: dict[str, str]) -> list[dict]:
+    """`records` with `damaged_runs` ({run: why}) on each that lists a run of `damaged`."""
+    out = []
+    for record in records:
+        hit = {name: damaged[name] for name in record["runs"] if name in damaged}
+        rest = {k: v for k, v in record.items() if k != "damaged_runs"}
+        out.append({**rest, "damaged_runs": hit} if hit else rest)
+    return out
 
 
 def report_payload(records: list[dict], *, tables: dict, methods, table2_measured: dict, provenance: dict,
