@@ -8,7 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from repro import stats as V
-from repro.claims import ClaimOutcome, Comparison, PointResult, judge
+from repro.judging import ClaimOutcome, Comparison, PointResult, judge
 from repro.profiles import SMOKE
 from repro.report.schema import claim_record
 from tests.test_claims_judge import FakeEngine, claim, fake_outcomes

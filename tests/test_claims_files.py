@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.claims import KINDS, Claim, ClaimError, intermediate_names, load_claims, missing_tasks
+from repro.claims import KINDS, Claim, ClaimError, intermediate_names, load_claims
+from repro.plan import missing_tasks
 from repro.profiles import INTERMEDIATE_TASKS, PAPER, SMOKE
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"

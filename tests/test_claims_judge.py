@@ -6,7 +6,8 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from repro.claims import Claim, ClaimError, judge
+from repro.claims import Claim, ClaimError
+from repro.judging import judge
 from repro.data import DataSource
 from repro.profiles import SMOKE
 from repro.stats import CellOutcomes
@@ -101,7 +102,7 @@ def test_a_claim_naming_a_task_the_profile_cannot_train_is_an_error(engine):
 
 
 def test_sparse_bucc_cells_are_padded_with_zero_rows():
-    from repro.claims import _pad_sparse
+    from repro.judging import _pad_sparse
     a = {("bucc2018", "de"): CellOutcomes(np.array(["s1", "s2"]), np.array([[1, 1, 1], [0, 1, 0]]))}
     b = {("bucc2018", "de"): CellOutcomes(np.array(["s1", "s3"]), np.array([[1, 1, 1], [0, 0, 1]]))}
     x = {("xnli", "de"): CellOutcomes(np.array([1, 2]), np.array([[1, 1], [0, 1]]))}

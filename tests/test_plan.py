@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from repro import cost, plan
-from repro.claims import load_claims
+from repro.claims import load_claims, select_claims
 from repro.cli import main
 from repro.data import DataSource
 from repro.profiles import PAPER
@@ -65,7 +65,7 @@ def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
 
 def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, monkeypatch):
     # a stored run is recognised: compute one baseline run, then plan the XNLI claim over the same store
-    monkeypatch.setattr("repro.jobs.DataSource", lambda *a, **k: quick_engine.data)
+    monkeypatch.setattr("repro.data.DataSource", lambda *a, **k: quick_engine.data)
     monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": quick_profile})
     spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=None, seed=1)
     quick_engine.ensure(spec)
@@ -93,7 +93,8 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
                  "--seeds", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     (ratio,) = [l for l in out if l.startswith("measured / predicted")]
-    _, runs = plan.planned_runs(claims, "xnli", quick_profile.with_seeds(2), quick_engine.data, seeds_chosen=True)
+    runs = plan.planned_runs(select_claims(claims, "xnli"), quick_profile.with_seeds(2), quick_engine.data,
+                             seeds_chosen=True)
     (predicted,) = [run.gpu_hours for run in runs if run.name == spec.dirname]
     assert ratio.startswith("measured / predicted over 1 stored runs: ")
     assert float(ratio.split(": ")[1].split()[0]) == pytest.approx(measured / predicted, rel=0.01)

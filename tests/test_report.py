@@ -11,7 +11,7 @@ import pytest
 
 from repro.paper import read_table2, table2_differences
 from repro.report import build_report, compare, compare_lines
-from repro.report.cli import add_report_parser, main
+from repro.cli.report import add_report_parser, main
 from repro.report.figures import COLOURS, forest_plot, table2_heatmap
 from repro.report.records import config_label, readable
 from repro.report.schema import (SCHEMA_VERSION, ReportSchemaError, check_record, check_report, claim_record,
@@ -313,15 +313,15 @@ def test_the_report_reads_the_store_and_creates_nothing_in_it(tmp_path, store):
 
 
 def test_repro_report_records_a_claim_with_a_damaged_run_as_damaged_and_judges_the_rest(tmp_path, monkeypatch):
-    import repro.claims
-    from repro.report.cli import REPO, judge_from_store
+    import repro.judging
+    from repro.cli.report import REPO, judge_from_store
     from repro.store import CorruptRunError
 
     def judge(claim, engine):
         if claim.id == "squad-gain":
             raise CorruptRunError("runs/target-xquad-s1-0123: metrics.json does not match its recorded SHA-256")
-        return repro.claims.skipped(claim, "stand-in", profile="smoke", source="engine")
-    monkeypatch.setattr(repro.claims, "judge", judge)
+        return repro.judging.skipped(claim, "stand-in", profile="smoke", source="engine")
+    monkeypatch.setattr(repro.judging, "judge", judge)
     records = {r["claim"]["id"]: r for r in judge_from_store(tmp_path / "store", None, REPO / "claims")}
     assert records["squad-gain"]["verdict"]["outcome"] == "damaged"
     assert "metrics.json does not match" in records["squad-gain"]["verdict"]["reason"]

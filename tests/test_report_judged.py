@@ -73,11 +73,11 @@ def test_a_report_directory_that_is_a_file_is_refused(tmp_path):
 
 def test_repro_report_judges_every_part_again_and_stamps_it(tmp_path, monkeypatch):
     """`repro report` rebuilds from a store: every claim part judged now, on that store (judging stubbed)."""
-    import repro.claims
+    import repro.judging
     from repro.provenance import git_commit
-    from repro.report.cli import REPO, judge_from_store
+    from repro.cli.report import REPO, judge_from_store
 
-    monkeypatch.setattr(repro.claims, "judge", lambda claim, engine: repro.claims.skipped(
+    monkeypatch.setattr(repro.judging, "judge", lambda claim, engine: repro.judging.skipped(
         claim, "stand-in", profile="smoke", source="engine"))
     records = judge_from_store(tmp_path / "store", None, REPO / "claims")
     assert len(records) == len(list((REPO / "claims").glob("*.toml")))

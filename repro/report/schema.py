@@ -2,7 +2,7 @@
 
 A report payload is {schema_version, claims, tables, methods, table2_measured,
 provenance, figures}; each claim record is `claim_record(outcome)` of a
-`repro.claims.ClaimOutcome`, plus the `judged` stamp (repro.report.judged).
+`repro.judging.ClaimOutcome`, plus the `judged` stamp (repro.report.judged).
 `check_report` and `check_record` raise ReportSchemaError naming the field,
 the problem and the fix; `read_report` upgrades an older version on reading.
 
