@@ -11,30 +11,58 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from repro import stats as V
 from repro.comparators import COMPARATORS
+from repro.paper import TARGETS
 from repro.profiles import INTERMEDIATE_TASKS
 from repro.tasks import TASKS
 
-# kinds judged on differences: judge function and the claim fields it takes as keyword arguments
-COMPARED = {
-    "no_benefit": (V.judge_no_benefit, ("margin", "two_sided")),
-    "magnitude": (V.judge_magnitude, ("expected", "margin")),
-    "improves": (V.judge_improves, ("threshold",)),
-    "beats": (V.judge_beats, ("trivial_margin",)),
-}
+
+
+@dataclass(frozen=True)
+class ClaimKind:
+    """What a claim kind needs and how it is judged and shown: the one table of kinds (KIND_TABLE)."""
+
+    name: str
+    fields: tuple[str, ...]               # claim fields a file of this kind must set
+    judge: Callable | None = None         # verdict rule on a difference (kinds judged on differences)
+    judge_fields: tuple[str, ...] = ()    # claim fields `judge` takes as keyword arguments
+    expected: Callable[[dict], str] = lambda c: f"{_num(c.get('expected'))} ± {_num(c.get('margin'), False)}"
+    band: str = "around_expected"         # the forest plot's band: see repro.report.figures
+
+
+def _num(value, signed: bool = True) -> str:
+    return "—" if value is None else f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
 # "best": the first configuration beats every other one (Hsu's comparisons with the best), and, with
 # `expected`, improves on the baseline by about that much.  "best_per_target": per target task the
 # configuration best on `select_split`, measured on `split` against the baseline.  "setup": a check of
 # the `paper` profile's configuration and the task registry (repro.setup_checks).
-KINDS = (*COMPARED, "best", "best_per_target", "setup")
+KIND_TABLE = {k.name: k for k in (
+    ClaimKind("no_benefit", ("margin",), V.judge_no_benefit, ("margin", "two_sided"),
+              lambda c: f"no gain above {_num(c.get('margin'), False)}"
+              + (" (either way)" if c.get("two_sided") else ""), "below_margin"),
+    ClaimKind("magnitude", ("expected", "margin"), V.judge_magnitude, ("expected", "margin")),
+    ClaimKind("improves", ("threshold",), V.judge_improves, ("threshold",),
+              lambda c: f"gain above {_num(c.get('threshold'), False)}", "above_threshold"),
+    ClaimKind("beats", ("trivial_margin",), V.judge_beats, ("trivial_margin",),
+              lambda c: f"better than baseline (trivial margin {_num(c.get('trivial_margin'), False)})", "above_zero"),
+    ClaimKind("best", ()),
+    ClaimKind("best_per_target", ("expected", "margin")),
+    ClaimKind("setup", ("check",)),
+)}
+KINDS = tuple(KIND_TABLE)
+# kinds judged on differences: judge function and the claim fields it takes as keyword arguments
+COMPARED = {k.name: (k.judge, k.judge_fields) for k in KIND_TABLE.values() if k.judge is not None}
+KIND_FIELDS = {k.name: k.fields for k in KIND_TABLE.values()}
 REQUIRED = ("id", "seed_claim", "quote", "source", "kind", "margin_reason")
-KIND_FIELDS = {"no_benefit": ("margin",), "magnitude": ("expected", "margin"), "improves": ("threshold",),
-               "beats": ("trivial_margin",), "best": (), "best_per_target": ("expected", "margin"),
-               "setup": ("check",)}
+# named target sets a claim file may give as `targets = "xtreme"`
+TARGET_SETS = {"xtreme": TARGETS}  # the nine XTREME target tasks, in the paper's order
 PSEUDO_TASKS = ("mlm",)
 TRANSLATED = "_translated"
 SPLITS = ("validation", "test")
@@ -110,7 +138,7 @@ class Claim:
             raise ClaimError(f"{at('kind')}: a {raw['kind']} claim needs field(s) {', '.join(lacking)}; add them")
         for key in ("configurations", "baselines"):
             raw[key] = tuple(tuple(c) for c in raw.get(key, ()))
-        raw["targets"], raw["baseline"] = tuple(raw.get("targets", ())), tuple(raw.get("baseline", ()))
+        raw["targets"], raw["baseline"] = _targets(raw.get("targets", ()), at), tuple(raw.get("baseline", ()))
         if isinstance(raw.get("value"), list):
             raw["value"] = tuple(raw["value"])
         raw["smoke"] = dict(raw.get("smoke", {}))
@@ -201,6 +229,16 @@ class Claim:
     def splits(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys([self.select_split, self.split] if self.kind == "best_per_target"
                                    else [self.split]))
+
+
+def _targets(value, at) -> tuple[str, ...]:
+    """A claim file's `targets`: a list of tasks, or the name of a set in TARGET_SETS."""
+    if isinstance(value, str):
+        if value not in TARGET_SETS:
+            raise ClaimError(f"{at('targets')}: unknown target set {value!r}; one of {', '.join(TARGET_SETS)}, "
+                             "or a list of target tasks")
+        return TARGET_SETS[value]
+    return tuple(value)
 
 
 def _line_in_message(message: str) -> int | None:

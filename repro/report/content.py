@@ -1,6 +1,7 @@
 """What the report says: claims, figures, per-language tables and provenance, as document blocks."""
 from __future__ import annotations
 
+from repro.claims import KIND_TABLE
 from repro.report.judged import differs_note
 from repro.report.records import DASH, interval, measured, num, sorted_records
 from repro.report.runs import BASELINE
@@ -13,14 +14,8 @@ FIGURES = (("forest.png", "Forest plot: every claim part against the paper's val
 
 
 def _expected(c: dict) -> str:
-    kind, margin = c.get("kind"), c.get("margin")
-    if kind == "no_benefit":
-        return f"no gain above {num(margin, False)}" + (" (either way)" if c.get("two_sided") else "")
-    if kind == "improves":
-        return f"gain above {num(c.get('threshold'), False)}"
-    if kind == "beats":
-        return f"better than baseline (trivial margin {num(c.get('trivial_margin'), False)})"
-    return f"{num(c.get('expected'))} ± {num(margin, False)}"
+    kind = KIND_TABLE.get(c.get("kind"))
+    return kind.expected(c) if kind else f"{num(c.get('expected'))} ± {num(c.get('margin'), False)}"
 
 
 def claim_blocks(records: list[dict]) -> list[tuple]:
