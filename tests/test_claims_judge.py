@@ -112,3 +112,18 @@ def test_sparse_bucc_cells_are_padded_with_zero_rows():
     assert sorted(pa.units) == sorted(pb.units) == ["s1", "s2", "s3"]
     assert pa.stats.sum(axis=0).tolist() == [1, 2, 1] and pb.stats.sum(axis=0).tolist() == [1, 1, 2]
     assert out[((), "xnli", 1, "test")] is not x and out[((), "xnli", 1, "test")][("xnli", "de")] is x[("xnli", "de")]
+
+
+def test_a_retrieval_run_serves_every_seed_and_is_listed_once(engine, monkeypatch):
+    """Tatoeba is evaluated straight from the encoder, one run for all seeds: the outcome names it once."""
+    def outcomes(spec):
+        config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
+        u = np.random.default_rng(7).random(N_UNITS)
+        p = BASE + (0.05 if config else 0.0)
+        return {(spec.eval_task, lang): CellOutcomes(np.arange(N_UNITS), np.column_stack([u < p, np.ones(N_UNITS)]))
+                for lang in spec.eval_languages}
+    monkeypatch.setattr("repro.outcomes.run_outcomes", outcomes)
+    profile = replace(engine.profile, smoke_languages=MappingProxyType({"tatoeba": ("de",)}))
+    out = judge(claim(kind="improves", threshold=0.0, targets=("tatoeba",)), FakeEngine(profile))
+    assert len(profile.seeds) == 3 and len(out.runs) == len(set(out.runs)) == 2  # baseline and from-mnli
+    assert out.seeds == profile.seeds
