@@ -22,7 +22,6 @@ from repro.profiles import INTERMEDIATE_TASKS
 from repro.tasks import TASKS
 
 
-
 @dataclass(frozen=True)
 class ClaimKind:
     """What a claim kind needs and how it is judged and shown: the one table of kinds (KIND_TABLE)."""

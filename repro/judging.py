@@ -15,9 +15,11 @@ import numpy as np
 from repro import outcomes as stored_outcomes
 from repro import stats as V
 from repro.claims import COMPARED, Claim
+from repro.comparators import (MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, difference_from_constant,
+                               published_xlmr_score, restrict)
 from repro.plan import required_runs
 from repro.setup_checks import judge_setup
-from repro.stats import aggregate_score, compare_with_best, paired_difference
+from repro.stats import CellOutcomes, aggregate_score, compare_with_best, paired_difference
 from repro.tasks import get_task
 
 
@@ -120,9 +122,6 @@ def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metri
     A target whose two splits read one evaluation set (XQuAD, TyDiQA-GoldP, Tatoeba; BUCC, whose
     dev set only sets the threshold) is chosen on one half of its units and measured on the other.
     """
-    from repro.comparators import (MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, difference_from_constant,
-                                   published_xlmr_score, restrict)
-
     halved = [t for t in claim.targets if len(claim.configurations) > 1
               and get_task(t).one_evaluation_set(claim.select_split, claim.split)]
     chosen = {}
@@ -164,7 +163,6 @@ SPARSE_TASKS = ("bucc2018",)
 
 def _pad_sparse(outcomes: dict) -> dict:
     """Give every run of a sparse task's cell the union of the cell's units, absent ones as zero rows."""
-    from repro.stats import CellOutcomes
     units: dict = {}
     for (config, target, seed, split), cells in outcomes.items():
         for cell, co in cells.items():
