@@ -53,4 +53,4 @@ def test_a_malformed_claim_file_fails_collection_with_its_name(pytester, monkeyp
     pytester.makeconftest('pytest_plugins = ["repro.pytest_plugin"]')
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "claims")
     assert result.ret != 0
-    result.stdout.fnmatch_lines(["*bad.toml: missing field(s)*"])
+    result.stderr.fnmatch_lines(["*bad.toml: missing field(s)*"])  # a usage error, said on stderr
