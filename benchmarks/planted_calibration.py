@@ -6,7 +6,7 @@
 Trains the planted target from each configuration (no intermediate task, planted_skill,
 planted_null) for replications x (the planted profile's seed count) seeds, in `--workers`
 processes over one run store.  Then (1) the effect sizes: each configuration against the
-baseline on all seeds together; (2) power: each planted claim judged, by repro.claims.judge,
+baseline on all seeds together; (2) power: each planted claim judged, by repro.judging.judge,
 on every replication's own seeds (replication r takes seeds r*n+1 .. r*n+n; the first is
 what `pytest -m planted` runs); (3) false positives: every claim with
 planted_skill and planted_null swapped, so that what it states is false, judged the same way.  Prints markdown.
@@ -26,7 +26,8 @@ from concurrent.futures import ProcessPoolExecutor  # noqa: E402
 from dataclasses import replace  # noqa: E402
 
 from repro import plan, planted  # noqa: E402
-from repro.claims import judge, load_claims  # noqa: E402
+from repro.claims import load_claims  # noqa: E402
+from repro.judging import judge  # noqa: E402
 from repro.outcomes import run_outcomes  # noqa: E402
 from repro.stats import paired_difference  # noqa: E402
 from repro.tasks import get_task  # noqa: E402

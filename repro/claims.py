@@ -4,46 +4,71 @@ A claim compares target-task scores after intermediate training on one or more
 configurations against a baseline, on the XTREME aggregate of its target tasks
 (mean over languages per task, QA as mean(F1, EM), mean over tasks), and judges
 the difference with margins fixed in the file before any result is seen.
-Setup claims check the `paper` profile and the task registry instead.
+Setup claims check the `paper` profile and the task registry instead.  The runs a claim
+needs are planned in `repro.plan`, its judging is `repro.judging`.
 """
 from __future__ import annotations
 
 import re
 import tomllib
-import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from repro import plan
 from repro import stats as V
+from repro.comparators import COMPARATORS
+from repro.paper import TARGETS
 from repro.profiles import INTERMEDIATE_TASKS
-from repro.spec import RunSpec
-from repro.stats import aggregate_score, compare_with_best, paired_difference
-from repro.tasks import TASKS, get_task
+from repro.tasks import TASKS
 from repro.tasks.planted import INTERMEDIATE as PLANTED_INTERMEDIATE
 
-# kinds judged on differences: judge function and the claim fields it takes as keyword arguments
-COMPARED = {
-    "no_benefit": (V.judge_no_benefit, ("margin", "two_sided")),
-    "magnitude": (V.judge_magnitude, ("expected", "margin")),
-    "improves": (V.judge_improves, ("threshold",)),
-    "beats": (V.judge_beats, ("trivial_margin",)),
-}
+
+@dataclass(frozen=True)
+class ClaimKind:
+    """What a claim kind needs and how it is judged and shown: the one table of kinds (KIND_TABLE)."""
+
+    name: str
+    fields: tuple[str, ...]               # claim fields a file of this kind must set
+    judge: Callable | None = None         # verdict rule on a difference (kinds judged on differences)
+    judge_fields: tuple[str, ...] = ()    # claim fields `judge` takes as keyword arguments
+    expected: Callable[[dict], str] = lambda c: f"{_num(c.get('expected'))} ± {_num(c.get('margin'), False)}"
+    band: str = "around_expected"         # the forest plot's band: see repro.report.figures
+
+
+def _num(value, signed: bool = True) -> str:
+    return "—" if value is None else f"{value:+.2f}" if signed else f"{value:.2f}"
+
+
 # "best": the first configuration beats every other one (Hsu's comparisons with the best), and, with
 # `expected`, improves on the baseline by about that much.  "best_per_target": per target task the
 # configuration best on `select_split`, measured on `split` against the baseline.  "setup": a check of
 # the `paper` profile's configuration and the task registry (repro.setup_checks).
-KINDS = (*COMPARED, "best", "best_per_target", "setup")
+KIND_TABLE = {k.name: k for k in (
+    ClaimKind("no_benefit", ("margin",), V.judge_no_benefit, ("margin", "two_sided"),
+              lambda c: f"no gain above {_num(c.get('margin'), False)}"
+              + (" (either way)" if c.get("two_sided") else ""), "below_margin"),
+    ClaimKind("magnitude", ("expected", "margin"), V.judge_magnitude, ("expected", "margin")),
+    ClaimKind("improves", ("threshold",), V.judge_improves, ("threshold",),
+              lambda c: f"gain above {_num(c.get('threshold'), False)}", "above_threshold"),
+    ClaimKind("beats", ("trivial_margin",), V.judge_beats, ("trivial_margin",),
+              lambda c: f"better than baseline (trivial margin {_num(c.get('trivial_margin'), False)})", "above_zero"),
+    ClaimKind("best", ()),
+    ClaimKind("best_per_target", ("expected", "margin")),
+    ClaimKind("setup", ("check",)),
+)}
+KINDS = tuple(KIND_TABLE)
+# kinds judged on differences: judge function and the claim fields it takes as keyword arguments
+COMPARED = {k.name: (k.judge, k.judge_fields) for k in KIND_TABLE.values() if k.judge is not None}
+KIND_FIELDS = {k.name: k.fields for k in KIND_TABLE.values()}
 REQUIRED = ("id", "seed_claim", "quote", "source", "kind", "margin_reason")
-KIND_FIELDS = {"no_benefit": ("margin",), "magnitude": ("expected", "margin"), "improves": ("threshold",),
-               "beats": ("trivial_margin",), "best": (), "best_per_target": ("expected", "margin"),
-               "setup": ("check",)}
+# named target sets a claim file may give as `targets = "xtreme"`
+TARGET_SETS = {"xtreme": TARGETS}  # the nine XTREME target tasks, in the paper's order
 PSEUDO_TASKS = ("mlm",)
 TRANSLATED = "_translated"
 SPLITS = ("validation", "test")
 SMOKE_FIELDS = ("configurations", "baselines", "at_least", "seeds", "split", "reason")
+# what a setup claim's `check` may name: the checks of repro.setup_checks.CHECKS (a test keeps them equal)
+SETUP_CHECKS = ("model", "phases", "intermediate_tasks")
 
 
 class ClaimError(ValueError):
@@ -114,7 +139,7 @@ class Claim:
             raise ClaimError(f"{at('kind')}: a {raw['kind']} claim needs field(s) {', '.join(lacking)}; add them")
         for key in ("configurations", "baselines"):
             raw[key] = tuple(tuple(c) for c in raw.get(key, ()))
-        raw["targets"], raw["baseline"] = tuple(raw.get("targets", ())), tuple(raw.get("baseline", ()))
+        raw["targets"], raw["baseline"] = _targets(raw.get("targets", ()), at), tuple(raw.get("baseline", ()))
         if isinstance(raw.get("value"), list):
             raw["value"] = tuple(raw["value"])
         raw["smoke"] = dict(raw.get("smoke", {}))
@@ -163,14 +188,11 @@ class Claim:
             raise ClaimError(f"{at('split', table)}: choosing the best of {len(self.configurations)} configurations "
                              f"and measuring it on the same split ({self.split}) has a winner's curse; "
                              "measure on another split")
-        from repro.comparators import COMPARATORS
         if self.comparator not in COMPARATORS or (self.comparator != "baseline" and self.kind != "best_per_target"):
             raise ClaimError(f"{where}: comparator {self.comparator!r}: one of {', '.join(COMPARATORS)}, and "
                              "other than 'baseline' only for a best_per_target claim")
-        if self.kind == "setup":
-            from repro.setup_checks import CHECKS
-            if self.check not in CHECKS:
-                raise ClaimError(f"{at('check')}: unknown setup check {self.check!r}; one of {', '.join(CHECKS)}")
+        if self.kind == "setup" and self.check not in SETUP_CHECKS:
+            raise ClaimError(f"{at('check')}: unknown setup check {self.check!r}; one of {', '.join(SETUP_CHECKS)}")
         if self.smoke:
             bad = sorted(set(self.smoke) - set(SMOKE_FIELDS))
             if bad or "reason" not in self.smoke:
@@ -210,6 +232,16 @@ class Claim:
                                    else [self.split]))
 
 
+def _targets(value, at) -> tuple[str, ...]:
+    """A claim file's `targets`: a list of tasks, or the name of a set in TARGET_SETS."""
+    if isinstance(value, str):
+        if value not in TARGET_SETS:
+            raise ClaimError(f"{at('targets')}: unknown target set {value!r}; one of {', '.join(TARGET_SETS)}, "
+                             "or a list of target tasks")
+        return TARGET_SETS[value]
+    return tuple(value)
+
+
 def _line_in_message(message: str) -> int | None:
     """The line of a TOMLDecodeError before Python 3.14, which says it only as "(at line N, column M)"."""
     found = re.search(r"at line (\d+)", message)
@@ -242,6 +274,11 @@ def _locator(path: Path, text: str):
     return at
 
 
+def select_claims(directory: Path, select: str = "") -> list[Claim]:
+    """The claims in `directory` whose id contains `select` (all for "")."""
+    return [c for c in load_claims(directory) if select in c.id]
+
+
 def load_claims(directory: Path) -> list[Claim]:
     """Every claim file in `directory`, sorted by id; ids must be unique."""
     claims = [Claim.from_file(p) for p in sorted(Path(directory).glob("*.toml"))]
@@ -253,199 +290,3 @@ def load_claims(directory: Path) -> list[Claim]:
     return sorted(claims, key=lambda c: c.id)
 
 
-def missing_tasks(claim: Claim, profile) -> list[str]:
-    """Intermediate and target tasks of the claim that `profile` has no training configuration for."""
-    names = [n for c in claim.configurations_used() for n in c if n not in profile.intermediate]
-    names += [t for t in claim.targets if t in TASKS and get_task(t).trained and t not in profile.target]
-    return list(dict.fromkeys(names))
-
-
-RunKey = tuple[tuple[str, ...], str, int, str]  # (configuration, target, seed, split)
-
-
-def run_keys(claim: Claim, profile) -> list[RunKey]:
-    """Every (configuration, target, seed, split) the claim reads."""
-    return [(config, target, seed, split) for split in claim.splits() for config in claim.configurations_used()
-            for target in claim.targets for seed in profile.seeds]
-
-
-def required_runs(claim: Claim, profile, data) -> dict[RunKey, RunSpec]:
-    """The target runs a claim needs on `profile` (as given: apply `for_profile` first)."""
-    missing = missing_tasks(claim, profile)
-    if missing:
-        raise ClaimError(f"claim {claim.id}: profile {profile.name} has no training configuration for "
-                         f"{', '.join(missing)}; add one to repro/profiles.py or name a registered task in the claim")
-    return {(config, target, seed, split): plan.target_spec(profile, data, target, intermediate=config or None,
-                                                            seed=seed, split=split)
-            for config, target, seed, split in run_keys(claim, profile)}
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """One configuration against its baseline (or a point read from the paper)."""
-
-    configuration: str
-    result: object   # repro.stats.DifferenceResult, BestResult summary, or a PointResult
-    verdict: object  # repro.stats.verdicts.Verdict
-
-
-@dataclass(frozen=True)
-class PointResult:
-    """A number without an interval (the paper's printed values)."""
-
-    estimate: float
-    note: str = ""
-    ci90: None = None
-    ci95: None = None
-
-
-@dataclass(frozen=True)
-class ClaimOutcome:
-    """A judged (or skipped) claim with everything the report shows."""
-
-    claim: Claim
-    verdict: object                 # Verdict, or a dict {"outcome": "skipped", ...} when skipped
-    comparisons: tuple[Comparison, ...]
-    runs: tuple[str, ...]           # run folder names
-    seeds: tuple[int, ...]
-    profile: str
-    is_evidence: bool
-    source: str = "engine"
-    skipped: str | None = None      # why the claim part could not be judged from this source
-
-
-def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence: bool = True) -> ClaimOutcome:
-    """An outcome that states why a claim part is not judged."""
-    return ClaimOutcome(claim, {"outcome": "skipped", "reason": reason, "estimate": None}, (), (), (),
-                        profile, is_evidence, source, reason)
-
-
-def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
-    """Compute (or read) the claim's runs on the engine's profile and judge it.
-
-    `seeds_chosen`: the user set the seed count, which the claim's [smoke] table must not change.
-    """
-    from repro.outcomes import run_outcomes
-    from repro.setup_checks import judge_setup
-
-    claim, profile = claim.for_profile(engine.profile, seeds_chosen=seeds_chosen)
-    if claim.kind == "setup":
-        return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
-    specs = required_runs(claim, profile, engine.data)
-    outcomes = _pad_sparse({key: run_outcomes(engine.ensure(spec)) for key, spec in specs.items()})
-    metrics = {t: get_task(t).metric for t in claim.targets}
-    parallel = [t for t in claim.targets if get_task(t).parallel]
-
-    def runs_of(config, split=claim.split, chosen=None):
-        """One merged run per seed; `chosen` maps a target to the configuration read for it."""
-        return [{cell: co for t in claim.targets
-                 for cell, co in outcomes[((chosen or {}).get(t, config), t, s, split)].items()}
-                for s in profile.seeds]
-
-    def difference(a, b, label):
-        return paired_difference(a, b, metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id + label))
-
-    comparisons = []
-    if claim.kind in COMPARED:
-        judge_fn, names = COMPARED[claim.kind]
-        kwargs = {n: getattr(claim, n) for n in names}
-        for config, base in claim.comparisons():
-            label = claim.label(config) + (f" vs {claim.label(base)}" if base else "")
-            result = difference(runs_of(config), runs_of(base), label)
-            comparisons.append(Comparison(label, result, judge_fn(result, label=label, **kwargs)))
-        verdicts = [c.verdict for c in comparisons]
-        verdict = (verdicts[0] if len(verdicts) == 1 else
-                   V.judge_at_least(verdicts, claim.at_least) if claim.at_least else V.judge_all(verdicts))
-    elif claim.kind == "best":
-        claimed = claim.label(claim.configurations[0])
-        best = compare_with_best({claim.label(c): runs_of(c) for c in claim.configurations}, claimed,
-                                 metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id))
-        verdict = V.judge_best(best, label=f"{claimed} is best")
-        comparisons.append(Comparison(f"{claimed} vs the other {len(best.others)}", best.pairwise[
-            best.others[int(best.lower.argmin())]], verdict))
-        if claim.expected is not None:
-            result = difference(runs_of(claim.configurations[0]), runs_of(claim.baseline), "gain")
-            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain")
-            comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
-            verdict = V.judge_all([verdict, gain])
-    else:  # best_per_target: choose on select_split, measure on split
-        comparisons, verdict = _best_per_target(claim, profile, outcomes, runs_of, difference, metrics, parallel)
-    return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(s.dirname for s in specs.values()),
-                        tuple(profile.seeds), profile.name, profile.is_evidence)
-
-
-def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metrics, parallel):
-    """Per target the configuration best on `select_split`, measured on `split` against the claim's
-    comparator: its baseline run, or the published XLM-R scores (the baseline run then reported beside).
-
-    A target whose two splits read one evaluation set (XQuAD, TyDiQA-GoldP, Tatoeba; BUCC, whose
-    dev set only sets the threshold) is chosen on one half of its units and measured on the other.
-    """
-    from functools import reduce
-
-    from repro.comparators import (MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, difference_from_constant,
-                                   published_xlmr_score, restrict)
-
-    halved = [t for t in claim.targets if len(claim.configurations) > 1
-              and get_task(t).one_evaluation_set(claim.select_split, claim.split)]
-    chosen = {}
-    for t in claim.targets:
-        def selection_cells(c, s, t=t):
-            cells = outcomes[(c, t, s, claim.select_split)]
-            return restrict(cells, t, SELECT_HALF) if t in halved else cells
-        dev = {c: sum(aggregate_score(selection_cells(c, s), metrics={t: metrics[t]}) for s in profile.seeds)
-               for c in claim.configurations}
-        chosen[t] = max(claim.configurations, key=lambda c: dev[c])
-
-    def measured(runs):
-        return [reduce(lambda cells, t: restrict(cells, t, MEASURE_HALF), halved, run) for run in runs]
-
-    label = ("best per target (" + ", ".join(f"{t}: {claim.label(c)}" for t, c in chosen.items())
-             + f"; chosen on {claim.select_split}"
-             + (f", except {', '.join(halved)}: one evaluation set, chosen on one half of its units and measured "
-                "on the other" if halved else "") + ")")
-    best, own = measured(runs_of(None, chosen=chosen)), measured(runs_of(claim.baseline))
-    if claim.comparator != PUBLISHED_XLMR:
-        result = difference(best, own, label)
-        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
-        return [Comparison(label, result, verdict)], verdict
-    published = published_xlmr_score(claim.targets)
-    result = difference_from_constant(best, published, metrics=metrics, parallel=parallel,
-                                      rng=_claim_seed(claim.id + label))
-    verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
-    beside = difference(best, own, label + " own")
-    own_label = f"{claim.label(claim.baseline)} run of this suite"
-    return [Comparison(f"{label} vs XLM-R as published (Hu et al. 2020: {published:.2f})", result, verdict),
-            Comparison(f"the same vs the {own_label} (reported beside; not part of the verdict)", beside,
-                       V.judge_improves(beside, threshold=0.0, label=f"gain over the {own_label}"))], verdict
-
-
-# BUCC runs record only source sentences in a gold or a mined pair, so the set differs between runs;
-# a sentence a run does not record has no gold and no prediction there: all-zero (tp, n_pred, n_gold).
-SPARSE_TASKS = ("bucc2018",)
-
-
-def _pad_sparse(outcomes: dict) -> dict:
-    """Give every run of a sparse task's cell the union of the cell's units, absent ones as zero rows."""
-    from repro.stats import CellOutcomes
-    units: dict = {}
-    for (config, target, seed, split), cells in outcomes.items():
-        for cell, co in cells.items():
-            if cell[0] in SPARSE_TASKS:
-                units.setdefault((cell, split), set()).update(co.units.tolist())
-    if not units:
-        return outcomes
-    padded = {}
-    for key, cells in outcomes.items():
-        padded[key] = dict(cells)
-        for cell, co in cells.items():
-            extra = sorted(units.get((cell, key[3]), set()) - set(co.units.tolist()))
-            if extra:
-                padded[key][cell] = CellOutcomes(np.concatenate([co.units, np.asarray(extra, dtype=co.units.dtype)]),
-                                                 np.vstack([co.stats, np.zeros((len(extra), co.stats.shape[1]))]))
-    return padded
-
-
-def _claim_seed(text: str) -> int:
-    """A fixed resampling seed per claim part, so verdicts are repeatable."""
-    return zlib.crc32(text.encode())

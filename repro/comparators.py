@@ -16,6 +16,8 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from repro.paper import PUBLISHED_XLMR as PUBLISHED_XLMR_ROW
+from repro.paper import read_xtreme
 from repro.stats import CellOutcomes
 from repro.stats.components import influence
 from repro.stats.data import build_design
@@ -29,10 +31,7 @@ SELECT_HALF, MEASURE_HALF = 0, 1
 
 def published_xlmr_score(targets: Sequence[str], paper_dir=None) -> float:
     """XLM-R's published XTREME score over `targets` (QA as mean(F1, EM), mean over tasks), in points."""
-    from repro.paper.replay import PUBLISHED_XLMR as ROW
-    from repro.paper.replay import read_xtreme
-
-    row = read_xtreme(paper_dir)[ROW]
+    row = read_xtreme(paper_dir)[PUBLISHED_XLMR_ROW]
     missing = [t for t in targets if row.get(t) is None]
     if missing:
         raise KeyError(f"the published XLM-R scores (v1 XTREME block) have no value for {', '.join(missing)}")

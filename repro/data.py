@@ -17,6 +17,7 @@ recorded features (ClassLabel columns included), as the hub does.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -237,3 +238,16 @@ def _expected_fields(task: Task) -> tuple[str, ...]:
     (`label`) and multiple-choice tasks (the format's `label_field`)."""
     gold = getattr(task.format, "label_field", "label" if hasattr(task.format, "label_names") else None)
     return task.fields + ((gold,) if gold else ())
+
+
+def data_source(profile, data_dir: str | os.PathLike | None = None) -> DataSource:
+    """The profile's data source with the data directory `data_dir` (else $REPRO_DATA_DIR).
+
+    On the hub the directory holds what the hub lacks (CCGbank, BUCC's corpora) and local
+    copies, which win; a fixture profile given a directory reads everything from it.
+    """
+    data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
+    root = Path(data_dir) if data_dir else None
+    if root is not None and profile.data_source == "fixture":
+        return DataSource("local", root)
+    return DataSource(profile.data_source, root, fixture_sizes=profile.fixture_sizes)

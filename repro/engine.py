@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import shutil
 import time
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from repro import distributed, multitask
 from repro.batching import predict_in_length_order
-from repro.data import DataSource
+from repro.data import DataSource, data_source
 from repro.models import build_tiny_model
 from repro.profiles import Profile, TinyModel, TrainConfig
 from repro.provenance import environment
@@ -334,3 +335,9 @@ def _freeze_library_objects() -> None:
     from transformers import Trainer  # noqa: F401  (the lazy module's bulk)
     gc.collect()
     gc.freeze()
+
+
+def build_engine(profile: Profile, store: str | os.PathLike, data_dir=None, *, compute: bool = True) -> "Engine":
+    """The engine over the run store at `store`, for `profile` and its data source; with
+    `compute=False` it only reads, and creates nothing in the store."""
+    return Engine(RunStore(store, create=compute), data_source(profile, data_dir), profile, compute=compute)

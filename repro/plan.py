@@ -5,13 +5,13 @@ task and seed that starts from it; phase-(iii) runs vary the seed.
 """
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
+from repro.claims import Claim, ClaimError
 from repro.data import DataSource
 from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
-from repro.tasks import get_task
+from repro.tasks import TASKS, get_task
 
 INTERMEDIATE_SEED = 0
 
@@ -77,6 +77,33 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
         eval_task=target, eval_split=task.evaluation_set(split or profile.eval_split),
         eval_languages=evaluation_languages(profile, target, split), length_grouped=profile.length_grouped,
     )
+
+
+def missing_tasks(claim: Claim, profile) -> list[str]:
+    """Intermediate and target tasks of the claim that `profile` has no training configuration for."""
+    names = [n for c in claim.configurations_used() for n in c if n not in profile.intermediate]
+    names += [t for t in claim.targets if t in TASKS and get_task(t).trained and t not in profile.target]
+    return list(dict.fromkeys(names))
+
+
+RunKey = tuple[tuple[str, ...], str, int, str]  # (configuration, target, seed, split)
+
+
+def run_keys(claim: Claim, profile) -> list[RunKey]:
+    """Every (configuration, target, seed, split) the claim reads."""
+    return [(config, target, seed, split) for split in claim.splits() for config in claim.configurations_used()
+            for target in claim.targets for seed in profile.seeds]
+
+
+def required_runs(claim: Claim, profile, data) -> dict[RunKey, RunSpec]:
+    """The target runs a claim needs on `profile` (as given: apply `for_profile` first)."""
+    missing = missing_tasks(claim, profile)
+    if missing:
+        raise ClaimError(f"claim {claim.id}: profile {profile.name} has no training configuration for "
+                         f"{', '.join(missing)}; add one to repro/profiles.py or name a registered task in the claim")
+    return {(config, target, seed, split): target_spec(profile, data, target, intermediate=config or None,
+                                                            seed=seed, split=split)
+            for config, target, seed, split in run_keys(claim, profile)}
 
 
 def with_ancestors(specs) -> list[RunSpec]:
@@ -145,7 +172,6 @@ def _phase(spec: RunSpec):
 
 def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
     """Every run one claim needs on `profile` (its [smoke] overrides applied), parents first."""
-    from repro.claims import required_runs
     from repro.cost import gpu_hours
     claim, profile = claim.for_profile(profile, seeds_chosen=seeds_chosen)
     if claim.kind == "setup":
@@ -155,89 +181,10 @@ def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool 
             for s in specs]
 
 
-def planned_runs(claims_dir, select: str, profile: Profile, data: DataSource, *, seeds_chosen: bool = False):
-    """The claims in `claims_dir` whose id contains `select`, and the runs they need, each once,
-    wave by wave (so parents first)."""
-    from repro.claims import load_claims
-    claims = [c for c in load_claims(claims_dir) if select in c.id]
+def planned_runs(claims, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
+    """The runs `claims` need, each once, wave by wave (so parents first)."""
     runs: dict[str, PlannedRun] = {}
     for claim in claims:
         for run in claim_runs(claim, profile, data, seeds_chosen=seeds_chosen):
             runs.setdefault(run.name, run)
-    return claims, sorted(runs.values(), key=lambda run: run.wave)  # stable: claim order within a wave
-
-
-def add_plan_parser(subparsers) -> None:
-    """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
-    p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
-    p.add_argument("--profile", default=None, help="smoke (default), paper or rehearsal; also $REPRO_PROFILE")
-    p.add_argument("--store", default="runs", help="the run store (default: runs/)")
-    p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
-    p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
-    p.add_argument("--seeds", type=int, default=None, help="phase-(iii) seeds per configuration")
-    p.add_argument("--data-dir", default=None, help="local data directory (also $REPRO_DATA_DIR), as for the runs")
-    p.set_defaults(func=run_plan)
-
-
-def run_plan(args) -> int:
-    """Print one line per needed run (stored, missing or damaged) with its GPU-hours, then the totals."""
-    from pathlib import Path
-
-    from repro.cost import describe
-    from repro.jobs import data_source
-    from repro.profiles import get_profile
-    from repro.store import RunStore
-
-    profile = get_profile(args.profile)
-    if args.seeds:
-        profile = profile.with_seeds(args.seeds)
-    data = data_source(profile, args.data_dir)  # the runs' data identity is part of their keys
-    claims, runs = planned_runs(Path(args.claims), args.select, profile, data, seeds_chosen=bool(args.seeds))
-    if not claims:
-        print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
-        return 2
-    store = RunStore(args.store)
-    rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
-    for run, state, measured in rows:
-        shown = "-" if measured is None else f"{measured:.4f} h"
-        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
-    todo = [run for run, state, _ in rows if state != "stored"]
-    for w in sorted({run.wave for run in runs}):
-        kinds = dict.fromkeys(run.kind for run in runs if run.wave == w)
-        print(f"wave {w}: {sum(run.wave == w for run in runs)} runs ({', '.join(kinds)}), "
-              f"{sum(run.wave == w for run in todo)} to compute, "
-              f"{sum(run.gpu_hours for run in todo if run.wave == w):,.1f} GPU-hours; "
-              f"parents all in earlier waves: repro run --wave {w} --shard I/N")
-    # stored runs with timings (the tiny base model is predicted to cost nothing)
-    calibration = [(measured, run.gpu_hours) for run, state, measured in rows
-                   if state == "stored" and measured is not None and run.gpu_hours > 0]
-    if calibration and profile.name == "paper":
-        measured_total, predicted_total = (sum(c) for c in zip(*calibration))
-        print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.3g} "
-              "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
-    print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
-          f"{len(runs) - len(todo)} stored, {len(todo)} to compute")
-    scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
-    print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
-          f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
-    return 0
-
-
-def stored_state(store, run: PlannedRun) -> tuple[str, float | None]:
-    """("stored" | "missing" | "damaged", wall-clock hours of a stored run or None)."""
-    from repro.store import CorruptRunError
-    try:
-        stored = store.get(run.spec)
-    except CorruptRunError:
-        return "damaged", None
-    return ("stored", measured_hours(stored)) if stored else ("missing", None)
-
-
-def measured_hours(run) -> float | None:
-    """Wall-clock hours a stored run took (its timings.json `total_s`), None if unknown."""
-    if run is None:
-        return None
-    try:
-        return float(run.read_json("timings.json")["total_s"]) / 3600
-    except (FileNotFoundError, KeyError, TypeError, ValueError):
-        return None
+    return sorted(runs.values(), key=lambda run: run.wave)  # stable: claim order within a wave

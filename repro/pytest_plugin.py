@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from repro.claims import ClaimError, judge, load_claims
-from repro.jobs import build_engine
-from repro.profiles import PROFILE_ENV, get_profile
+from repro.claims import ClaimError, load_claims
+from repro.cli.options import add_options, explicit, seeds_count, value
+from repro.engine import build_engine
+from repro.judging import judge
+from repro.profiles import get_profile
 from repro.provenance import git_commit
 from repro.pytest_rootdir import restore_rootdir
-from repro.report import build_report, outcome_record, verdict_table
+from repro.report import build_report, claim_record, verdict_table
 from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
                                  previous_records, stamp)
 from repro.store import StorePathError, check_store_path
@@ -34,14 +36,7 @@ SOURCES = ("engine", "paper-v1")
 
 def pytest_addoption(parser):
     group = parser.getgroup("repro", "claim reproduction (Phang et al. 2020)")
-    group.addoption("--profile", default=None,
-                    help=f"profile to run: smoke (default), paper or rehearsal; also ${PROFILE_ENV}")
-    group.addoption("--store", default=None,
-                    help="run store directory (default: $REPRO_STORE, else runs/ in the rootdir)")
-    group.addoption("--data-dir", default=None,
-                    help="local data as <task>/<lang>/<split>.jsonl: on paper what the hub lacks and "
-                         "local copies, which win; on smoke every task; also $REPRO_DATA_DIR")
-    group.addoption("--seeds", type=int, default=None, help="number of phase-(iii) seeds per configuration")
+    add_options(group, "profile", "store", "data_dir", "seeds")
     group.addoption("--report", default=None, metavar="DIR",
                     help="write the verification report into DIR (default: reports/ in the rootdir)")
     group.addoption("--no-compute", action="store_true",
@@ -65,9 +60,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: statistical calibration and end-to-end tiers (still run in CI)")
     try:  # a bad profile or seed count is a usage error, said once, before any test runs
         get_profile(config.getoption("--profile"))
-        seeds = config.getoption("--seeds")
-        if seeds is not None and seeds < 1:
-            raise ValueError(f"--seeds {seeds}: need at least one seed")
+        seeds_count(config.getoption("--seeds"))
     except (KeyError, ValueError) as err:
         raise pytest.UsageError(err.args[0] if err.args else str(err)) from None
     if hasattr(config, "workerinput"):  # xdist workers: the controller checked and reports
@@ -125,12 +118,12 @@ def profile(pytestconfig):
 
 
 def _explicit_store(config) -> str | None:
-    return config.getoption("--store") or os.environ.get("REPRO_STORE")
+    return explicit(config.getoption("--store"), "store")
 
 
 def _store_path(config) -> Path:
     """The run store: --store, else $REPRO_STORE, else runs/ in the rootdir."""
-    return Path(_explicit_store(config) or config.rootpath / "runs")
+    return Path(value(config.getoption("--store"), "store", config.rootpath / "runs"))
 
 
 def _report_dir(config) -> Path:
@@ -179,7 +172,7 @@ def record_claim(request):
     from_engine = config.getoption("--source") == "engine"
 
     def record(outcome):
-        entry = outcome_record(outcome)
+        entry = claim_record(outcome)
         entry["judged"] = stamp(profile=outcome.profile, source=config.getoption("--source"),
                                 store=_store_path(config) if from_engine else None, commit=_commit())
         request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(entry)))

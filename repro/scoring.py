@@ -16,13 +16,11 @@ Every defect of the input raises `ScoringError`, whose message names the file, t
 """
 from __future__ import annotations
 
-import argparse
 import json
 import re
-import sys
 from pathlib import Path
 
-from repro.metrics import METRICS_BY_TASK, UnknownTaskError, metric_for
+from repro.metrics import UnknownTaskError, metric_for
 from repro.metrics.qa import MLQA_LANGUAGES
 
 #: the file format of each task's submission files
@@ -243,28 +241,3 @@ def score(task: str, predictions: str | Path, labels: str | Path, lang: str | No
 
 
 # ---------------------------------------------------------------- command line
-
-
-def add_score_parser(subparsers) -> None:
-    """Register the `score` subcommand on an argparse subparsers object."""
-    parser = subparsers.add_parser(
-        "score",
-        help="score an XTREME submission against gold labels",
-        description="Score predictions like XTREME's evaluate.py and print JSON to stdout.",
-    )
-    parser.add_argument("task", metavar="TASK", help=f"one of {', '.join(sorted(METRICS_BY_TASK))}")
-    parser.add_argument("--predictions", required=True, type=Path, help="a test-LANG file or a directory of them")
-    parser.add_argument("--labels", required=True, type=Path, help="the matching gold file or directory")
-    parser.add_argument("--lang", help="the language of a single file, or the one language to score in directories")
-    parser.set_defaults(func=run_score)
-
-
-def run_score(args: argparse.Namespace) -> int:
-    """Print the scores as JSON; on bad input print the reason to stderr and return 2."""
-    try:
-        result = score(args.task, args.predictions, args.labels, lang=args.lang)
-    except ScoringError as err:
-        print(f"repro score: error: {err}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=1, ensure_ascii=False))
-    return 0

@@ -49,13 +49,19 @@ class StorePathError(ValueError):
     """A store location that cannot hold runs (a file, or a directory this process may not write)."""
 
 
-def check_store_path(root: str | os.PathLike) -> Path:
-    """`root` as a Path once it is a store directory this process can write (created if absent);
-    StorePathError naming the problem and the fix otherwise."""
+def _not_a_file(root) -> Path:
+    """`root` as a Path; StorePathError when it is a file (a store is a directory)."""
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise StorePathError(f"run store {root} is a file, not a directory; give --store a directory "
                              "(an existing store or a new path)")
+    return root
+
+
+def check_store_path(root: str | os.PathLike) -> Path:
+    """`root` as a Path once it is a store directory this process can write (created if absent);
+    StorePathError naming the problem and the fix otherwise."""
+    root = _not_a_file(root)
     try:
         for sub in (".work", ".locks", ".corrupt"):
             (root / sub).mkdir(parents=True, exist_ok=True)
@@ -124,11 +130,32 @@ def verify(folder: Path, *, full: bool = False) -> None:
             raise CorruptRunError(f"{folder}: {rel} does not match its recorded SHA-256")
 
 
-class RunStore:
-    """A directory of runs; `ensure(spec, compute)` returns a finished run, computing it at most once."""
+@dataclass(frozen=True)
+class StoredRun:
+    """A finished run read by its folder name, for readers that hold no RunSpec (the report):
+    `spec` is the stored description (`RunSpec.to_dict`, the parent as its key)."""
 
-    def __init__(self, root: str | os.PathLike):
-        self.root = check_store_path(root)
+    name: str
+    path: Path
+    key: str
+    spec: dict
+
+    def read_json(self, name: str, default=None):
+        """A JSON file of the run (e.g. `metrics.json`), `default` when the run has no such file."""
+        path = self.path / name
+        return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
+
+
+class RunStore:
+    """A directory of runs; `ensure(spec, compute)` returns a finished run, computing it at most once.
+
+    `create=False` opens it for reading only: nothing is created, and a store that does not exist
+    holds no runs (`repro plan`, `repro report`, judging with --no-compute).
+    """
+
+    def __init__(self, root: str | os.PathLike, *, create: bool = True):
+        self.root = check_store_path(root) if create else _not_a_file(root)
+        self.writable = create
         # {"event": "computed" | "reused" | "damaged", "run": name, ...}; see `drain_events`
         self.events: list[dict] = []
 
@@ -163,6 +190,9 @@ class RunStore:
         spec and the manifest and publishes the folder.  With `compute=None` a
         missing run raises MissingRunError.
         """
+        if compute is not None and not self.writable:
+            raise ValueError(f"run store {self.root} was opened for reading only; open it with create=True "
+                             "to compute runs")
         if compute is not None and distributed.world_size() > 1:
             return self._ensure_together(spec, compute)
         try:
@@ -238,4 +268,32 @@ class RunStore:
 
     def runs(self) -> list[Path]:
         """Folders of the finished runs (not checked)."""
+        if not self.root.is_dir():
+            return []
         return sorted(p for p in self.root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def read(self, name: str) -> StoredRun:
+        """The finished run in folder `name`, checked against its manifest; MissingRunError when the
+        store has no such folder, CorruptRunError when it is damaged."""
+        path = self.root / name
+        if name.startswith(".") or "/" in name or not path.is_dir():
+            raise MissingRunError(f"run {name} is not in the store {self.root}")
+        verify(path)
+        try:
+            stored = json.loads((path / SPEC_FILE).read_text(encoding="utf-8"))
+            key, spec = stored["key"], stored["spec"]
+        except (OSError, json.JSONDecodeError, KeyError, TypeError) as err:
+            raise CorruptRunError(f"{path}/{SPEC_FILE} is unreadable ({err})") from None
+        if not name.endswith(key[:16]):
+            raise CorruptRunError(f"{path}/{SPEC_FILE} records key {key}, which is not the folder's")
+        return StoredRun(name, path, key, spec)
+
+    def read_key(self, key: str) -> StoredRun | None:
+        """The finished run whose spec has `key` (its folder ends in the key's first 16 digits), None
+        when absent; CorruptRunError when damaged."""
+        for path in self.runs():
+            if path.name.endswith(f"-{key[:16]}"):
+                run = self.read(path.name)
+                if run.key == key:
+                    return run
+        return None

@@ -3,7 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from repro.claims import KINDS, Claim, ClaimError, intermediate_names, load_claims, missing_tasks
+from repro.claims import KINDS, Claim, ClaimError, intermediate_names, load_claims
+from repro.plan import missing_tasks
 from repro.profiles import INTERMEDIATE_TASKS, PAPER, SMOKE
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
@@ -112,3 +113,31 @@ def test_a_bad_claim_file_names_its_line(tmp_path, edit, where, message):
         load_claims(tmp_path)
     assert str(err.value).startswith(f"{tmp_path / 'm.toml'}{' ' if where.startswith('[') else ', '}{where}: ")
     assert message in str(err.value)
+
+
+def test_a_named_target_set_is_the_tasks_it_names(tmp_path):
+    from repro.claims import TARGET_SETS
+    from repro.paper import TARGETS
+    text = (CLAIMS / "squad-gain.toml").read_text()
+    assert 'targets = "xtreme"' in text
+    assert Claim.from_file(CLAIMS / "squad-gain.toml").targets == TARGET_SETS["xtreme"] == TARGETS
+    listed = tmp_path / "listed.toml"
+    listed.write_text(text.replace('targets = "xtreme"', "targets = " + str(list(TARGETS)).replace("'", '"')))
+    assert Claim.from_file(listed).targets == TARGETS
+    unknown = tmp_path / "unknown.toml"
+    unknown.write_text(text.replace('targets = "xtreme"', 'targets = "xtrem"'))
+    with pytest.raises(ClaimError, match=r"unknown\.toml, line \d+: unknown target set 'xtrem'; one of xtreme"):
+        Claim.from_file(unknown)
+
+
+def test_one_table_of_claim_kinds_gives_fields_rules_wording_and_bands():
+    from repro.claims import COMPARED, KIND_FIELDS, KIND_TABLE
+    from repro.report.content import _expected
+    from repro.report.figures import _band
+    assert KINDS == tuple(KIND_TABLE) and set(COMPARED) == {"no_benefit", "magnitude", "improves", "beats"}
+    assert KIND_FIELDS["magnitude"] == ("expected", "margin") and KIND_FIELDS["setup"] == ("check",)
+    assert _expected({"kind": "no_benefit", "margin": 1.0, "two_sided": True}) == "no gain above 1.00 (either way)"
+    assert _expected({"kind": "magnitude", "expected": 8.2, "margin": 1.5}) == "+8.20 ± 1.50"
+    part = {"kind": "improves", "expected": None, "margin": 0.0, "threshold": 2.0, "two_sided": False}
+    assert _band(part, -10.0, 10.0) == (2.0, 10.0)
+    assert _band({**part, "kind": "magnitude", "expected": 8.0, "margin": 1.0}, -10.0, 10.0) == (7.0, 9.0)

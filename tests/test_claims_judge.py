@@ -6,7 +6,8 @@ from types import MappingProxyType
 import numpy as np
 import pytest
 
-from repro.claims import Claim, ClaimError, judge
+from repro.claims import Claim, ClaimError
+from repro.judging import judge
 from repro.data import DataSource
 from repro.profiles import SMOKE
 from repro.stats import CellOutcomes
@@ -101,7 +102,7 @@ def test_a_claim_naming_a_task_the_profile_cannot_train_is_an_error(engine):
 
 
 def test_sparse_bucc_cells_are_padded_with_zero_rows():
-    from repro.claims import _pad_sparse
+    from repro.judging import _pad_sparse
     a = {("bucc2018", "de"): CellOutcomes(np.array(["s1", "s2"]), np.array([[1, 1, 1], [0, 1, 0]]))}
     b = {("bucc2018", "de"): CellOutcomes(np.array(["s1", "s3"]), np.array([[1, 1, 1], [0, 0, 1]]))}
     x = {("xnli", "de"): CellOutcomes(np.array([1, 2]), np.array([[1, 1], [0, 1]]))}
@@ -111,3 +112,18 @@ def test_sparse_bucc_cells_are_padded_with_zero_rows():
     assert sorted(pa.units) == sorted(pb.units) == ["s1", "s2", "s3"]
     assert pa.stats.sum(axis=0).tolist() == [1, 2, 1] and pb.stats.sum(axis=0).tolist() == [1, 1, 2]
     assert out[((), "xnli", 1, "test")] is not x and out[((), "xnli", 1, "test")][("xnli", "de")] is x[("xnli", "de")]
+
+
+def test_a_retrieval_run_serves_every_seed_and_is_listed_once(engine, monkeypatch):
+    """Tatoeba is evaluated straight from the encoder, one run for all seeds: the outcome names it once."""
+    def outcomes(spec):
+        config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
+        u = np.random.default_rng(7).random(N_UNITS)
+        p = BASE + (0.05 if config else 0.0)
+        return {(spec.eval_task, lang): CellOutcomes(np.arange(N_UNITS), np.column_stack([u < p, np.ones(N_UNITS)]))
+                for lang in spec.eval_languages}
+    monkeypatch.setattr("repro.outcomes.run_outcomes", outcomes)
+    profile = replace(engine.profile, smoke_languages=MappingProxyType({"tatoeba": ("de",)}))
+    out = judge(claim(kind="improves", threshold=0.0, targets=("tatoeba",)), FakeEngine(profile))
+    assert len(profile.seeds) == 3 and len(out.runs) == len(set(out.runs)) == 2  # baseline and from-mnli
+    assert out.seeds == profile.seeds

@@ -34,3 +34,9 @@ def test_nine_intermediate_tasks_are_each_registered_and_configured():
     unconfigured = {t: c for t, c in PAPER.intermediate.items() if t != "ccg"}
     outcome, why = check_intermediate_tasks(NINE, replace(PAPER, intermediate=MappingProxyType(unconfigured)))
     assert outcome == "not_reproduced" and why.endswith(": ccg")
+
+
+def test_the_setup_checks_a_claim_may_name_are_the_ones_that_exist():
+    from repro.claims import SETUP_CHECKS
+    from repro.setup_checks import CHECKS
+    assert tuple(CHECKS) == SETUP_CHECKS

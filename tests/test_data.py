@@ -55,7 +55,7 @@ def test_unknown_source_and_task_are_named():
 
 
 def test_hub_source_reads_a_local_copy_and_what_the_hub_lacks_from_the_data_dir(tmp_path, monkeypatch):
-    from repro.jobs import data_source
+    from repro.data import data_source
     from repro.profiles import PAPER, SMOKE
 
     folder = tmp_path / "xnli" / "de"

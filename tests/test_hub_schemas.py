@@ -10,6 +10,7 @@ from datasets.exceptions import DatasetNotFoundError
 from repro.data import DataError, DataSource
 from repro.data_requests import Read, hub_requests, reads_of, training_reads
 from repro.hub_schemas import SCHEMA_PATH, SchemaError, hf_features, load_schemas, resolve
+from repro.claims import select_claims
 from repro.plan import planned_runs
 from repro.profiles import PAPER, REHEARSAL
 from repro.tasks import TASKS, get_task
@@ -24,7 +25,7 @@ KNOWN_GAPS: set = set()
 @lru_cache(maxsize=None)
 def paper_reads() -> frozenset:
     """Every (task, split, language) that some run of some claim reads on the paper profile."""
-    _, runs = planned_runs(ROOT / "claims", "", PAPER, DataSource("hub"))
+    runs = planned_runs(select_claims(ROOT / "claims"), PAPER, DataSource("hub"))
     return frozenset(read for run in runs for read in reads_of(run.spec))
 
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from repro.cli import main
-from repro.jobs import parse_shard, select_runs
+from repro.claims import select_claims
+from repro.cli.run import parse_shard, select_runs
 from repro.profiles import SMOKE
 from repro.store import RunStore, verify
 
@@ -62,7 +63,7 @@ def test_two_ranks_of_torchrun_train_one_run_together(tmp_path):
 def test_a_wave_never_waits_on_a_lock_of_a_later_wave(tmp_path, capsys, monkeypatch):
     from filelock import FileLock
 
-    from repro.jobs import data_source
+    from repro.data import data_source
     from repro.plan import planned_runs, wave
 
     args = ["run", "--store", str(tmp_path), "--claims", str(CLAIMS), "-k", "xnli"]
@@ -72,7 +73,7 @@ def test_a_wave_never_waits_on_a_lock_of_a_later_wave(tmp_path, capsys, monkeypa
     assert main(args + ["--wave", "0"]) == 0
     assert capsys.readouterr().out.startswith("done     pretrained-base")
     # jobs of wave 2 hold their runs' locks; wave 1 must finish without asking for any of them
-    _, runs = planned_runs(CLAIMS, "xnli", SMOKE, data_source(SMOKE))
+    runs = planned_runs(select_claims(CLAIMS, "xnli"), SMOKE, data_source(SMOKE))
     assert {run.wave for run in runs} == {0, 1, 2}
     held = [FileLock(str(tmp_path / ".locks" / f"{run.name}.lock")) for run in runs if run.wave > 1]
     for lock in held:
@@ -98,11 +99,11 @@ def test_a_wave_never_waits_on_a_lock_of_a_later_wave(tmp_path, capsys, monkeypa
 
 def test_a_waves_shards_get_similar_gpu_hours():
     from repro.data import DataSource
-    from repro.jobs import dearest_first
+    from repro.cli.run import dearest_first
     from repro.plan import planned_runs
     from repro.profiles import PAPER
 
-    _, runs = planned_runs(CLAIMS, "", PAPER, DataSource(PAPER.data_source))
+    runs = planned_runs(select_claims(CLAIMS), PAPER, DataSource(PAPER.data_source))
     for wave in (0, 1):
         pool = dearest_first([run for run in runs if run.wave == wave])
         hours = {run.spec.key: run.gpu_hours for run in pool}

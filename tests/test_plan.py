@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from repro import cost, plan
-from repro.claims import load_claims
+from repro.claims import load_claims, select_claims
 from repro.cli import main
 from repro.data import DataSource
 from repro.profiles import PAPER
@@ -65,7 +65,7 @@ def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
 
 def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, monkeypatch):
     # a stored run is recognised: compute one baseline run, then plan the XNLI claim over the same store
-    monkeypatch.setattr("repro.jobs.DataSource", lambda *a, **k: quick_engine.data)
+    monkeypatch.setattr("repro.data.DataSource", lambda *a, **k: quick_engine.data)
     monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": quick_profile})
     spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=None, seed=1)
     quick_engine.ensure(spec)
@@ -81,6 +81,11 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
     measured = json.loads((quick_engine.store.path(spec) / "timings.json").read_text())["total_s"] / 3600
     assert float(stored[spec.dirname].split()[0]) == pytest.approx(measured, abs=1e-4) and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
     assert "if run on the paper profile" in out[-1]
+    # $REPRO_STORE names the store when --store does not, as for `repro run`
+    monkeypatch.setenv("REPRO_STORE", str(quick_engine.store.root))
+    assert main(["plan", "--claims", str(claims), "-k", "xnli", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert spec.dirname in {LINE.match(l)[5] for l in run_lines(out) if l.startswith("stored")}
     # on the paper profile the plan compares measured with predicted hours (here: the one stored run)
     from dataclasses import replace
     monkeypatch.setattr("repro.profiles.PROFILES", {"smoke": replace(quick_profile, name="paper")})
@@ -88,10 +93,22 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
                  "--seeds", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
     (ratio,) = [l for l in out if l.startswith("measured / predicted")]
-    _, runs = plan.planned_runs(claims, "xnli", quick_profile.with_seeds(2), quick_engine.data, seeds_chosen=True)
+    runs = plan.planned_runs(select_claims(claims, "xnli"), quick_profile.with_seeds(2), quick_engine.data,
+                             seeds_chosen=True)
     (predicted,) = [run.gpu_hours for run in runs if run.name == spec.dirname]
     assert ratio.startswith("measured / predicted over 1 stored runs: ")
     assert float(ratio.split(": ")[1].split()[0]) == pytest.approx(measured / predicted, rel=0.01)
+
+
+def test_plan_in_an_empty_directory_creates_nothing(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REPRO_STORE", raising=False)
+    assert main(["plan", "--profile", "paper", "--claims", str(CLAIMS), "-k", "squad"]) == 0
+    assert "to compute" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []  # no runs/, .work, .locks or .corrupt
+    monkeypatch.setenv("REPRO_STORE", str(tmp_path / "elsewhere"))
+    assert main(["plan", "--profile", "paper", "--claims", str(CLAIMS), "-k", "squad"]) == 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):

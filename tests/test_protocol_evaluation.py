@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 
 from repro import plan
-from repro.claims import SPLITS, Claim, ClaimError, judge, load_claims, required_runs
+from repro.claims import SPLITS, Claim, ClaimError, load_claims
+from repro.judging import judge
+from repro.plan import required_runs
 from repro.comparators import MEASURE_HALF, SELECT_HALF, difference_from_constant, published_xlmr_score, unit_half
 from repro.data import DataSource
 from repro.profiles import PAPER, SMOKE

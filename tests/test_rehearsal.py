@@ -11,7 +11,8 @@ import pytest
 
 from repro.data_requests import hub_requests, reads_of
 from repro.hub_schemas import load_schemas, resolve
-from repro.jobs import build_engine
+from repro.claims import select_claims
+from repro.engine import build_engine
 from repro.multitask import is_mixture
 from repro.plan import planned_runs
 from repro.profiles import PAPER, REHEARSAL, TrainConfig
@@ -66,7 +67,7 @@ def hub_refusal(spec) -> str:
 
 @pytest.fixture(scope="module")
 def rehearsal_plan():
-    _, runs = planned_runs(ROOT / "claims", "", REHEARSAL, build_engine(REHEARSAL, ROOT / "unused").data)
+    runs = planned_runs(select_claims(ROOT / "claims"), REHEARSAL, build_engine(REHEARSAL, ROOT / "unused").data)
     return [run.spec for run in runs]
 
 
@@ -86,7 +87,7 @@ def test_rehearsal_is_the_paper_profile_in_what_decides_the_data_and_its_process
 
 
 def test_rehearsal_plans_the_paper_plan(rehearsal_plan):
-    _, paper = planned_runs(ROOT / "claims", "", PAPER, build_engine(PAPER, ROOT / "unused").data)
+    paper = planned_runs(select_claims(ROOT / "claims"), PAPER, build_engine(PAPER, ROOT / "unused").data)
 
     def shape(spec):  # what a run reads and trains, without the model and data identity
         return (spec.kind, spec.tasks, spec.seed, spec.eval_task, spec.eval_split, spec.eval_languages)
@@ -142,5 +143,5 @@ def test_the_tydiqa_fixture_holds_every_language_and_leaves_each_language_s_rows
 def test_every_read_of_the_smoke_plan_is_one_the_hub_serves():
     from repro.data import DataSource
     from repro.profiles import SMOKE
-    _, runs = planned_runs(ROOT / "claims", "", SMOKE, DataSource("fixture", fixture_sizes=SMOKE.fixture_sizes))
+    runs = planned_runs(select_claims(ROOT / "claims"), SMOKE, DataSource("fixture", fixture_sizes=SMOKE.fixture_sizes))
     assert all(not hub_refusal(run.spec) for run in runs)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import re
 
@@ -10,59 +11,71 @@ import pytest
 
 from repro.paper import read_table2, table2_differences
 from repro.report import build_report, compare, compare_lines
-from repro.report.cli import add_report_parser, main
+from repro.cli.report import add_report_parser, main
 from repro.report.figures import COLOURS, forest_plot, table2_heatmap
 from repro.report.records import config_label, readable
+from repro.report.schema import (SCHEMA_VERSION, ReportSchemaError, check_record, check_report, claim_record,
+                                 read_report, upgrade)
 from repro.report.runs import TargetRun, language_tables, load_runs, target_differences
+from repro.store import write_manifest
+from tests.report_outcomes import SEEDS, records
 
 
-def _record(cid, outcome="reproduced", estimate=0.5, kind="magnitude", configs=("mnli",), runs=(), ci=True):
-    comps = []
-    for i, config in enumerate(configs):
-        est = estimate + i
-        result = {"estimate": est, "ci90": [est - 1, est + 1] if ci else None,
-                  "ci95": [est - 1.5, est + 1.5] if ci else None, "seed_scores_a": [1.0, 2.0],
-                  "seed_scores_b": [0.5, 1.0]}
-        comps.append({"configuration": config, "result": result,
-                      "verdict": {"outcome": outcome, "estimate": est, "reason": "because"}})
-    return {"claim": {"id": cid, "quote": "A quote.", "source": "v1 Table 2", "kind": kind, "targets": ["xnli"],
-                      "configurations": [[c] for c in configs], "baseline": [], "expected": 1.0, "margin": 2.0,
-                      "margin_reason": "why", "note": "", "two_sided": False, "threshold": 0.0},
-            "verdict": {"outcome": outcome, "estimate": estimate, "ci90": comps[0]["result"]["ci90"],
-                        "ci95": comps[0]["result"]["ci95"], "reason": "one sentence.", "seeds_needed": None},
-            "comparisons": comps, "runs": list(runs), "seeds": [1, 2], "profile": "smoke", "is_evidence": False}
+RECORDS = records()
 
 
-RECORDS = [_record("a-claim"), _record("b-claim", "not_reproduced", 4.0, configs=("mnli", "squad")),
-           _record("c-claim", "inconclusive", -1.0, kind="no_benefit", ci=False)]
+def _record(cid, *, outcome=None, runs=(), profile=None, source=None):
+    """A copy of a real record under another id (and verdict outcome, run list, profile or source)."""
+    rec = copy.deepcopy(RECORDS[0])
+    rec["claim"]["id"], rec["runs"] = cid, list(runs)
+    if outcome is not None:
+        rec["verdict"]["outcome"] = outcome
+    rec.update({k: v for k, v in (("profile", profile), ("source", source)) if v is not None})
+    return rec
 
 
 def _write_run(root, name, spec, metrics=None, wall=2.0):
-    folder = root / name
+    """A finished run folder as the store writes it (spec.json, files, MANIFEST.json); its folder name."""
+    key = hashlib.sha256(name.encode()).hexdigest()
+    folder = root / f"{name}-{key[:16]}"
     folder.mkdir(parents=True)
-    (folder / "spec.json").write_text(json.dumps({"key": name + "-key", "spec": spec}))
+    (folder / "spec.json").write_text(json.dumps({"key": key, "spec": spec}))
     if metrics is not None:
         (folder / "metrics.json").write_text(json.dumps(metrics))
     (folder / "timings.json").write_text(json.dumps({"total_s": wall}))
     (folder / "env.json").write_text(json.dumps({"commit": "abc123", "packages": {"torch": "2.13"},
                                                  "processor": "x86_64", "threads": 1, "gpu": None}))
+    write_manifest(folder)
+    return folder.name
+
+
+def _key(root, folder_name):
+    return json.loads((root / folder_name / "spec.json").read_text())["key"]
 
 
 @pytest.fixture
 def store(tmp_path):
-    """A fake store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
+    """A store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
     root = tmp_path / "store"
-    _write_run(root, "pretrained-base-s0-0000", {"kind": "pretrained"})
-    _write_run(root, "intermediate-mnli-s0-1111", {"kind": "intermediate", "tasks": ["mnli"]})
+    base = _write_run(root, "pretrained-base-s0", {"kind": "pretrained"})
+    mnli = _write_run(root, "intermediate-mnli-s0", {"kind": "intermediate", "tasks": ["mnli"]})
     names = []
     for seed in (1, 2):
-        for config, parent, bump in ((None, "pretrained-base-s0-0000", 0.0), ("mnli", "intermediate-mnli-s0-1111", 2.0)):
-            name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}-{seed}{int(bump)}ab"
-            _write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed, "data": "fake-v1",
-                                    "parent": parent + "-key"},
-                       {"xnli": {"en": {"accuracy": 80.0 + bump + seed}, "de": {"accuracy": 70.0 + 2 * bump}}})
-            names.append(name)
+        for config, parent, bump in ((None, base, 0.0), ("mnli", mnli, 2.0)):
+            name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}"
+            names.append(_write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed,
+                                                 "data": "fake-v1", "parent": _key(root, parent)},
+                                    {"xnli": {"en": {"accuracy": 80.0 + bump + seed},
+                                              "de": {"accuracy": 70.0 + 2 * bump}}}))
     return root, names
+
+
+def test_the_records_come_from_judged_outcomes():
+    a, b, c = RECORDS
+    assert a["verdict"]["outcome"] == "reproduced" and a["verdict"]["estimate"] == pytest.approx(8.0, abs=1.0)
+    assert [x["verdict"]["outcome"] for x in b["comparisons"]][0] == "not_reproduced"
+    assert b["verdict"]["outcome"] == "not_reproduced"
+    assert c["verdict"]["ci95"] is None and c["comparisons"][0]["seeds"] == [] and c["source"] == "paper-v1"
 
 
 def test_forest_plot_has_one_row_per_claim_part_with_bands_and_verdict_colours():
@@ -75,21 +88,22 @@ def test_forest_plot_has_one_row_per_claim_part_with_bands_and_verdict_colours()
     estimates = [line for line in ax.lines if line.get_gid() == "estimate"]
     assert len(estimates) == 4
     colours = [mcolors.to_hex(line.get_markerfacecolor()) for line in estimates]
-    assert colours == [COLOURS["reproduced"], COLOURS["not reproduced"], COLOURS["not reproduced"],
-                       COLOURS["inconclusive"]]
+    parts = [RECORDS[0]["verdict"], *[x["verdict"] for x in RECORDS[1]["comparisons"]], RECORDS[2]["verdict"]]
+    assert colours == [COLOURS[p["outcome"].replace("_", " ")] for p in parts]
+    assert colours[0] == COLOURS["reproduced"] and colours[1] == COLOURS["not reproduced"]
     # intervals only where the record has them (c-claim is a point estimate)
     assert len([c for c in ax.collections if c.get_gid() == "ci95"]) == 3
     # the magnitude band is expected ± margin
     a_band = bands[0]
-    assert a_band.get_x() == pytest.approx(-1.0) and a_band.get_width() == pytest.approx(4.0)
+    assert a_band.get_x() == pytest.approx(6.0) and a_band.get_width() == pytest.approx(4.0)
 
 
 def test_forest_plot_cuts_an_interval_far_wider_than_the_claims_at_the_axis_with_arrows():
-    wide = _record("d-claim", "inconclusive", 0.5)
+    wide = _record("d-claim")
     wide["comparisons"][0]["result"]["ci95"] = [-300.0, 300.0]
     ax = forest_plot([RECORDS[0], wide]).axes[0]
     lo, hi = ax.get_xlim()
-    assert -40 < lo < -10 and 10 < hi < 40  # the claims' points and bands, plus a bounded reach
+    assert -40 < lo < 0 and 10 < hi < 50  # the claims' points and bands, plus a bounded reach
     assert len([line for line in ax.lines if line.get_gid() == "cut"]) == 2
 
 
@@ -152,23 +166,27 @@ def test_json_is_stable(tmp_path, store):
     one, two = (tmp_path / "one" / "report.json").read_bytes(), (tmp_path / "two" / "report.json").read_bytes()
     assert one == two
     payload = json.loads(one)
-    assert payload["schema_version"] == 1
+    assert payload["schema_version"] == SCHEMA_VERSION
+    check_report(payload)
     assert one.decode() == json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
 
 
 def test_compare_detects_changed_added_removed(tmp_path, capsys):
     old = {"claims": [_record("a-claim"), _record("b-claim")]}
-    new = {"claims": [_record("a-claim", "not reproduced", -2.0), _record("c-claim")]}
+    changed = _record("a-claim", outcome="not reproduced")
+    changed["verdict"]["estimate"] = -2.0
+    new = {"claims": [changed, _record("c-claim")]}
     diff = compare(old, new)
-    assert diff["changed"] == [("a-claim", "reproduced", "not reproduced", 0.5, -2.0)]
+    estimate = RECORDS[0]["verdict"]["estimate"]
+    assert diff["changed"] == [("a-claim", "reproduced", "not reproduced", estimate, -2.0)]
     assert diff["added"] == ["c-claim"] and diff["removed"] == ["b-claim"]
     lines = compare_lines(old, new)
-    assert "changed a-claim: reproduced -> not reproduced (estimate +0.50 -> -2.00)" in lines
+    assert f"changed a-claim: reproduced -> not reproduced (estimate {estimate:+.2f} -> -2.00)" in lines
     assert lines[0] == "A: profile smoke, source engine; B: profile smoke, source engine"
-    replay = {"claims": [dict(_record("a-claim"), profile="paper", source="paper-v1")]}
+    replay = {"claims": [_record("a-claim", profile="paper", source="paper-v1")]}
     assert compare_lines(old, replay)[0].endswith("(different origins: changes may come from the origin, not the code)")
-    (tmp_path / "a.json").write_text(json.dumps(old))
-    (tmp_path / "b.json").write_text(json.dumps(new))
+    (tmp_path / "a.json").write_text(json.dumps({"schema_version": 1, **old}))
+    (tmp_path / "b.json").write_text(json.dumps({"schema_version": 1, **new}))
     assert main(["--compare", str(tmp_path / "a.json"), str(tmp_path / "b.json")]) == 0
     assert "changed a-claim" in capsys.readouterr().out
 
@@ -207,3 +225,105 @@ def test_add_report_parser_registers_subcommand():
     add_report_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["report", "--store", "s", "--out", "o"])
     assert args.store == "s" and args.out == "o" and callable(args.func)
+
+
+def test_the_seeds_column_shows_the_seeds_each_comparison_ran(tmp_path):
+    for record in RECORDS[:2]:
+        assert record["seeds"] == list(SEEDS)
+        assert [c["seeds"] for c in record["comparisons"]] == [list(SEEDS)] * len(record["comparisons"])
+        assert all(c["result"]["n_seeds_a"] == len(SEEDS) for c in record["comparisons"])
+    build_report(RECORDS, tmp_path)
+    md = (tmp_path / "report.md").read_text()
+    rows = [line for line in md.splitlines() if line.startswith(("| mnli |", "| squad |"))]
+    assert len(rows) == 4  # a-claim's, b-claim's two, c-claim's printed value
+    assert [("| 1, 2, 3 |" in line, "point estimate" in line) for line in rows] == \
+        [(True, False)] * 3 + [(False, True)]
+    assert "| — | reproduced |" in rows[3]  # a printed value was run on no seeds
+
+
+def test_a_record_lists_each_run_once_and_the_schema_refuses_repeats():
+    from dataclasses import replace
+
+    from tests.report_outcomes import judged
+    outcome = judged("r-claim", kind="magnitude", expected=8.0, margin=2.0)
+    record = claim_record(replace(outcome, runs=outcome.runs + outcome.runs[:2]))
+    assert record["runs"] == list(outcome.runs) and len(set(record["runs"])) == len(record["runs"]) == 6
+    repeated = r"claim record r-claim\.runs: expected run folder names, each listed once"
+    with pytest.raises(ReportSchemaError, match=repeated):
+        check_record({**record, "runs": record["runs"] + record["runs"][:1]})
+
+
+def test_the_schema_names_the_field_and_the_fix():
+    record = copy.deepcopy(RECORDS[0])
+    del record["seeds"]
+    with pytest.raises(ReportSchemaError, match="missing field.* seeds; rebuild it"):
+        check_record(record)
+    record = copy.deepcopy(RECORDS[0])
+    record["comparisons"][0]["seeds"] = "1, 2"
+    with pytest.raises(ReportSchemaError, match=r"a-claim\.comparisons\[0\]\.seeds: expected list, found str"):
+        check_record(record)
+    with pytest.raises(ReportSchemaError, match="is_evidence: expected bool, found int"):
+        check_record({**RECORDS[0], "is_evidence": 1})
+    with pytest.raises(ReportSchemaError, match="schema_version 7 is not one this code reads"):
+        upgrade({"schema_version": 7, "claims": []})
+
+
+def test_an_older_report_json_is_upgraded_on_reading(tmp_path):
+    old = [copy.deepcopy(r) for r in RECORDS]
+    for record in old:
+        for comp in record["comparisons"]:
+            del comp["seeds"]
+    old[0]["runs"] = old[0]["runs"] + old[0]["runs"][:1]
+    (tmp_path / "report.json").write_text(json.dumps({"schema_version": 1, "claims": old}))
+    payload = read_report(tmp_path / "report.json")
+    assert payload["schema_version"] == SCHEMA_VERSION
+    assert [[c["seeds"] for c in r["comparisons"]] for r in payload["claims"]] == \
+        [[list(SEEDS)], [list(SEEDS)] * 2, [[]]]
+    assert payload["claims"][0]["runs"] == RECORDS[0]["runs"]
+    (tmp_path / "bad.json").write_text("{nope")
+    with pytest.raises(ReportSchemaError, match="bad.json: not a JSON report"):
+        read_report(tmp_path / "bad.json")
+
+
+def test_a_damaged_run_marks_the_claims_that_read_it_and_the_report_still_builds(tmp_path, store):
+    root, names = store
+    metrics = root / names[1] / "metrics.json"
+    text = metrics.read_text()
+    metrics.write_text(text.replace("83.0", "93.0"))  # same size, other bytes
+    assert metrics.read_text() != text
+    runs, extra = load_runs(root, names)
+    assert [r.name for r in runs] == sorted(set(names) - {names[1]})
+    assert list(extra["damaged"]) == [names[1]] and "SHA-256" in extra["damaged"][names[1]]
+    touched, untouched = _record("a-claim", runs=names), _record("b-claim", runs=[names[0]])
+    build_report([touched, untouched], tmp_path / "out", store=root)
+    claims = {r["claim"]["id"]: r for r in json.loads((tmp_path / "out" / "report.json").read_text())["claims"]}
+    assert list(claims["a-claim"]["damaged_runs"]) == [names[1]] and "damaged_runs" not in claims["b-claim"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert "reproduced (runs damaged)" in md and f"Damaged run {names[1]}: " in md and f"damaged: {names[1]}" in md
+    assert "| XLM-R | 2 |" in md  # the tables still hold the runs that are whole
+
+
+def test_the_report_reads_the_store_and_creates_nothing_in_it(tmp_path, store):
+    root, names = store
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    build_report([_record("a-claim", runs=names)], tmp_path / "out", store=root)
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    _, extra = load_runs(tmp_path / "no-store", names[:1])
+    assert extra["missing"] == names[:1] and not (tmp_path / "no-store").exists()
+
+
+def test_repro_report_records_a_claim_with_a_damaged_run_as_damaged_and_judges_the_rest(tmp_path, monkeypatch):
+    import repro.judging
+    from repro.cli.report import REPO, judge_from_store
+    from repro.store import CorruptRunError
+
+    def judge(claim, engine):
+        if claim.id == "squad-gain":
+            raise CorruptRunError("runs/target-xquad-s1-0123: metrics.json does not match its recorded SHA-256")
+        return repro.judging.skipped(claim, "stand-in", profile="smoke", source="engine")
+    monkeypatch.setattr(repro.judging, "judge", judge)
+    records = {r["claim"]["id"]: r for r in judge_from_store(tmp_path / "store", None, REPO / "claims")}
+    assert records["squad-gain"]["verdict"]["outcome"] == "damaged"
+    assert "metrics.json does not match" in records["squad-gain"]["verdict"]["reason"]
+    assert {r["verdict"]["outcome"] for cid, r in records.items() if cid != "squad-gain"} == {"skipped"}
+    assert not (tmp_path / "store").exists()

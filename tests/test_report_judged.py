@@ -1,18 +1,23 @@
 """A selective run keeps the report whole: records stamped with when and where they were judged, merged."""
+import copy
 import json
 
 import pytest
 
-from repro.report import build_report
+from repro.report import build_report, claim_record
 from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
                                  previous_records, stamp)
+from tests.report_outcomes import judged
+
+
+JUDGED = claim_record(judged("template", kind="magnitude", expected=8.0, margin=2.0))
 
 
 def record(claim_id, *, store="/runs", profile="smoke", commit="abc", outcome="reproduced", at=0.0):
-    return {"claim": {"id": claim_id, "kind": "magnitude", "expected": 1.0, "margin": 0.5},
-            "verdict": {"outcome": outcome, "estimate": 1.0, "ci95": [0.5, 1.5], "ci90": [0.6, 1.4]},
-            "profile": profile, "source": "engine", "is_evidence": False,
-            "judged": stamp(profile=profile, source="engine", store=store, commit=commit, at=at)}
+    """A real claim record under another id, with the given verdict and `judged` stamp."""
+    rec = copy.deepcopy(JUDGED)
+    rec["claim"]["id"], rec["profile"], rec["verdict"]["outcome"] = claim_id, profile, outcome
+    return {**rec, "judged": stamp(profile=profile, source="engine", store=store, commit=commit, at=at)}
 
 
 def test_stamp_says_when_in_utc_and_where():
@@ -68,11 +73,11 @@ def test_a_report_directory_that_is_a_file_is_refused(tmp_path):
 
 def test_repro_report_judges_every_part_again_and_stamps_it(tmp_path, monkeypatch):
     """`repro report` rebuilds from a store: every claim part judged now, on that store (judging stubbed)."""
-    import repro.claims
+    import repro.judging
     from repro.provenance import git_commit
-    from repro.report.cli import REPO, judge_from_store
+    from repro.cli.report import REPO, judge_from_store
 
-    monkeypatch.setattr(repro.claims, "judge", lambda claim, engine: repro.claims.skipped(
+    monkeypatch.setattr(repro.judging, "judge", lambda claim, engine: repro.judging.skipped(
         claim, "stand-in", profile="smoke", source="engine"))
     records = judge_from_store(tmp_path / "store", None, REPO / "claims")
     assert len(records) == len(list((REPO / "claims").glob("*.toml")))

@@ -167,3 +167,30 @@ def test_an_unwritable_store_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "TemporaryFile", refuse)
     with pytest.raises(StorePathError, match="is not writable .Permission denied.; .*give --store a writable"):
         RunStore(tmp_path / "runs")
+
+
+def test_a_store_opened_for_reading_creates_nothing_and_computes_nothing(tmp_path):
+    reader = RunStore(tmp_path / "absent", create=False)
+    assert reader.get(spec()) is None and reader.runs() == [] and not (tmp_path / "absent").exists()
+    with pytest.raises(MissingRunError, match="not in the store"):
+        reader.read(spec().dirname)
+    with pytest.raises(ValueError, match="opened for reading only; open it with create=True"):
+        reader.ensure(spec(), lambda work: None)
+    assert not (tmp_path / "absent").exists()
+
+
+def test_runs_are_read_by_folder_name_and_by_key_and_checked(tmp_path):
+    child = RunSpec(kind="target", base_model=spec().base_model, tasks=("xnli",), parent=spec(), seed=1,
+                    eval_task="xnli")
+    writer = RunStore(tmp_path)
+    for one in (spec(), child):
+        writer.ensure(one, lambda work: (work / "metrics.json").write_text('{"xnli": {}}'))
+    reader = RunStore(tmp_path, create=False)
+    run = reader.read(child.dirname)
+    assert run.key == child.key and run.spec == child.to_dict() and run.read_json("metrics.json") == {"xnli": {}}
+    assert run.read_json("env.json", {}) == {}
+    assert reader.read_key(run.spec["parent"]).name == spec().dirname
+    assert reader.read_key("0" * 64) is None
+    (tmp_path / spec().dirname / "metrics.json").write_text('{"xnli": 1}')
+    with pytest.raises(CorruptRunError, match="bytes, manifest says"):
+        reader.read_key(child.to_dict()["parent"])

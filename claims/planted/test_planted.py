@@ -7,7 +7,7 @@ machinery that loses a planted effect or invents one fails (docs/planted.md).
 """
 import pytest
 
-from repro.claims import judge
+from repro.judging import judge
 
 pytestmark = pytest.mark.planted
 

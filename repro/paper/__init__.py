@@ -60,3 +60,26 @@ def normalise(name: str) -> str:
     """A task name comparable across the paper and the registry ('ANLI+' and 'anli_plus' -> 'anli')."""
     key = "".join(ch for ch in name.lower().replace("plus", "") if ch.isalnum())
     return {"bucc": "bucc2018", "xtremebucc": "bucc2018", "multi": "multitask"}.get(key, key)
+
+
+# the row of v1's XTREME block that holds XLM-R's published scores (Hu et al. 2020)
+PUBLISHED_XLMR = "XLM-R (Hu et al., 2020)"
+
+
+def read_xtreme(directory=None) -> dict[str, dict]:
+    """v1's XTREME block: {model: {target: value (QA as mean(F1, EM)) or None, "avg": printed}}.
+
+    Model names hold unquoted commas ("XLM-R (Hu et al., 2020)"), so each line is split from the
+    right: the last fields are the numbers of the header's columns, the rest is the name.
+    """
+    lines = (paper_dir(directory) / XTREME).read_text(encoding="utf-8").splitlines()
+    columns = lines[0].split(",")[1:]
+    out = {}
+    for line in filter(None, lines[1:]):
+        parts = line.split(",")
+        if len(parts) < len(columns) + 1:
+            raise ValueError(f"{XTREME}: {line!r} has fewer than {len(columns) + 1} fields")
+        name = ",".join(parts[:-len(columns)]).strip()
+        values = {k: (float(v) if v.strip() else None) for k, v in zip(columns, parts[-len(columns):])}
+        out[name] = {t: target_value(values, t) for t in TARGETS} | {"avg": values["avg"]}
+    return out

@@ -10,8 +10,9 @@ is skipped with that reason.
 from __future__ import annotations
 
 from repro import stats as V
-from repro.claims import COMPARED, Claim, ClaimOutcome, Comparison, PointResult, skipped
-from repro.paper import TARGETS, XTREME, paper_dir, read_table2, target_value
+from repro.claims import COMPARED, Claim
+from repro.judging import ClaimOutcome, Comparison, PointResult, skipped
+from repro.paper import PUBLISHED_XLMR, TARGETS, read_table2, read_xtreme, target_value
 
 SOURCE = "paper-v1"
 # v1's row label of each single intermediate task; v1's multi-task mixes all of its tasks but SQuAD
@@ -19,7 +20,6 @@ V1_NAMES = {"anli_plus": "ANLI+", "qqp": "QQP", "squad": "SQuAD", "hellaswag": "
             "cosmosqa": "CosmosQA", "commonsenseqa": "CommonsenseQA"}
 V1_MULTITASK = frozenset({"anli_plus", "qqp", "hellaswag", "ccg", "cosmosqa", "commonsenseqa"})
 BEST_ROW = "Best intermediate-task model per target task"
-PUBLISHED_XLMR = "XLM-R (Hu et al., 2020)"
 # Printed averages carry one decimal and their cells one each: a gap above 0.1 is not rounding.
 ROUNDING = 0.1 + 1e-9
 
@@ -39,25 +39,6 @@ def v1_row(configuration: tuple[str, ...], directory=None) -> dict | None:
         if row["intermediate"] == name and row["with_mlm"] == ("yes" if mlm else "no"):
             return {t: target_value(row, t) for t in TARGETS} | {"label": row_label(row)}
     return None
-
-
-def read_xtreme(directory=None) -> dict[str, dict]:
-    """v1's XTREME block: {model: {target: value (QA as mean(F1, EM)) or None, "avg": printed}}.
-
-    Model names hold unquoted commas ("XLM-R (Hu et al., 2020)"), so each line is split from the
-    right: the last fields are the numbers of the header's columns, the rest is the name.
-    """
-    lines = (paper_dir(directory) / XTREME).read_text(encoding="utf-8").splitlines()
-    columns = lines[0].split(",")[1:]
-    out = {}
-    for line in filter(None, lines[1:]):
-        parts = line.split(",")
-        if len(parts) < len(columns) + 1:
-            raise ValueError(f"{XTREME}: {line!r} has fewer than {len(columns) + 1} fields")
-        name = ",".join(parts[:-len(columns)]).strip()
-        values = {k: (float(v) if v.strip() else None) for k, v in zip(columns, parts[-len(columns):])}
-        out[name] = {t: target_value(values, t) for t in TARGETS} | {"avg": values["avg"]}
-    return out
 
 
 def average_inconsistencies(directory=None) -> list[dict]:

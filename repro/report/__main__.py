@@ -1,6 +1,6 @@
 """`python -m repro.report`: the `repro report` subcommand without the main CLI."""
 import sys
 
-from repro.report.cli import main
+from repro.cli.report import main
 
 sys.exit(main())

@@ -1,7 +1,6 @@
 """`build_report`: records (+ an optional run store) -> report.md, report.html, report.json, PNG figures."""
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -11,9 +10,8 @@ from repro.report import content, figures
 from repro.report.document import to_html, to_markdown
 from repro.report.records import sorted_records
 from repro.report.runs import language_tables, load_runs, target_differences
+from repro.report.schema import dumps, mark_damaged, report_payload
 from repro.stats import ESTIMATOR
-
-SCHEMA_VERSION = 1
 
 
 def provenance(records: list[dict], runs: list, extra: dict) -> dict:
@@ -31,7 +29,8 @@ def provenance(records: list[dict], runs: list, extra: dict) -> dict:
             "seeds": sorted({s for r in records for s in r.get("seeds") or []}),
             "data": sorted({r.data for r in runs if r.data}),
             "run_count": len({n for r in records for n in r.get("runs") or []}),
-            "missing": extra.get("missing", []), "wall_s": extra.get("wall_s"),
+            "missing": extra.get("missing", []), "damaged": sorted(extra.get("damaged") or {}),
+            "wall_s": extra.get("wall_s"),
             "runs": {"commits": sorted({e["commit"] for e in envs if e.get("commit")}),
                      "hardware": sorted(hardware), "packages": packages},
             "report_environment": environment(), "interval_estimator": ESTIMATOR}
@@ -47,15 +46,10 @@ def protocol_rows(records: list[dict]) -> list[dict]:
     return methods(tydiqa_train=tydiqa.train_languages if tydiqa else "all")
 
 
-def dumps(payload: dict) -> str:
-    """Stable JSON: sorted keys, fixed indentation, UTF-8 text, trailing newline."""
-    return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
-
-
 def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, previous: dict | None = None) -> list[Path]:
     """Write report.md, report.html, report.json and the PNG figures into `out_dir`; return their paths.
 
-    `records` are claim records (`outcome_record`).  With `store`, the runs the records list are read
+    `records` are claim records (repro.report.schema.claim_record, checked here).  With `store`, the runs the records list are read
     from it for the per-language tables, the measured heatmap and the provenance.  Without one,
     `previous` (a report.json payload) supplies those parts, so a report rebuilds from its JSON alone.
     `paper_dir` overrides where the paper's CSVs are read ($REPRO_PAPER_DIR, else the packaged copy).
@@ -66,6 +60,7 @@ def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, pr
     if store is not None:
         names = sorted({n for r in records for n in r.get("runs") or []})
         runs, extra = load_runs(store, names)
+        records = mark_damaged(records, extra["damaged"])  # the rest of the report builds without them
         tables, prov = language_tables(runs), provenance(records, runs, extra)
     else:
         previous = previous or {}
@@ -79,8 +74,8 @@ def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, pr
         figures.save(fig, out / name)
         paths.append(out / name)
     doc = content.blocks(records, tables, prov, [p.name for p in paths], methods)
-    payload = {"schema_version": SCHEMA_VERSION, "claims": records, "tables": tables, "methods": methods,
-               "table2_measured": measured, "provenance": prov, "figures": [p.name for p in paths]}
+    payload = report_payload(records, tables=tables, methods=methods, table2_measured=measured, provenance=prov,
+                             figures=[p.name for p in paths])
     for name, text in (("report.md", to_markdown(doc)), ("report.html", to_html(doc, out, content.TITLE)),
                        ("report.json", dumps(payload))):
         partial = out / f".{name}.partial"  # replaced in one step: an interrupted write loses no report

@@ -1,10 +1,10 @@
 """Compare two report.json files: which claim verdicts were added, removed or changed."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from repro.report.records import num
+from repro.report.schema import read_report
 
 
 def _claims(payload: dict) -> dict[str, dict]:
@@ -51,5 +51,4 @@ def compare_lines(old: dict, new: dict) -> list[str]:
 
 def compare_files(old: Path, new: Path) -> list[str]:
     """`compare_lines` of two report.json files."""
-    return compare_lines(json.loads(Path(old).read_text(encoding="utf-8")),
-                         json.loads(Path(new).read_text(encoding="utf-8")))
+    return compare_lines(read_report(old), read_report(new))

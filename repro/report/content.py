@@ -1,6 +1,7 @@
 """What the report says: claims, figures, per-language tables and provenance, as document blocks."""
 from __future__ import annotations
 
+from repro.claims import KIND_TABLE
 from repro.report.judged import differs_note
 from repro.report.records import DASH, interval, measured, num, sorted_records
 from repro.report.runs import BASELINE
@@ -13,14 +14,8 @@ FIGURES = (("forest.png", "Forest plot: every claim part against the paper's val
 
 
 def _expected(c: dict) -> str:
-    kind, margin = c.get("kind"), c.get("margin")
-    if kind == "no_benefit":
-        return f"no gain above {num(margin, False)}" + (" (either way)" if c.get("two_sided") else "")
-    if kind == "improves":
-        return f"gain above {num(c.get('threshold'), False)}"
-    if kind == "beats":
-        return f"better than baseline (trivial margin {num(c.get('trivial_margin'), False)})"
-    return f"{num(c.get('expected'))} ± {num(margin, False)}"
+    kind = KIND_TABLE.get(c.get("kind"))
+    return kind.expected(c) if kind else f"{num(c.get('expected'))} ± {num(c.get('margin'), False)}"
 
 
 def claim_blocks(records: list[dict]) -> list[tuple]:
@@ -30,7 +25,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
         c, v = r["claim"], r["verdict"]
         rows.append([c["id"], c.get("kind", DASH), r.get("source", "engine"), _expected(c), num(v.get("estimate")),
                      interval(v.get("ci90")), interval(v.get("ci95")),
-                     v.get("outcome", DASH) + (" (earlier run)" if differs_note(r) else "")])
+                     v.get("outcome", DASH) + (" (earlier run)" if differs_note(r) else "")
+                     + (" (runs damaged)" if r.get("damaged_runs") else "")])
     blocks = [("table", ["claim", "kind", "results from", "paper expects (points)", "measured Δ", "90% CI",
                          "95% CI", "verdict"], rows)]
     for r in sorted_records(records):
@@ -50,6 +46,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
                      f"results from {r.get('source', 'engine')}")
         if differs_note(r):
             items.append("Judged: " + differs_note(r))
+        for name, why in sorted((r.get("damaged_runs") or {}).items()):
+            items.append(f"Damaged run {name}: {why}; recompute it (`repro run --only {name}`)")
         blocks += [("h3", c["id"]), ("quote", c.get("quote", "")), ("ul", items)]
         comps = r.get("comparisons") or []
         if comps:
@@ -57,7 +55,7 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
                            [[comp.get("configuration", DASH), num((comp.get("result") or {}).get("estimate")),
                              interval((comp.get("result") or {}).get("ci90")),
                              interval((comp.get("result") or {}).get("ci95")),
-                             str(len((comp.get("result") or {}).get("seed_scores_a") or [])) or DASH,
+                             ", ".join(map(str, comp.get("seeds") or [])) or DASH,
                              (comp.get("verdict") or {}).get("outcome", DASH),
                              (comp.get("verdict") or {}).get("reason", DASH)] for comp in comps]))
         if r.get("runs"):
@@ -94,7 +92,8 @@ def provenance_blocks(prov: dict) -> list[tuple]:
              f"Data identity: {', '.join(prov.get('data') or []) or DASH}",
              f"Seeds: {', '.join(map(str, prov.get('seeds') or [])) or DASH}",
              f"Runs listed: {prov.get('run_count', 0)}; missing from the store: "
-             f"{', '.join(prov.get('missing') or []) or 'none'}",
+             f"{', '.join(prov.get('missing') or []) or 'none'}; "
+             f"damaged: {', '.join(prov.get('damaged') or []) or 'none'}",
              f"Wall time of the runs (sum of timings.json): {DASH if wall is None else f'{wall:.1f} s'}",
              f"Commit of the runs: {', '.join(runs.get('commits') or []) or DASH}; "
              f"of the report: {builder.get('commit') or DASH}",

@@ -15,6 +15,7 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
+from repro.claims import KIND_TABLE  # noqa: E402
 from repro.paper import TARGET_LABELS, TARGETS, normalise  # noqa: E402
 from repro.report.records import claim_parts, config_label  # noqa: E402
 
@@ -30,16 +31,23 @@ def colour(outcome: str | None) -> str:
 
 def _band(part: dict, lo: float, hi: float) -> tuple[float, float] | None:
     """The region the claim predicts for the measured value, clipped to the axis [lo, hi]."""
-    kind, exp, margin = part["kind"], part["expected"] or 0.0, part["margin"] or 0.0
-    if kind == "no_benefit":
+    exp, margin = part["expected"] or 0.0, part["margin"] or 0.0
+    band = _style(part)
+    if band == "below_margin":
         return (-margin if part["two_sided"] else lo, margin)
-    if kind == "improves":
+    if band == "above_threshold":
         return (part["threshold"] or 0.0, hi)
-    if kind == "beats":
+    if band == "above_zero":
         return (0.0, hi)
     if margin:
         return (exp - margin, exp + margin)
     return None
+
+
+def _style(part: dict) -> str:
+    """The band style of the part's claim kind (repro.claims.KIND_TABLE); an unknown kind as "around_expected"."""
+    kind = KIND_TABLE.get(part["kind"])
+    return kind.band if kind else "around_expected"
 
 
 def _limits(parts: list[dict]) -> tuple[float, float]:
@@ -84,7 +92,7 @@ def forest_plot(records: list[dict]) -> Figure:
             point_only = not (p["ci95"] or p["ci90"])
             ax.plot([p["estimate"]], [y], "s" if point_only else "o", ms=8, mfc=c, mec="black", gid="estimate",
                     zorder=4)
-        if p["expected"] is not None and p["kind"] not in ("no_benefit", "improves", "beats"):
+        if p["expected"] is not None and _style(p) == "around_expected":
             ax.plot([p["expected"]], [y], "D", ms=7, color="black", gid="expected", zorder=5)
     ax.axvline(0, color="#444", lw=0.8, ls=":")
     ax.set_xlim(lo, hi)

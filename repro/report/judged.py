@@ -8,11 +8,12 @@ another profile, store or commit than this run.
 """
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
 from pathlib import Path
+
+from repro.report.schema import ReportSchemaError, read_report
 
 #: the fields of `judged` that say whether two verdicts rest on the same runs and code
 CONTEXT = ("profile", "store", "commit")
@@ -62,11 +63,8 @@ def previous_records(directory) -> tuple[list[dict], str | None]:
     if not path.is_file():
         return [], None
     try:
-        claims = json.loads(path.read_text(encoding="utf-8"))["claims"]
-        if not isinstance(claims, list) or not all(isinstance(r, dict) and "claim" in r for r in claims):
-            raise ValueError("its claims are not a list of claim records")
-        return claims, None
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as err:
+        return read_report(path)["claims"], None
+    except ReportSchemaError as err:
         aside = path.with_name(f"report.json.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
         os.replace(path, aside)
         return [], f"{path} was unreadable ({err}); kept as {aside}, the report holds this run's parts only"

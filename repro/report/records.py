@@ -1,44 +1,14 @@
-"""Claim records: `outcome_record` turns a ClaimOutcome into plain JSON; helpers format their fields.
+"""Claim records (repro.report.schema) as the report shows them: helpers that format their fields.
 
 Records may come from other sources (e.g. "paper-v1") and lack intervals or
 fields; every helper here tolerates a missing value and shows it as "—".
 """
 from __future__ import annotations
 
-import dataclasses
-import enum
 import re
-from pathlib import Path
-
-import numpy as np
 
 DASH = "—"
 OUTCOMES = ("reproduced", "not reproduced", "inconclusive")
-
-
-def _jsonable(value):
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        # fields hidden from repr (bootstrap replicates, callbacks) stay out of the record
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)
-                if f.repr and f.name != "path"}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
-def outcome_record(outcome) -> dict:
-    """A JSON-ready record of a judged claim (claim, verdict, comparisons, runs, profile)."""
-    return _jsonable(outcome)
 
 
 def num(value, signed: bool = True, digits: int = 2) -> str:

@@ -1,20 +1,22 @@
-"""Measured numbers for the report, read from run folders in a store (no training).
+"""Measured numbers for the report, read from the runs in a store (no training).
 
-Each target run folder holds `spec.json` ({key, spec}), `metrics.json`
-({task: {lang: {metric: value}}}), and optionally `timings.json` and `env.json`.
-The intermediate configuration of a target run is found through its parent key
-(the parent's own `spec.json`), or, failing that, from the folder name.
+Runs are read through `repro.store.RunStore`, checked against their manifests:
+a target (or retrieval) run's `metrics.json` ({task: {lang: {metric: value}}}),
+`timings.json` and `env.json`; its intermediate configuration is its parent's
+tasks (the parent found by key).  A run the store lacks is listed as missing,
+a damaged one as damaged, and the rest of the report is built without it.
 """
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from repro.store import CorruptRunError, MissingRunError, RunStore, StoredRun
+
 BASELINE = "XLM-R"
+READ_KINDS = ("target", "retrieval")
 
 
 @dataclass(frozen=True)
@@ -31,53 +33,49 @@ class TargetRun:
     env: dict = field(default_factory=dict)
 
 
-def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return {}
-
-
-def _wall(folder: Path) -> float:
-    timings = _read(folder / "timings.json")
+def _wall(run: StoredRun) -> float:
+    timings = run.read_json("timings.json", {})
     if "total_s" in timings:
         return float(timings["total_s"])
     return float(sum(v for v in timings.values() if isinstance(v, (int, float))))
 
 
-def _configuration(spec: dict, name: str, by_key: dict[str, dict]) -> str:
-    parent = by_key.get(spec.get("parent") or "")
-    if parent is not None:
-        return "+".join(parent.get("tasks", ())) if parent.get("kind") == "intermediate" else BASELINE
-    found = re.search(r"-from-(.+?)-s\d+-[0-9a-f]+$", name)
-    return found.group(1) if found else BASELINE
+def _configuration(store: RunStore, run: StoredRun) -> str:
+    """The intermediate tasks the run starts from ("+"-joined), or BASELINE; CorruptRunError when its
+    parent is damaged or missing."""
+    parent_key = run.spec.get("parent")
+    if not parent_key:
+        return BASELINE
+    parent = store.read_key(parent_key)
+    if parent is None:
+        raise CorruptRunError(f"{run.path}: its parent run {parent_key[:16]} is not in the store")
+    return "+".join(parent.spec.get("tasks", ())) if parent.spec.get("kind") == "intermediate" else BASELINE
 
 
-def load_runs(store: str | Path, names=None) -> tuple[list[TargetRun], dict]:
-    """Target runs in `store` (only `names` when given), and the wall time of all those runs' folders.
+def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
+    """The target runs `names` in `store`, read through RunStore (which creates nothing).
 
-    Returns (target runs sorted by name, {"wall_s": seconds summed over every listed folder,
-    "missing": names not found}).
+    Returns (target runs sorted by name, {"wall_s": seconds summed over the runs read, "missing": names
+    the store lacks, "damaged": {name: reason} for runs that fail their check}).
     """
-    root = Path(store)
-    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")) if root.is_dir() else []
-    specs = {p.name: _read(p / "spec.json") for p in folders}
-    by_key = {s["key"]: s.get("spec", {}) for s in specs.values() if "key" in s}
-    wanted = set(names) if names is not None else set(specs)
-    runs, wall = [], 0.0
-    for folder in folders:
-        if folder.name not in wanted:
-            continue
-        wall += _wall(folder)
-        spec = specs[folder.name].get("spec", {})
-        metrics = _read(folder / "metrics.json")
-        if spec.get("kind") not in ("target", "retrieval") or not metrics:
-            continue
-        target = spec.get("eval_task") or next(iter(metrics))
-        runs.append(TargetRun(folder.name, target, _configuration(spec, folder.name, by_key),
-                              int(spec.get("seed", 0)), str(spec.get("data", "")),
-                              metrics.get(target, {}), _wall(folder), _read(folder / "env.json")))
-    return runs, {"wall_s": wall, "missing": sorted(wanted - set(specs))}
+    store = RunStore(store, create=False)
+    runs, wall, missing, damaged = [], 0.0, [], {}
+    for name in sorted(set(names)):
+        try:
+            stored = store.read(name)
+            wall += _wall(stored)
+            metrics = stored.read_json("metrics.json", {})
+            if stored.spec.get("kind") not in READ_KINDS or not metrics:
+                continue
+            target = stored.spec.get("eval_task") or next(iter(metrics))
+            runs.append(TargetRun(name, target, _configuration(store, stored), int(stored.spec.get("seed", 0)),
+                                  str(stored.spec.get("data", "")), metrics.get(target, {}), _wall(stored),
+                                  stored.read_json("env.json", {})))
+        except MissingRunError:
+            missing.append(name)
+        except (CorruptRunError, ValueError, TypeError, AttributeError) as err:
+            damaged[name] = str(err)
+    return runs, {"wall_s": wall, "missing": missing, "damaged": damaged}
 
 
 def language_tables(runs: list[TargetRun]) -> dict:

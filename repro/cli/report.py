@@ -1,17 +1,15 @@
-"""`repro report`: rebuild the report from stored data, or compare two reports; no training."""
+"""`repro report` (also `python -m repro.report`): rebuild the report from stored data, or compare two reports; no training."""
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 from pathlib import Path
 
+from repro.cli.options import REPO, add_options, explicit, value
 from repro.report.build import build_report
 from repro.report.compare import compare_files
 from repro.report.judged import check_report_dir
-
-REPO = Path(__file__).resolve().parents[2]
+from repro.report.schema import claim_record, read_report
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:
@@ -19,39 +17,42 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("report", help="rebuild the verification report from stored runs (no training)",
                               description="Rebuild report.md/.html/.json and figures from a run store or a "
                                           "report.json, or compare two report.json files.")
-    p.add_argument("--store", default=None, help="run store (default: $REPRO_STORE, else runs/)")
+    add_options(p, "store", "profile", "claims", "data_dir", claims=str(REPO / "claims"))
     p.add_argument("--out", default="reports", help="output directory (default: reports/)")
     p.add_argument("--from-json", default=None, metavar="REPORT_JSON",
                    help="take the judged claims from this report.json instead of judging them from the store")
     p.add_argument("--compare", nargs=2, metavar=("A_JSON", "B_JSON"),
                    help="print which verdicts changed from A to B, then exit")
-    p.add_argument("--profile", default=None, help="profile the stored runs were made with (judging only)")
-    p.add_argument("--claims", default=str(REPO / "claims"), help="directory of claim TOML files")
-    p.add_argument("--data-dir", default=None, help="local data directory the runs were made with")
     p.add_argument("--paper-dir", default=None, help="paper CSVs (default: $REPRO_PAPER_DIR, else packaged)")
     p.set_defaults(func=run_report)
     return p
 
 
 def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None) -> list[dict]:
-    """Judge every claim from runs already in `store` (compute=False); claims lacking runs are skipped."""
-    from repro.claims import judge, load_claims
-    from repro.jobs import build_engine
+    """Judge every claim from runs already in `store` (compute=False, nothing created); claims lacking
+    runs are skipped, claims reading a damaged run are recorded as damaged with the reason."""
+    from repro import judging
+    from repro.claims import load_claims
+    from repro.engine import build_engine
     from repro.profiles import get_profile
     from repro.provenance import git_commit
     from repro.report.judged import stamp
-    from repro.report.records import outcome_record
-    from repro.store import MissingRunError
+    from repro.store import CorruptRunError, MissingRunError
 
     engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
     records, commit = [], git_commit()
     for claim in load_claims(claims_dir):
         try:
-            outcome = judge(claim, engine)
-            records.append({**outcome_record(outcome),
-                            "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
+            outcome = judging.judge(claim, engine)
         except MissingRunError as err:
             print(f"skipped {claim.id}: {err}", file=sys.stderr)
+            continue
+        except CorruptRunError as err:
+            print(f"damaged {claim.id}: {err}", file=sys.stderr)
+            outcome = judging.skipped(claim, f"a run it reads is damaged: {err}", profile=engine.profile.name,
+                              source="engine", is_evidence=engine.profile.is_evidence, outcome="damaged")
+        records.append({**claim_record(outcome),
+                        "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
     return records
 
 
@@ -62,19 +63,20 @@ def run_report(args) -> int:
             print(line)
         return 0
     check_report_dir(args.out, "--out")  # a file in the way is refused before any judging
-    store = args.store or os.environ.get("REPRO_STORE")
     previous = None
-    if args.from_json:
-        previous = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+    if args.from_json:  # a store is optional: without one the JSON supplies the tables
+        previous = read_report(args.from_json)
         records = previous["claims"]
+        store = explicit(args.store, "store")
     else:
-        store = store or "runs"
+        store = value(args.store, "store")
     if store is not None and not Path(store).is_dir():
         print(f"repro report: no run store at {store}; give --store DIR (or $REPRO_STORE), or --from-json "
               "report.json", file=sys.stderr)
         return 2
     if previous is None:
-        records = judge_from_store(Path(store), args.profile, Path(args.claims), args.data_dir)
+        records = judge_from_store(Path(store), args.profile, Path(value(args.claims, "claims", REPO / "claims")),
+                                   args.data_dir)
     paths = build_report(records, args.out, store=store, paper_dir=args.paper_dir, previous=previous)
     print("report: " + ", ".join(str(p) for p in paths))
     return 0

@@ -18,35 +18,18 @@ existing launchers spread the work:
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
 from repro import distributed
-from repro.data import DataSource
-from repro.profiles import Profile, get_profile
+from repro.claims import select_claims
+from repro.cli.options import add_options, seeds_count, value
+from repro.engine import build_engine
+from repro.plan import planned_runs, wave as wave_of
+from repro.profiles import get_profile
 from repro.store import RunStore
 
 log = logging.getLogger(__name__)
-
-
-def data_source(profile: Profile, data_dir: str | os.PathLike | None = None) -> DataSource:
-    """The profile's data source with the data directory `data_dir` (else $REPRO_DATA_DIR).
-
-    On the hub the directory holds what the hub lacks (CCGbank, BUCC's corpora) and local
-    copies, which win; a fixture profile given a directory reads everything from it.
-    """
-    data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
-    root = Path(data_dir) if data_dir else None
-    if root is not None and profile.data_source == "fixture":
-        return DataSource("local", root)
-    return DataSource(profile.data_source, root, fixture_sizes=profile.fixture_sizes)
-
-
-def build_engine(profile: Profile, store: str | os.PathLike, data_dir=None, *, compute: bool = True):
-    """The engine over the run store at `store`, for `profile` and its data source."""
-    from repro.engine import Engine
-    return Engine(RunStore(store), data_source(profile, data_dir), profile, compute=compute)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -63,7 +46,6 @@ def parse_shard(text: str) -> tuple[int, int]:
 def select_runs(specs, *, only: str = "", shard: tuple[int, int] = (0, 1), wave: int | None = None):
     """The runs of `wave` (None: all) whose folder name or key starts with `only`, then every
     N-th of them from I."""
-    from repro.plan import wave as wave_of
     chosen = [s for s in specs if (s.dirname.startswith(only) or s.key.startswith(only))
               and (wave is None or wave_of(s) == wave)]
     index, count = shard
@@ -89,13 +71,8 @@ def require_stored_parents(store: RunStore, specs, wave: int) -> None:
 def add_run_parser(subparsers) -> None:
     """`repro run`: compute the runs the selected claims need (all, one, or a shard)."""
     p = subparsers.add_parser("run", help="compute the runs the claims need (for clusters and torchrun)")
-    p.add_argument("--profile", default=None, help="smoke (default), paper or rehearsal; also $REPRO_PROFILE")
-    p.add_argument("--store", default=os.environ.get("REPRO_STORE", "runs"),
-                   help="the run store (default: $REPRO_STORE, else runs/)")
-    p.add_argument("--claims", default="claims", help="the directory of claim files (default: claims/)")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
-    p.add_argument("--seeds", type=int, default=None, help="phase-(iii) seeds per configuration")
-    p.add_argument("--data-dir", default=None, help="local data directory (also $REPRO_DATA_DIR)")
     p.add_argument("--only", default="", metavar="PREFIX",
                    help="only the runs whose folder name (as `repro plan` prints it) or key starts with PREFIX")
     p.add_argument("--shard", default="0/1", metavar="I/N", help="take every N-th run from the I-th (job arrays)")
@@ -106,18 +83,17 @@ def add_run_parser(subparsers) -> None:
 
 def run_jobs(args) -> int:
     """Compute the selected runs (and their parents), parents first; print each as it is done."""
-    from repro.plan import planned_runs
-
     try:
         shard = parse_shard(args.shard)
     except ValueError as err:
         print(f"repro run: {err}", file=sys.stderr)
         return 2
     profile = get_profile(args.profile)
-    if args.seeds:
+    if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
-    engine = build_engine(profile, args.store, args.data_dir)
-    claims, runs = planned_runs(Path(args.claims), args.select, profile, engine.data, seeds_chosen=bool(args.seeds))
+    engine = build_engine(profile, value(args.store, "store"), args.data_dir)
+    claims = select_claims(Path(value(args.claims, "claims")), args.select)
+    runs = planned_runs(claims, profile, engine.data, seeds_chosen=bool(args.seeds))
     if args.wave is not None:
         runs = dearest_first(runs)
     chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)

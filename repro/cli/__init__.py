@@ -1,14 +1,15 @@
-"""The `repro` command line: one argparse subcommand per job."""
+"""The `repro` command line: one argparse subcommand per module of this package (score, plan, run,
+report), sharing the options of `repro.cli.options`."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
-from repro.jobs import add_run_parser
-from repro.plan import add_plan_parser
-from repro.report import add_report_parser
-from repro.scoring import add_score_parser
+from repro.cli.plan import add_plan_parser
+from repro.cli.report import add_report_parser
+from repro.cli.run import add_run_parser
+from repro.cli.score import add_score_parser
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,81 @@
+"""`repro plan`: the runs the selected claims need, each once, which are stored, and their GPU-hours.
+
+It only reads: the store is opened read-only and nothing is created (repro.store.RunStore).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from repro.claims import select_claims
+from repro.cli.options import add_options, seeds_count, value
+from repro.cost import describe
+from repro.data import data_source
+from repro.plan import PlannedRun, planned_runs
+from repro.profiles import get_profile
+from repro.store import CorruptRunError, RunStore
+
+
+def add_plan_parser(subparsers) -> None:
+    """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
+    p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir")
+    p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
+    p.set_defaults(func=run_plan)
+
+
+def run_plan(args) -> int:
+    """Print one line per needed run (stored, missing or damaged) with its GPU-hours, then the totals."""
+    profile = get_profile(args.profile)
+    if seeds_count(args.seeds):
+        profile = profile.with_seeds(args.seeds)
+    data = data_source(profile, args.data_dir)  # the runs' data identity is part of their keys
+    claims = select_claims(Path(value(args.claims, "claims")), args.select)
+    runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
+    if not claims:
+        print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
+        return 2
+    store = RunStore(value(args.store, "store"), create=False)  # plan only reads: it creates nothing
+    rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
+    for run, state, measured in rows:
+        shown = "-" if measured is None else f"{measured:.4f} h"
+        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
+    todo = [run for run, state, _ in rows if state != "stored"]
+    for w in sorted({run.wave for run in runs}):
+        kinds = dict.fromkeys(run.kind for run in runs if run.wave == w)
+        print(f"wave {w}: {sum(run.wave == w for run in runs)} runs ({', '.join(kinds)}), "
+              f"{sum(run.wave == w for run in todo)} to compute, "
+              f"{sum(run.gpu_hours for run in todo if run.wave == w):,.1f} GPU-hours; "
+              f"parents all in earlier waves: repro run --wave {w} --shard I/N")
+    # stored runs with timings (the tiny base model is predicted to cost nothing)
+    calibration = [(measured, run.gpu_hours) for run, state, measured in rows
+                   if state == "stored" and measured is not None and run.gpu_hours > 0]
+    if calibration and profile.name == "paper":
+        measured_total, predicted_total = (sum(c) for c in zip(*calibration))
+        print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.3g} "
+              "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
+    print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
+          f"{len(runs) - len(todo)} stored, {len(todo)} to compute")
+    scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
+    print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
+          f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
+    return 0
+
+
+def stored_state(store, run: PlannedRun) -> tuple[str, float | None]:
+    """("stored" | "missing" | "damaged", wall-clock hours of a stored run or None)."""
+    try:
+        stored = store.get(run.spec)
+    except CorruptRunError:
+        return "damaged", None
+    return ("stored", measured_hours(stored)) if stored else ("missing", None)
+
+
+def measured_hours(run) -> float | None:
+    """Wall-clock hours a stored run took (its timings.json `total_s`), None if unknown."""
+    if run is None:
+        return None
+    try:
+        return float(run.read_json("timings.json")["total_s"]) / 3600
+    except (FileNotFoundError, KeyError, TypeError, ValueError):
+        return None
