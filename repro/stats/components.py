@@ -78,7 +78,13 @@ class VarianceComponents:
         terms = [(v_ex, self.df_examples)] + [(i / s, df_i * (s - 1) / max(s0 - 1, 1))
                                               for s, s0, _, i, df_i, _ in sides]
         v_seed = max(raw, 0.0)
-        return v_ex, v_seed, satterthwaite(v_ex + v_seed, terms, extra=clipped_normal_var(raw, spread) / 2)
+        df = satterthwaite(v_ex + v_seed, terms, extra=clipped_normal_var(raw, spread) / 2)
+        # Floor: the df of a sum of independent chi-square parts is at least the smallest part's, and
+        # clipping only narrows the seed part's spread, so min(df_examples, S_c - 1) bounds it below.
+        # Without it a seed part clipped at 0 beside a tiny example variance (runs of two configurations
+        # that share a seed predict alike) drives the df, and the t quantile, to absurd values.
+        floor = min([self.df_examples] + [s0 - 1 for _, s0, _, _, _, known in sides if not known and s0 > 1])
+        return v_ex, v_seed, max(df, floor)
 
     def seed_effect_var(self, side: str) -> float:
         """σ̂²_u of one configuration: its between-seed variance less the interaction, clipped at 0."""

@@ -131,3 +131,22 @@ def test_the_report_names_the_estimator():
     assert prov["interval_estimator"] == ESTIMATOR and "interaction" in ESTIMATOR
     (_, items), = provenance_blocks(prov)
     assert f"Intervals: {ESTIMATOR}" in items
+
+
+def test_df_never_falls_below_the_smallest_part_when_the_seed_part_is_clipped():
+    # Seen on the rehearsal profile: two configurations whose same-seed runs predict alike give a tiny
+    # example variance of the difference beside large between-seed variances that the interaction
+    # more than explains; the clipped seed part's spread then drove Satterthwaite's df to ~1e-8 and
+    # the 95% interval to +-1e148.  The df is bounded below by min(df_examples, S - 1).
+    from repro.stats.components import VarianceComponents
+    comp = VarianceComponents(var_examples=5.77e-5, df_examples=29.4, n_seeds_a=3, n_seeds_b=3,
+                              seed_a=1.457, seed_b=1.469, interaction_a=5.187, interaction_b=5.187,
+                              df_interaction_a=109.5, df_interaction_b=109.6)
+    v_ex, v_seed, df = comp.at()
+    assert v_seed == 0 and v_ex == pytest.approx(5.77e-5)
+    assert df == pytest.approx(2.0)
+    # where the parts are balanced the floor does not bind
+    balanced = VarianceComponents(var_examples=1.0, df_examples=50.0, n_seeds_a=5, n_seeds_b=5, seed_a=3.0,
+                                  seed_b=3.0, interaction_a=0.5, interaction_b=0.5,
+                                  df_interaction_a=200.0, df_interaction_b=200.0)
+    assert balanced.at()[2] > 4
