@@ -17,6 +17,7 @@ from repro.stats import CellOutcomes
 from repro.tasks import get_task
 from repro.tasks.retrieval import BUCC_SPLITS
 from tests.test_claims_files import CLAIMS as CLAIMS_DIR
+from tests.test_claims_judge import FakeEngine
 
 TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
 # The splits each target's dataset has (the hub's dataset cards: facebook/xnli; google/xtreme configs
@@ -102,16 +103,6 @@ def test_a_difference_from_a_constant_has_the_binomial_example_variance():
     assert several.var_seeds == pytest.approx(max(scores.var(ddof=1) - comp.interaction_a, 0.0) / 3)
     assert several.df >= 2  # Satterthwaite over the examples and the runs' S - 1 = 2 seed df
     assert several.estimate == pytest.approx(scores.mean() - 60.0)
-
-
-class FakeEngine:
-    def __init__(self, profile):
-        self.profile, self.data = profile, DataSource("fixture", fixture_sizes=profile.fixture_sizes)
-        self.ensured = []
-
-    def ensure(self, spec):
-        self.ensured.append(spec)
-        return spec
 
 
 N = 2000
