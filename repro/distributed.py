@@ -8,7 +8,7 @@ its decisions through the process group.
 accelerate's `PartialState` does all of it: `num_processes`, `is_main_process`
 (the writer: global rank 0, not `is_local_main_process`, since one store is
 shared by every node), `wait_for_everyone`, and `accelerate.utils.
-broadcast_object_list` for rank 0's decisions.  With one process these answer
+broadcast_object_list` for rank 0's decisions.  Without a launcher these answer
 1 / True / no-op / the value itself and no process group is created.  What
 accelerate lacks is only the choice of how to build the state; `state()` below.
 """

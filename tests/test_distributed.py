@@ -25,7 +25,8 @@ def test_importing_the_store_and_the_run_command_builds_no_process_state():
 def test_one_process_is_the_writer_and_starts_no_process_group():
     from accelerate.utils import broadcast_object_list
 
-    assert not any(name in os.environ for name in LAUNCHER_VARIABLES)  # pytest runs without a launcher
+    launched = [name for name in LAUNCHER_VARIABLES if name in os.environ]
+    assert not launched, f"run pytest without a launcher: {launched} are set"
     state = distributed.state()
     assert (state.num_processes, state.process_index, state.is_main_process) == (1, 0, True)
     assert broadcast_object_list(["mine"]) == ["mine"]
