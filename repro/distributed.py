@@ -3,51 +3,36 @@
 Under a launcher every rank runs the same command.  All ranks compute a run
 together (the Trainer's DDP needs each of them), rank 0 alone takes the run's
 lock, writes the engine's files and publishes the folder; the others follow
-its decisions through the process group.  With one process every function
-here is a no-op.
+its decisions through the process group.
+
+accelerate's `PartialState` does all of it: `num_processes`, `is_main_process`
+(the writer: global rank 0, not `is_local_main_process`, since one store is
+shared by every node), `wait_for_everyone`, and `accelerate.utils.
+broadcast_object_list` for rank 0's decisions.  Without a launcher these answer
+1 / True / no-op / the value itself and no process group is created.  What
+accelerate lacks is only the choice of how to build the state; `state()` below.
 """
 from __future__ import annotations
 
-import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from accelerate import PartialState
 
 
-def world_size() -> int:
-    """The number of processes the launcher started (1 without a launcher)."""
-    return int(os.environ.get("WORLD_SIZE", "1"))
+def state() -> "PartialState":
+    """This process's `accelerate.PartialState`, joining the launcher's process group on first use.
 
-
-def is_writer() -> bool:
-    """True on the one process that writes run files: rank 0, or the only process."""
-    return int(os.environ.get("RANK", "0")) == 0
-
-
-def init() -> None:
-    """Join the launcher's process group (NCCL on GPUs, gloo on CPUs) if there is one."""
-    if world_size() == 1:
-        return
+    Built with `cpu=True` when no CUDA device is present, as `Engine.training_args`
+    builds the Trainer's (`use_cpu`): accelerate's default (`PartialState()`, also
+    what its own helpers such as `broadcast_object_list` build when nothing has)
+    looks for an accelerator under a launcher and, finding none, treats every CPU
+    rank as alone.  So call this before any accelerate helper.  The Trainer's
+    `TrainingArguments` later rebuilds the state on the same process group (it
+    initialises a group only when none exists).  Never built at import: it imports
+    torch and may start the process group.
+    """
     import torch
-    import torch.distributed as dist
-    if dist.is_initialized():
-        return
-    if torch.cuda.is_available():
-        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
-    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    from accelerate import PartialState
 
-
-def broadcast(value):
-    """Rank 0's `value` on every rank (picklable values)."""
-    if world_size() == 1:
-        return value
-    import torch.distributed as dist
-    init()
-    box = [value]
-    dist.broadcast_object_list(box, src=0)
-    return box[0]
-
-
-def barrier() -> None:
-    """Wait until every rank gets here."""
-    if world_size() > 1:
-        import torch.distributed as dist
-        init()
-        dist.barrier()
+    return PartialState(cpu=not torch.cuda.is_available())

@@ -69,7 +69,7 @@ class Engine:
         started = time.time()
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
-            if distributed.is_writer():
+            if distributed.state().is_main_process:
                 build_tiny_model(spec.base_model, work / "model")
         elif spec.kind == "retrieval":
             # BUCC/Tatoeba: no training; embed with the parent's encoder (or the hub model)
@@ -83,7 +83,7 @@ class Engine:
             trainer, history = multitask.train(self, spec, init, work, self._load_task)
             timings["train_s"] = time.time() - t0
             _write_json(work / "train_log.json", history)
-            if distributed.is_writer():
+            if distributed.state().is_main_process:
                 trainer.model.encoder.save_pretrained(work / "model")
                 trainer.processing_class.save_pretrained(work / "model")
         else:
@@ -93,7 +93,7 @@ class Engine:
             trainer, history = self._train(spec, task_name, config, init, work)
             timings["train_s"] = time.time() - t0
             _write_json(work / "train_log.json", history)
-            if spec.kind == "intermediate" and distributed.is_writer():
+            if spec.kind == "intermediate" and distributed.state().is_main_process:
                 # Hand on the encoder only: every later phase starts a fresh head.
                 trainer.model.base_model.save_pretrained(work / "model")
                 trainer.processing_class.save_pretrained(work / "model")
@@ -212,8 +212,8 @@ class Engine:
                           compute_metrics=dev_metrics, callbacks=[stopping])
         trainer.remove_callback(PrinterCallback)  # the history goes to train_log.json instead
         trainer.train()
-        distributed.barrier()  # every rank has loaded the best checkpoint
-        if distributed.is_writer():
+        distributed.state().wait_for_everyone()  # every rank has loaded the best checkpoint
+        if distributed.state().is_main_process:
             shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
         history = {"best_metric": trainer.state.best_metric, "metric": "score",
                    "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
@@ -252,7 +252,7 @@ class Engine:
     @staticmethod
     def _store_language(task, lang: str, records: list[dict], work: Path) -> dict:
         """Write predictions/<task>/<lang>.jsonl ({id, unit, prediction, reference}); the metric values."""
-        if distributed.is_writer():
+        if distributed.state().is_main_process:
             out_dir = work / "predictions" / task.name
             out_dir.mkdir(parents=True, exist_ok=True)
             with (out_dir / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
@@ -312,7 +312,7 @@ def _checked_rows(task, rows):
 
 def _write_json(path: Path, value) -> None:
     """Write a run file; under a multi-process launch only rank 0 writes."""
-    if distributed.is_writer():
+    if distributed.state().is_main_process:
         path.write_text(json.dumps(value, indent=1))
 
 

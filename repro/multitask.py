@@ -386,8 +386,8 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
         callbacks=[stopping])
     trainer.remove_callback(PrinterCallback)
     trainer.train()
-    distributed.barrier()  # every rank has loaded the best checkpoint
-    if distributed.is_writer():
+    distributed.state().wait_for_everyone()  # every rank has loaded the best checkpoint
+    if distributed.state().is_main_process:
         shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
     history = {"best_metric": trainer.state.best_metric, "metric": "score (mean over tasks)",
                "steps": trainer.state.global_step, "early_stopping": stopping.summary(),

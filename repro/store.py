@@ -193,7 +193,7 @@ class RunStore:
         if compute is not None and not self.writable:
             raise ValueError(f"run store {self.root} was opened for reading only; open it with create=True "
                              "to compute runs")
-        if compute is not None and distributed.world_size() > 1:
+        if compute is not None and distributed.state().num_processes > 1:
             return self._ensure_together(spec, compute)
         try:
             run = self.get(spec)
@@ -219,22 +219,25 @@ class RunStore:
 
     def _ensure_together(self, spec: RunSpec, compute: Callable[[Path], None]) -> Run:
         """`ensure` for every rank of a launcher: all compute, rank 0 locks, writes and publishes."""
+        from accelerate.utils import broadcast_object_list
+
+        state = distributed.state()  # built, as accelerate's helpers need, before broadcast_object_list
         lock = self._lock(spec)
         work = None
-        if distributed.is_writer():
+        if state.is_main_process:
             lock.acquire()
             work = None if self._get_or_quarantine(spec) is not None else self._fresh_workdir(spec)
-        work = distributed.broadcast(work)
+        (work,) = broadcast_object_list([work])  # rank 0's folder, or None: the run is stored
         try:
             if work is not None:
                 compute(work)
-                distributed.barrier()  # every rank is done with the work folder
-                if distributed.is_writer():
+                state.wait_for_everyone()  # every rank is done with the work folder
+                if state.is_main_process:
                     self._publish(spec, work)
         finally:
-            if distributed.is_writer():
+            if state.is_main_process:
                 lock.release()
-        distributed.barrier()  # the run is published before any rank reads it
+        state.wait_for_everyone()  # the run is published before any rank reads it
         self._note("reused" if work is None else "computed", spec)
         return Run(spec, self.path(spec))
 

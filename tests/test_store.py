@@ -106,7 +106,9 @@ def _rank_ensures(rank, root, port):
 
     import torch.distributed as dist
 
-    os.environ.update(WORLD_SIZE="2", RANK=str(rank), MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    # as torchrun sets it on one machine; no GPU, so the process state is gloo's on any machine
+    os.environ.update(WORLD_SIZE="2", RANK=str(rank), LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE="2",
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), CUDA_VISIBLE_DEVICES="")
     dist.init_process_group("gloo", rank=rank, world_size=2)
     store = RunStore(root)
 

@@ -105,9 +105,9 @@ def run_jobs(args) -> int:
         return 2
     if args.wave is not None:
         require_stored_parents(engine.store, chosen, args.wave)
-    distributed.init()
+    state = distributed.state()  # joins a launcher's process group before the first run
     for spec in chosen:
         run = engine.ensure(spec)
-        if distributed.is_writer():
+        if state.is_main_process:
             print(f"done     {run.path.name}", flush=True)
     return 0
