@@ -20,6 +20,16 @@ if TYPE_CHECKING:
     from accelerate import PartialState
 
 
+def cpu_only() -> bool:
+    """True when no CUDA device is present: the state and the Trainer's `use_cpu` then run on CPU.
+
+    One rule for both: under a launcher accelerate's default looks for an accelerator and, finding
+    none, treats every CPU rank as alone."""
+    import torch
+
+    return not torch.cuda.is_available()
+
+
 def state() -> "PartialState":
     """This process's `accelerate.PartialState`, joining the launcher's process group on first use.
 
@@ -32,7 +42,6 @@ def state() -> "PartialState":
     initialises a group only when none exists).  Never built at import: it imports
     torch and may start the process group.
     """
-    import torch
     from accelerate import PartialState
 
-    return PartialState(cpu=not torch.cuda.is_available())
+    return PartialState(cpu=cpu_only())

@@ -179,7 +179,7 @@ class Engine:
             train_sampling_strategy="group_by_length" if spec.length_grouped else "random",
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
-            use_cpu=not torch.cuda.is_available(),  # else a CPU torchrun trains each rank alone
+            use_cpu=distributed.cpu_only(),  # else a CPU torchrun trains each rank alone
         )
         return TrainingArguments(**{**settings, **overrides})
 
