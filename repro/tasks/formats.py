@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 class Format(ABC):
     """A task format's handler."""
 
-    trained: ClassVar[bool]  # fine-tuned in phases (ii)/(iii); False: evaluated from an encoder
+    # fine-tuned in phases (ii)/(iii); False: evaluated from an encoder (each kind below sets it)
+    trained: ClassVar[bool | None] = None
     predicts: ClassVar[bool] = False  # trained, with per-row predictions (`PredictingFormat`)
     # the gold field a local row must carry besides the task's input `fields` (None: the gold is
     # one of the fields, as tagging's tags, or there is none to check)
@@ -33,7 +34,7 @@ class Format(ABC):
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if not isinstance(getattr(cls, "trained", None), bool):
+        if not isinstance(cls.trained, bool):
             raise TypeError(f"{cls.__name__}: a format subclasses TrainedFormat, PredictingFormat or "
                             "RetrievalFormat, which declare `trained`")
 
