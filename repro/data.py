@@ -236,7 +236,7 @@ def _empty(feature):
 def _expected_fields(task: Task) -> tuple[str, ...]:
     """The fields a local row needs: the inputs, plus the gold field of classification
     (`label`) and multiple-choice tasks (the format's `label_field`)."""
-    gold = getattr(task.format, "label_field", "label" if hasattr(task.format, "label_names") else None)
+    gold = task.format.label_field
     return task.fields + ((gold,) if gold else ())
 
 

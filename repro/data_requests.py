@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from repro.tasks import get_task
 from repro.tasks.mlm import WIKIPEDIA, XTREME_LANGUAGES
+from repro.tasks.translated import Translated
 
 
 @dataclass(frozen=True, order=True)
@@ -47,10 +48,10 @@ def training_reads(name: str) -> set[Read]:
     translations of a `<task>_translated`, the Wikipedia languages of `mlm`."""
     task = get_task(name)
     source = get_task(task.trains_on)
-    original = getattr(source.format, "original", None)  # a translated task's English original
     if source.name == "mlm":
         return {Read("mlm", "train", lang) for lang in XTREME_LANGUAGES}
-    if original is not None:
+    if isinstance(source.format, Translated):  # the English original and its translations
+        original = source.format.original
         return ({Read(original.name, "train", "en"), Read(original.name, "validation", "en")}
                 | {Read(source.name, "train", lang) for lang in source.format.languages})
     return {Read(source.name, "train", "en"), Read(source.name, "validation", "en")}

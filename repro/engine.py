@@ -8,7 +8,7 @@ every evaluation language.  Retrieval tasks (BUCC, Tatoeba) skip (iii): a
 "retrieval" run embeds sentences with the parent's encoder.  Phase (ii) on several
 tasks, or with continued multilingual MLM, trains one shared encoder with a head per
 task (`repro.multitask`).  Everything task-specific sits in the task's format handler
-(`repro.tasks.base.TrainedFormat`).  Training is `transformers.Trainer`, so the same code
+(`repro.tasks.formats.PredictingFormat`).  Training is `transformers.Trainer`, so the same code
 runs on one CPU, one GPU, or several GPUs under `accelerate launch`/`torchrun`.
 """
 from __future__ import annotations
@@ -116,9 +116,8 @@ class Engine:
 
         task = get_task(task_name)
         source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
-        load_rows = getattr(source.format, "load_rows", None)
-        if load_rows is not None:
-            train_raw, dev_raw = load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
+        if source.format.reads_own_rows:
+            train_raw, dev_raw = source.format.load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
             train_raw, checks = _checked_rows(source, train_raw)
             source = source.with_labels_from(train_raw)
         else:
@@ -302,10 +301,9 @@ class Embedder:
 def _checked_rows(task, rows):
     """(rows, report): training rows after the format's own check (QA: answers where their offsets
     say, `check_train_rows`); report None for a format without one."""
-    check = getattr(task.format, "check_train_rows", None)
-    if check is None:
+    rows, report = task.format.check_train_rows(rows, task)
+    if report is None:
         return rows, None
-    rows, report = check(rows, task)
     log.info("%s training rows: %s", task.name, report)
     return rows, report
 

@@ -24,8 +24,9 @@ in as one more task.  Here:
   compares MLM, not training length.
 - `MixtureTrainer` is `transformers.Trainer` with that loader, an evaluation that scores
   every task on its first `early_stopping_examples` dev examples and reports their mean
-  as `eval_score` (early stopping and the best checkpoint), and checkpoints that keep
-  tied tensors (the MLM decoder is the word embeddings) once.
+  as `eval_score` (early stopping and the best checkpoint); `MixtureModel`'s state dict keeps
+  tied tensors (the MLM decoder is the word embeddings) once, so the Trainer's own checkpoints
+  and best-model loading serve it.
 Only the shared encoder is handed on, as after a single task.
 """
 from __future__ import annotations
@@ -35,6 +36,10 @@ import math
 import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+import torch.nn as nn
+from transformers import Trainer
+from transformers.utils import find_labels
 
 from repro.tasks import get_task
 
@@ -46,7 +51,7 @@ MLM_TASK = "mlm"  # continued multilingual MLM, a pseudo-task that rides along i
 
 def is_mixture(tasks: Sequence[str]) -> bool:
     """True when phase (ii) on `tasks` trains through the mixture: several tasks, or MLM."""
-    return len(tasks) > 1 or any(not hasattr(get_task(t).format, "decode") for t in tasks)
+    return len(tasks) > 1 or any(not get_task(t).format.predicts for t in tasks)
 
 
 def mixture_rates(sizes: Mapping[str, int], cap: int = K) -> dict[str, float]:
@@ -206,36 +211,69 @@ class MixtureCollator:
         return batch
 
 
-def _build_model(formats: Sequence, tasks: Sequence, init: str):
+class _SharedEncoder:
+    """A reference to the shared encoder that is not a registered submodule."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+
+    def __call__(self, *args, **kwargs):
+        return self.encoder(*args, **kwargs)
+
+
+class MixtureModel(nn.Module):
+    """The shared encoder and one head model per task; `forward(task=m, ...)` runs task m.
+
+    Its state dict holds a tied tensor (the MLM decoder is the word embeddings) once, under its
+    first name, and loading one restores every name through it; a state dict that misses anything
+    else, or holds names the model lacks, raises whatever `strict` says.  So the Trainer's own
+    checkpoints (safetensors refuses shared tensors) and its best-model loading serve a mixture
+    as they are.  Load it as the root module: names are its own.
+    """
+
+    def __init__(self, encoder, heads):
+        super().__init__()
+        self.encoder = encoder
+        self.heads = nn.ModuleList(heads)
+        self.register_state_dict_post_hook(_drop_tied_names)
+        self.register_load_state_dict_post_hook(_check_loaded_names)
+
+    def forward(self, task: int, **inputs):
+        return self.heads[task](**inputs)
+
+    def tied_names(self) -> dict[str, str]:
+        """Every further name of a tied parameter -> the first name it has."""
+        first: dict[int, str] = {}
+        tied = {}
+        for name, param in self.named_parameters(remove_duplicate=False):
+            kept = first.setdefault(id(param), name)
+            if kept != name:
+                tied[name] = kept
+        return tied
+
+
+def _drop_tied_names(model: MixtureModel, state_dict, prefix: str, local_metadata) -> None:
+    for name in model.tied_names():
+        state_dict.pop(prefix + name, None)
+
+
+def _check_loaded_names(model: MixtureModel, incompatible) -> None:
+    tied = model.tied_names()
+    lost = [name for name in incompatible.missing_keys if name not in tied]
+    if lost or incompatible.unexpected_keys:
+        raise RuntimeError(f"the state dict does not match the mixture model: missing {sorted(lost)}, "
+                           f"unexpected {sorted(incompatible.unexpected_keys)}")
+    incompatible.missing_keys.clear()  # tied names are loaded through the name kept
+
+
+def _build_model(formats: Sequence, tasks: Sequence, init: str) -> MixtureModel:
     """The mixture over one shared encoder; heads built in task order (after the caller seeds)."""
-    import torch.nn as nn
-
-    class _SharedEncoder:
-        """A reference to the shared encoder that is not a registered submodule."""
-
-        def __init__(self, encoder):
-            self.encoder = encoder
-
-        def __call__(self, *args, **kwargs):
-            return self.encoder(*args, **kwargs)
-
-    class MixtureModel(nn.Module):
-        """The shared encoder and one head model per task; `forward(task=m, ...)` runs task m."""
-
-        def __init__(self, encoder, heads):
-            super().__init__()
-            self.encoder = encoder
-            self.heads = nn.ModuleList(heads)
-
-        def forward(self, task: int, **inputs):
-            return self.heads[task](**inputs)
-
     # Load one task model at a time and keep only the largest encoder (a multiple-choice head's
     # has the pooler the others lack): one checkpoint's encoder in memory, not one per task.
     shared, models = _SharedEncoder(None), []
     for fmt, task in zip(formats, tasks):
         model, info = fmt.model_class.from_pretrained(init, output_loading_info=True, **fmt.model_kwargs(task))
-        if getattr(fmt, "pretrained_head", False) and info["missing_keys"]:
+        if fmt.pretrained_head and info["missing_keys"]:
             raise ValueError(f"{task.name} trains the checkpoint's own head, but {init} lacks "
                              f"{', '.join(sorted(info['missing_keys']))}: start from a masked-LM checkpoint")
         own = model.base_model
@@ -269,70 +307,44 @@ class TaskData:
     checks: dict | None = None  # the format's report on its training rows (QA: repaired, dropped)
 
 
-def _trainer_class():
-    from transformers import Trainer
-    from transformers.utils import find_labels
+class MixtureTrainer(Trainer):
+    """`Trainer` over a mixture: its own loader and a mean dev score.  Checkpoints and the best
+    model's loading are the Trainer's own, through `MixtureModel`'s tie-aware state dict."""
 
-    class MixtureTrainer(Trainer):
-        """`Trainer` over a mixture: its own loader, a mean dev score, tie-aware checkpoints."""
+    def __init__(self, *args, mixture: list[TaskData], sampler: MixtureSampler, dev_scores, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.mixture, self.sampler, self.dev_scores = mixture, sampler, dev_scores
+        self.model_accepts_loss_kwargs = False  # each head averages its own loss
 
-        def __init__(self, *args, mixture: list[TaskData], sampler: MixtureSampler, dev_scores, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.mixture, self.sampler, self.dev_scores = mixture, sampler, dev_scores
-            self.model_accepts_loss_kwargs = False  # each head averages its own loss
+    def get_train_dataloader(self):
+        from torch.utils.data import DataLoader
+        loader = DataLoader(self.train_dataset, batch_sampler=self.sampler, collate_fn=self.data_collator,
+                            num_workers=self.args.dataloader_num_workers,
+                            pin_memory=self.args.dataloader_pin_memory)
+        return self.accelerator.prepare(loader)  # several processes: every one takes its own batches
 
-        def get_train_dataloader(self):
-            from torch.utils.data import DataLoader
-            loader = DataLoader(self.train_dataset, batch_sampler=self.sampler, collate_fn=self.data_collator,
-                                num_workers=self.args.dataloader_num_workers,
-                                pin_memory=self.args.dataloader_pin_memory)
-            return self.accelerator.prepare(loader)  # several processes: every one takes its own batches
-
-        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
-            """Every task's score on its dev subset and their mean, `{prefix}_score`."""
-            metrics, scores = {}, []
-            saved = self.label_names, self.preprocess_logits_for_metrics
-            try:
-                for m, item in enumerate(self.mixture):
-                    head = self.accelerator.unwrap_model(self.model).heads[m]
-                    self.label_names = find_labels(type(head))
-                    self.preprocess_logits_for_metrics = getattr(item.task.format, "reduce_logits", None)
-                    columns = [c for c in item.dev.column_names if c in model_columns(head)]
-                    rows = item.dev.select_columns(columns).add_column("task", [m] * len(item.dev))
-                    output = self.evaluation_loop(self.get_eval_dataloader(rows), f"Evaluation {item.task.name}",
-                                                  prediction_loss_only=False, metric_key_prefix=metric_key_prefix)
-                    score = self.dev_scores(item, output.predictions)
-                    metrics[f"{metric_key_prefix}_{item.task.name}_score"] = score
-                    scores.append(score)
-            finally:
-                self.label_names, self.preprocess_logits_for_metrics = saved
-            metrics[f"{metric_key_prefix}_score"] = float(sum(scores) / len(scores))
-            self.log(metrics)
-            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
-            return metrics
-
-        def _save(self, output_dir=None, state_dict=None) -> None:
-            # The mixture is no PreTrainedModel and holds tied tensors: save_model keeps each once, and
-            # Trainer._load_best_model's non-strict load restores both names through the one kept.
-            import os
-
-            from safetensors.torch import save_model
-            output_dir = output_dir or self.args.output_dir
-            if self.args.should_save:
-                os.makedirs(output_dir, exist_ok=True)
-                save_model(self.accelerator.unwrap_model(self.model), os.path.join(output_dir, "model.safetensors"))
-
-        def _issue_warnings_after_load(self, load_result) -> None:
-            # a tied tensor is saved under one of its names: the others are "missing" and loaded through it
-            state = self.accelerator.unwrap_model(self.model).state_dict()
-            shared = {name for name, t in state.items()
-                      if sum(u.data_ptr() == t.data_ptr() for u in state.values()) > 1}
-            lost = set(load_result.missing_keys) - shared
-            if lost or load_result.unexpected_keys:
-                raise RuntimeError(f"the best mixture checkpoint does not match the model: missing {sorted(lost)}, "
-                                   f"unexpected {sorted(load_result.unexpected_keys)}")
-
-    return MixtureTrainer
+    def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict:
+        """Every task's score on its dev subset and their mean, `{prefix}_score`."""
+        metrics, scores = {}, []
+        saved = self.label_names, self.preprocess_logits_for_metrics
+        try:
+            for m, item in enumerate(self.mixture):
+                head = self.accelerator.unwrap_model(self.model).heads[m]
+                self.label_names = find_labels(type(head))
+                self.preprocess_logits_for_metrics = item.task.format.reduce_logits
+                columns = [c for c in item.dev.column_names if c in model_columns(head)]
+                rows = item.dev.select_columns(columns).add_column("task", [m] * len(item.dev))
+                output = self.evaluation_loop(self.get_eval_dataloader(rows), f"Evaluation {item.task.name}",
+                                              prediction_loss_only=False, metric_key_prefix=metric_key_prefix)
+                score = self.dev_scores(item, output.predictions)
+                metrics[f"{metric_key_prefix}_{item.task.name}_score"] = score
+                scores.append(score)
+        finally:
+            self.label_names, self.preprocess_logits_for_metrics = saved
+        metrics[f"{metric_key_prefix}_score"] = float(sum(scores) / len(scores))
+        self.log(metrics)
+        self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+        return metrics
 
 
 def train(engine, spec, init: str, work, load_task) -> tuple:
@@ -378,7 +390,7 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
                                 eval_steps=every, save_steps=every, logging_steps=every,
                                 per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
     stopping = PatientEarlyStopping(config.patience)  # jiant's rule; never during warmup
-    trainer = _trainer_class()(
+    trainer = MixtureTrainer(
         model=model, args=args, train_dataset=MixtureRows(train_sets),
         eval_dataset={item.task.name: item.dev for item in mixture},  # read by `evaluate` through `mixture`
         data_collator=MixtureCollator([item.task.format.collator(tokenizer) for item in mixture]),
@@ -402,11 +414,4 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
 
 def dev_score(item: TaskData, predictions) -> float:
     """A task's early-stopping score on its dev subset (QA: the mean of EM and F1, as single-task)."""
-    fmt, task = item.task.format, item.task
-    if hasattr(fmt, "dev_score"):  # MLM: accuracy on the masked tokens
-        return float(fmt.dev_score(predictions, item.dev))
-    decoded = fmt.decode(predictions, item.dev, item.dev_raw, task)
-    predicted, references = task.metric_inputs(
-        [{"prediction": p, "reference": r} for p, r in zip(decoded, fmt.references(item.dev_raw, task))])
-    stats = task.metric.unit_stats(predictions=predicted, references=references, lang="en")
-    return float(task.metric.score(stats.sum(axis=0)))
+    return float(item.task.format.dev_score(predictions, item.dev, item.dev_raw, item.task))

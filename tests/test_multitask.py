@@ -156,6 +156,57 @@ def test_mixture_model_registers_the_encoder_once_and_ties_the_mlm_decoder(tiny_
     assert not any(k.startswith("classifier") for k in saved)
 
 
+def test_mixture_state_dict_keeps_tied_tensors_once_and_round_trips(tiny_checkpoint, tmp_path):
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from repro.multitask import _build_model
+    tasks = [get_task("mnli"), get_task("mlm")]
+    torch.manual_seed(0)
+    model = _build_model([t.format for t in tasks], tasks, str(tiny_checkpoint))
+    tied = model.tied_names()
+    assert tied == {"heads.1.lm_head.decoder.weight": "encoder.embeddings.word_embeddings.weight",
+                    "heads.1.lm_head.decoder.bias": "heads.1.lm_head.bias"}
+    state = model.state_dict()
+    assert not set(tied) & set(state) and set(tied.values()) <= set(state)
+    save_file(state, str(tmp_path / "model.safetensors"))  # the Trainer's checkpoint: refuses shared tensors
+    torch.manual_seed(1)
+    other = _build_model([t.format for t in tasks], tasks, str(tiny_checkpoint))
+    assert not torch.equal(other.heads[0].classifier.out_proj.weight, model.heads[0].classifier.out_proj.weight)
+    with torch.no_grad():
+        other.encoder.embeddings.word_embeddings.weight.add_(1.0)
+    result = other.load_state_dict(load_file(str(tmp_path / "model.safetensors")), strict=True)
+    assert result.missing_keys == [] and result.unexpected_keys == []
+    for name, value in model.state_dict(keep_vars=True).items():
+        assert torch.equal(other.state_dict(keep_vars=True)[name], value), name
+    assert other.heads[1].lm_head.decoder.weight is other.encoder.embeddings.word_embeddings.weight
+
+
+@pytest.mark.parametrize("strict", [True, False])
+def test_a_mismatching_mixture_checkpoint_raises(tiny_checkpoint, strict):
+    import torch
+
+    from repro.multitask import _build_model
+    tasks = [get_task("mnli"), get_task("mlm")]
+    model = _build_model([t.format for t in tasks], tasks, str(tiny_checkpoint))
+    state = model.state_dict()
+    lacking = {k: v for k, v in state.items() if k != "heads.0.classifier.out_proj.bias"}
+    with pytest.raises(RuntimeError, match=r"missing \['heads.0.classifier.out_proj.bias'\], unexpected \[\]"):
+        model.load_state_dict(lacking, strict=strict)
+    with pytest.raises(RuntimeError, match=r"missing \[\], unexpected \['heads.2.qa_outputs.weight'\]"):
+        model.load_state_dict({**state, "heads.2.qa_outputs.weight": torch.zeros(2, 2)}, strict=strict)
+
+
+def test_mixture_trainer_overrides_only_public_trainer_methods():
+    from transformers import Trainer
+
+    import repro.multitask as multitask
+    assert multitask.MixtureTrainer.__qualname__ == "MixtureTrainer"  # defined at module level
+    overridden = {name for name in vars(multitask.MixtureTrainer)
+                  if hasattr(Trainer, name) and not (name.startswith("__") and name.endswith("__"))}
+    assert overridden == {"get_train_dataloader", "evaluate"}
+
+
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):
     from repro.models import build_tiny_model
@@ -215,8 +266,8 @@ def test_dev_sentences_are_masked_once_and_scored_on_masked_tokens(tiny_checkpoi
     perfect = np.full((len(gold), max(map(len, gold))), -100)
     for i, row in enumerate(gold):
         perfect[i, :len(row)] = row
-    assert fmt.dev_score(perfect, features) == 100.0
-    assert fmt.dev_score(np.zeros_like(perfect), features) < 5.0
+    assert fmt.dev_score(perfect, features, dev, get_task("mlm")) == 100.0
+    assert fmt.dev_score(np.zeros_like(perfect), features, dev, get_task("mlm")) < 5.0
 
 
 # --- machine-translated tasks ---------------------------------------------------------------

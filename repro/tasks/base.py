@@ -1,44 +1,17 @@
-"""The Task entry and the format-handler protocol.
+"""The Task entry; the format handlers' base classes are `repro.tasks.formats`'s.
 
 One module per format (`classification`, `multiple_choice`, `tagging`, `qa`,
-`retrieval`) holds the format's handler (head, preprocessing, prediction) together
-with the registry entries of its tasks; `repro.tasks` collects them.
+`retrieval`) holds the format's handler (head, preprocessing, prediction), a subclass
+of `Format`, together with the registry entries of its tasks; `repro.tasks` collects them.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import Any
 
 from repro.metrics.base import Metric
-
-
-class TrainedFormat(Protocol):
-    """What the engine asks of a format whose tasks are fine-tuned (phase iii).
-
-    Every list that `decode`, `references` and `units` return has one entry per
-    row of the raw evaluation data, in order.  Evaluation features may hold
-    several model inputs per row (QA windows, tagging chunks) plus bookkeeping
-    columns the model does not take; `decode` maps them back to rows.
-    """
-
-    model_class: type
-
-    def model_kwargs(self, task: "Task") -> dict: ...
-    def train_features(self, raw, task: "Task", tokenizer, config) -> Any: ...
-    def eval_features(self, raw, task: "Task", tokenizer, config) -> Any: ...
-    def collator(self, tokenizer): ...
-    def decode(self, outputs, features, raw, task: "Task") -> list: ...
-    def references(self, raw, task: "Task") -> list: ...
-    def units(self, raw, task: "Task") -> list[tuple[str, str]]: ...  # (id, resampling unit)
-
-
-class RetrievalFormat(Protocol):
-    """What the engine asks of a format evaluated from an encoder without training."""
-
-    def evaluate(self, embed: Callable, data, task: "Task", split: str, lang: str) -> tuple[list[dict], dict]:
-        """Records {id, unit, prediction, reference} and extra metric values of one language."""
 
 
 def metric_inputs(records: list[dict]) -> tuple[list, list]:
@@ -123,7 +96,7 @@ class Task:
     @property
     def trained(self) -> bool:
         """True for tasks fine-tuned in phase (iii); False for retrieval tasks."""
-        return hasattr(self.format, "train_features")
+        return self.format.trained
 
     def with_labels_from(self, train_rows) -> "Task":
         """This task with `labels` fixed from its training rows when its label set comes from the

@@ -14,12 +14,14 @@ from transformers import AutoModelForSequenceClassification, DataCollatorWithPad
 from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import PredictingFormat
 
 
-class Classification:
+class Classification(PredictingFormat):
     """The format handler the engine calls for classification tasks."""
 
     model_class = AutoModelForSequenceClassification
+    label_field = "label"  # ClassLabel ids or label names
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:

@@ -34,6 +34,7 @@ from transformers import AutoModelForMaskedLM
 from repro.fixtures import lexicon
 from repro.metrics import Accuracy
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import TrainedFormat
 
 ALPHA = 0.3             # language sampling exponent (v1 App. A)
 MASK_PROBABILITY = 0.15
@@ -253,11 +254,12 @@ class MaskingCollator:
         return batch
 
 
-class MaskedLanguageModelling:
+class MaskedLanguageModelling(TrainedFormat):
     """The format handler of `mlm`: corpus, masking, the checkpoint's LM head, masked-token accuracy."""
 
     model_class = AutoModelForMaskedLM
     pretrained_head = True  # the checkpoint's LM head, never a fresh one
+    reads_own_rows = True  # the corpus, sampled over languages
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
@@ -307,7 +309,7 @@ class MaskedLanguageModelling:
         return (logits[0] if isinstance(logits, tuple) else logits).argmax(-1)
 
     @staticmethod
-    def dev_score(predictions, features) -> float:
+    def dev_score(predictions, features, raw, task: Task) -> float:
         """Accuracy (x100) on the masked tokens of the dev sentences."""
         correct = total = 0
         for predicted, gold in zip(np.asarray(predictions), features["labels"]):

@@ -18,6 +18,7 @@ from transformers import AutoModelForMultipleChoice, DataCollatorForMultipleChoi
 from repro.fixtures import intermediate
 from repro.metrics import Accuracy
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import PredictingFormat
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def _index(value) -> int | None:
 
 # --- the handler ------------------------------------------------------------------------------
 @dataclass(frozen=True)
-class MultipleChoice:
+class MultipleChoice(PredictingFormat):
     """The format handler the engine calls for multiple-choice tasks, for one dataset schema."""
 
     to_example: Callable[[dict], Example]

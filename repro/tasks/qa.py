@@ -27,13 +27,14 @@ from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 from repro.fixtures import generators
 from repro.metrics import MlqaEmF1, SquadEmF1
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import PredictingFormat
 
 N_BEST = 20             # run_squad.py n_best_size
 MAX_ANSWER_TOKENS = 30  # run_squad.py max_answer_length
 MAX_QUESTION_TOKENS = 64  # run_squad.py max_query_length: longer questions are cut
 
 
-class QuestionAnswering:
+class QuestionAnswering(PredictingFormat):
     """The format handler the engine calls for extractive QA tasks."""
 
     model_class = AutoModelForQuestionAnswering

@@ -21,6 +21,7 @@ import numpy as np
 from repro.fixtures import generators
 from repro.metrics import Accuracy, BuccF1
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import RetrievalFormat
 
 NEIGHBOURHOOD = 4  # mine_bitext neighborhood
 BLOCK = 1024       # rows per similarity block: 1024 x 4e5 cosines (BUCC de test) is 1.6 GB
@@ -91,7 +92,7 @@ def best_threshold(scored: list[tuple[tuple[str, str], float]], gold: set[tuple[
     return ranked[best_i][1], 100 * best_f1
 
 
-class Retrieval:
+class Retrieval(RetrievalFormat):
     """The format handler for retrieval tasks: no head, no training; `evaluate` per language."""
 
     def __init__(self, evaluate):

@@ -20,11 +20,12 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 from repro.fixtures import generators, intermediate
 from repro.metrics import ChunkF1, TokenAccuracy
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import PredictingFormat
 
 IGNORE = -100  # torch CrossEntropyLoss().ignore_index
 
 
-class Tagging:
+class Tagging(PredictingFormat):
     """The format handler the engine calls for tagging tasks."""
 
     model_class = AutoModelForTokenClassification

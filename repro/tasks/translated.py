@@ -23,6 +23,7 @@ import random
 from dataclasses import replace
 
 from repro.tasks.base import HubSource, Task
+from repro.tasks.formats import PredictingFormat
 
 LANGUAGES = tuple("ar bg de el es fr hi ru sw th tr ur vi zh".split())  # XNLI's non-English languages
 HUB_TRANSLATIONS = {"mnli": HubSource("facebook/xnli", "{lang}")}  # XNLI train = MNLI train, translated
@@ -33,16 +34,66 @@ class TranslationError(ValueError):
     """Translated intermediate data that is missing."""
 
 
-class Translated:
-    """The original task's format handler, reading its training rows over languages."""
+class Translated(PredictingFormat):
+    """The original task's format handler, reading its training rows over languages.
+
+    Heads, features, checks, decoding and scores are the original format's, each handed on below.
+    """
+
+    reads_own_rows = True
 
     def __init__(self, original: Task, languages: tuple[str, ...]):
+        if not isinstance(original.format, PredictingFormat):
+            raise TypeError(f"{original.name}: only a task whose format predicts per row can be translated, "
+                            f"not one of {type(original.format).__name__}")
         self.original, self.languages = original, languages
 
-    def __getattr__(self, name):  # heads, features and decoding are the original format's
-        if name in ("original", "languages"):
-            raise AttributeError(name)
-        return getattr(self.original.format, name)
+    @property
+    def _of(self) -> PredictingFormat:
+        return self.original.format
+
+    @property
+    def model_class(self) -> type:
+        return self._of.model_class
+
+    @property
+    def label_field(self) -> str | None:
+        return self._of.label_field
+
+    @property
+    def pretrained_head(self) -> bool:
+        return self._of.pretrained_head
+
+    @property
+    def reduce_logits(self):
+        return self._of.reduce_logits
+
+    def model_kwargs(self, task: Task) -> dict:
+        return self._of.model_kwargs(task)
+
+    def train_features(self, raw, task: Task, tokenizer, config):
+        return self._of.train_features(raw, task, tokenizer, config)
+
+    def eval_features(self, raw, task: Task, tokenizer, config):
+        return self._of.eval_features(raw, task, tokenizer, config)
+
+    def check_train_rows(self, raw, task: Task):
+        return self._of.check_train_rows(raw, task)
+
+    def collator(self, tokenizer):
+        return self._of.collator(tokenizer)
+
+    def decode(self, outputs, features, raw, task: Task) -> list:
+        return self._of.decode(outputs, features, raw, task)
+
+    def references(self, raw, task: Task) -> list:
+        return self._of.references(raw, task)
+
+    def units(self, raw, task: Task) -> list[tuple[str, str]]:
+        return self._of.units(raw, task)
+
+    def dev_score(self, predictions, features, raw, task: Task) -> float:
+        return self._of.dev_score(predictions, features, raw, task)
 
     def load_rows(self, data, task: Task, config, seed: int):
         """(train, dev): a sample of the English training set's size over English and the
@@ -87,4 +138,4 @@ def translated(original: Task, languages: tuple[str, ...] = LANGUAGES) -> Task:
 def variants(tasks) -> tuple[Task, ...]:
     """A translated variant of every English-only trained task (the intermediate tasks)."""
     return tuple(translated(t) for t in tasks
-                 if t.languages == ("en",) and t.trained and not hasattr(t.format, "load_rows"))
+                 if t.languages == ("en",) and t.trained and not t.format.reads_own_rows)
