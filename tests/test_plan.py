@@ -197,3 +197,20 @@ def test_committed_length_samples_are_what_the_fixtures_measure():
     for name in ("mnli", "squad", "hellaswag", "udpos"):
         task, raw = training_rows(name, data, 256)
         assert sequence_lengths(task, raw, tokenizer) == samples["tasks"][name]["train"], name
+
+
+def test_cost_sizes_come_from_the_registry_and_are_the_papers():
+    # shared/paper/README.md, "Sizes (train / dev)"
+    paper = {"anli_plus": 1_104_934, "qqp": 363_846, "squad": 87_599, "hellaswag": 39_905, "ccg": 38_015,
+             "cosmosqa": 25_588, "commonsenseqa": 9_741, "mnli": 392_702, "pawsx": 49_401, "udpos": 21_253,
+             "panx": 20_000, "tydiqa": 3_696}
+    assert {name: cost.train_size(name) for name in paper} == paper
+    assert cost.train_size("mnli_translated") == paper["mnli"]
+    assert cost.train_size("tydiqa" + cost.ALL_LANGUAGES) == 49_881  # every language's GoldP training rows
+    assert [cost.sizes(t).sequences for t in ("hellaswag", "cosmosqa", "commonsenseqa", "mnli")] == [4, 4, 5, 1]
+    with pytest.raises(KeyError, match="'xnli' has no Sizes.train; give it in the task's registry entry"):
+        cost.train_size("xnli")  # XNLI trains on MNLI
+    with pytest.raises(KeyError, match="'planted_target' has no sizes for the cost model"):
+        cost.train_size("planted_target")
+    with pytest.raises(KeyError, match="no evaluation size for split 'dev'"):
+        cost.eval_tokens(("xnli", "dev", 15, None))

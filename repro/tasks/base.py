@@ -71,6 +71,9 @@ class HubSource:
 
 
 SUBMISSION_FORMATS = ("labels", "tags", "pairs", "qa")  # file formats of repro.scoring
+# where the entries' sizes come from, rounded: planning figures for repro.cost, not exact row counts
+TRAIN_SOURCE = "English training examples: the paper's task table (shared/paper/README.md, Sizes)"
+EVAL_SOURCE = "evaluation examples per language: XTREME's sets, rounded"
 
 
 @dataclass(frozen=True)
@@ -78,8 +81,9 @@ class Sizes:
     """What the cost model (`repro.cost`) needs of a task: planning figures, rounded, not exact row counts."""
 
     train: int | None = None                 # English training examples
-    train_all_languages: int | None = None   # every language's training examples (TrainConfig.train_languages "all")
-    evaluation: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))  # claim split -> examples per language
+    train_all_languages: int | None = None   # every language's (TrainConfig.train_languages "all")
+    # claim split ("validation", "test") -> evaluation examples per language
+    evaluation: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     sequences: int = 1                       # model inputs per example (multiple choice: one per choice)
     source: str = ""                         # where the figures come from
 

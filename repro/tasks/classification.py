@@ -13,7 +13,7 @@ from transformers import AutoModelForSequenceClassification, DataCollatorWithPad
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
-from repro.tasks.base import HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
 
 
 class Classification:
@@ -87,7 +87,7 @@ def _nli_fixture(stream: str):
 
 MNLI = Task(
     name="mnli",
-    sizes=Sizes(train=392_702, source="English training examples: arXiv v1 Table 1"),
+    sizes=Sizes(train=392_702, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
     hub=HubSource("nyu-mll/glue", "mnli", MappingProxyType({"validation": "validation_matched"})),
@@ -100,7 +100,8 @@ MNLI = Task(
 
 XNLI = Task(
     name="xnli",
-    sizes=Sizes(evaluation=MappingProxyType({"validation": 2_490, "test": 5_010}), source="evaluation examples per language: XTREME's sets, rounded"),  # trains on MNLI
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 2_490, "test": 5_010}),  # trains on MNLI
+                source=EVAL_SOURCE),
     submission="labels", paper_label="XNLI",
     format=CLASSIFICATION,
     # XTREME_TASK2LANGS["xnli"] in google-research/xtreme evaluate.py
@@ -123,7 +124,7 @@ def _pawsx_fixture(split: str, lang: str, n: int) -> list[dict]:
 PAWSX = Task(
     name="pawsx",
     sizes=Sizes(train=49_401, evaluation=MappingProxyType({"validation": 2_000, "test": 2_000}),
-                source="English training examples: arXiv v1 Table 1; evaluation examples per language: XTREME's sets, rounded"),
+                source=f"{TRAIN_SOURCE}; {EVAL_SOURCE}"),
     submission="labels", paper_label="PAWS-X",
     format=CLASSIFICATION,
     # XTREME_TASK2LANGS["pawsx"] in google-research/xtreme evaluate.py
@@ -180,7 +181,7 @@ SNLI = Task(
 
 ANLI_PLUS = Task(
     name="anli_plus",
-    sizes=Sizes(train=1_104_934, source="English training examples: arXiv v1 Table 1"),
+    sizes=Sizes(train=1_104_934, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
     hub=None,  # its parts say where they come from
@@ -195,7 +196,7 @@ ANLI_PLUS = Task(
 
 QQP = Task(
     name="qqp",
-    sizes=Sizes(train=363_846, source="English training examples: arXiv v1 Table 1"),
+    sizes=Sizes(train=363_846, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
     hub=HubSource("nyu-mll/glue", "qqp"),

@@ -26,7 +26,7 @@ from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from repro.fixtures import generators
 from repro.metrics import MlqaEmF1, SquadEmF1
-from repro.tasks.base import HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
 
 N_BEST = 20             # run_squad.py n_best_size
 MAX_ANSWER_TOKENS = 30  # run_squad.py max_answer_length
@@ -284,7 +284,7 @@ def _fixture(stream: str):
 
 SQUAD = Task(
     name="squad",
-    sizes=Sizes(train=87_599, source="English training examples: arXiv v1 Table 1"),
+    sizes=Sizes(train=87_599, source=TRAIN_SOURCE),
     format=QA,
     languages=("en",),
     hub=HubSource("rajpurkar/squad", "plain_text"),
@@ -296,7 +296,8 @@ SQUAD = Task(
 
 XQUAD = Task(
     name="xquad",
-    sizes=Sizes(evaluation=MappingProxyType({"validation": 1_190, "test": 1_190}), source="evaluation examples per language: XTREME's sets, rounded"),  # trains on SQuAD
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 1_190, "test": 1_190}),  # trains on SQuAD
+                source=EVAL_SOURCE),
     submission="qa", paper_label="XQuAD",
     format=QA,
     # XTREME_TASK2LANGS["xquad"] in google-research/xtreme evaluate.py
@@ -314,7 +315,8 @@ XQUAD = Task(
 
 MLQA = Task(
     name="mlqa",
-    sizes=Sizes(evaluation=MappingProxyType({"validation": 1_000, "test": 4_500}), source="evaluation examples per language: XTREME's sets, rounded"),  # trains on SQuAD
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 1_000, "test": 4_500}),  # trains on SQuAD
+                source=EVAL_SOURCE),
     submission="qa", paper_label="MLQA",
     format=QA,
     # XTREME_TASK2LANGS["mlqa"]; XTREME uses the diagonal configs MLQA.xx.xx only
@@ -355,7 +357,7 @@ TYDIQA = Task(
                 # every language's training data (TrainConfig.train_languages "all"): the google/xtreme
                 # tydiqa train split (HF card: 49,881 rows; xtreme-protocol.md 1.3)
                 train_all_languages=49_881,
-                source="English training examples: arXiv v1 Table 1; evaluation examples per language: XTREME's sets, rounded"),
+                source=f"{TRAIN_SOURCE}; {EVAL_SOURCE}"),
     submission="qa", paper_label="TyDiQA",
     format=QA,
     # XTREME_TASK2LANGS["tydiqa"] in google-research/xtreme evaluate.py

@@ -20,7 +20,7 @@ import numpy as np
 
 from repro.fixtures import generators
 from repro.metrics import Accuracy, BuccF1
-from repro.tasks.base import HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, HubSource, Sizes, Task
 
 NEIGHBOURHOOD = 4  # mine_bitext neighborhood
 BLOCK = 1024       # rows per similarity block: 1024 x 4e5 cosines (BUCC de test) is 1.6 GB
@@ -205,7 +205,8 @@ def bucc_metric_inputs(records: list[dict]) -> tuple[list, list]:
 
 TATOEBA = Task(
     name="tatoeba",
-    sizes=Sizes(evaluation=MappingProxyType({"validation": 2_000, "test": 2_000}), source="evaluation examples per language: XTREME's sets, rounded"),
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 2_000, "test": 2_000}),
+                source=EVAL_SOURCE),
     submission="labels", paper_label="Tatoeba",
     format=Retrieval(tatoeba_evaluate),
     # XTREME_TASK2LANGS["tatoeba"] in google-research/xtreme evaluate.py (36, x-en)
@@ -223,7 +224,8 @@ TATOEBA = Task(
 
 BUCC = Task(
     name="bucc2018",
-    sizes=Sizes(evaluation=MappingProxyType({"validation": 40_000, "test": 560_000}), source="evaluation examples per language: XTREME's sets, rounded"),
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 40_000, "test": 560_000}),
+                source=EVAL_SOURCE),
     submission="pairs", paper_label="BUCC", sparse_units=True,
     format=Retrieval(bucc_evaluate),
     # XTREME_TASK2LANGS["bucc2018"] in google-research/xtreme evaluate.py
