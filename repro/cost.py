@@ -39,7 +39,6 @@ RETRIEVAL_TOKENS = 48                     # the max-length bound's tokens per BU
 PAIR_SPECIALS = 4                         # <s> A </s></s> B </s>
 
 
-
 @dataclass(frozen=True)
 class Phase:
     """What a run trains or evaluates, reduced to what costs GPU time."""

@@ -1,9 +1,8 @@
 """`repro score`: score an XTREME submission against gold labels, like XTREME's evaluate.py.
 
 Inputs are files or directories in the XTREME submission layout, `test-LANG.tsv` or
-`test-LANG.json` per language.  File formats by task:
-
-The tasks and their file formats are the registry's (`Task.submission`); today:
+`test-LANG.json` per language.  The tasks and their file formats are the registry's
+(`Task.submission`, `Task.metric`); the XTREME tasks':
 
 * xnli, pawsx, tatoeba: one label per line;
 * udpos, panx: one tag per line, a blank line between sentences;

@@ -188,8 +188,10 @@ def test_qa_windows_match_the_tokenizer(max_length, stride):
 
 
 def test_committed_length_samples_are_what_the_fixtures_measure():
-    from repro.lengths import load_samples, sequence_lengths, training_rows
+    from repro.lengths import eval_tasks, evaluation_rows, load_samples, sequence_lengths, train_tasks, training_rows
     from repro.models import fixture_tokenizer
+    from repro.profiles import SMOKE
+    from repro.tasks import get_task
     samples = load_samples()
     assert "fixture" in samples["source"]
     data = DataSource("fixture", fixture_sizes={"train": 256, "validation": 256, "test": 256})
@@ -197,6 +199,12 @@ def test_committed_length_samples_are_what_the_fixtures_measure():
     for name in ("mnli", "squad", "hellaswag", "udpos"):
         task, raw = training_rows(name, data, 256)
         assert sequence_lengths(task, raw, tokenizer) == samples["tasks"][name]["train"], name
+    for name in ("bucc2018", "tatoeba"):  # retrieval: every sentence of a row (BUCC one, Tatoeba both sides)
+        task, pooled = evaluation_rows(name, data, SMOKE.fixture_languages(name, get_task(name).languages), 256)
+        assert [n for raw in pooled for n in sequence_lengths(task, raw, tokenizer)] == samples["tasks"][name]["eval"]
+    # the tasks it holds are those the registry says the cost model needs
+    assert {t for t, s in samples["tasks"].items() if "train" in s} == set(train_tasks())
+    assert {t for t, s in samples["tasks"].items() if "eval" in s} == set(eval_tasks())
 
 
 def test_cost_sizes_come_from_the_registry_and_are_the_papers():
