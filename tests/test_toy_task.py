@@ -102,6 +102,7 @@ def test_the_smoke_profile_plans_the_toy_task_without_an_entry(toy):
     spec = plan.target_spec(PROFILE, data, "toy", intermediate=("sst2",), seed=1)
     assert spec.eval_languages == ("en", "de", "ru")  # the first three, English first
     assert spec.train == (("toy", PROFILE.target_default),) and PROFILE.target_default.epochs == 8
+    assert plan.target_spec(SMOKE, data, "toy", intermediate=None, seed=1).train == (("toy", SMOKE.target_default),)
     assert plan.evaluation_languages(PAPER, "toy") == LANGUAGES  # the paper profile: every language
     with pytest.raises(KeyError, match="no target configuration for task 'toy'; add one to Profile.target"):
         plan.target_spec(PAPER, DataSource("hub"), "toy", intermediate=None, seed=1)
