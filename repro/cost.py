@@ -17,8 +17,8 @@ on one A100-80GB-class GPU in bf16 (about 25% of its 312 TFLOP/s peak, usual for
 Length distributions are the samples in `repro/length_samples.json` (`repro.lengths`, which
 records where they were measured); `lengths="max"` gives the former upper bound with every
 sequence at its max length.  Early-stopping evaluations on 500 dev examples are left out.
-Sizes are the paper's (shared/paper/README.md) or, where it gives none, the datasets' cards,
-rounded; they are planning figures, not the data's exact row counts.
+Sizes are each task's registry entry (`Task.sizes`): the paper's (shared/paper/README.md) or,
+where it gives none, the datasets' cards, rounded; planning figures, not the data's exact row counts.
 """
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from repro.profiles import TrainConfig
+from repro.tasks import get_task
+from repro.tasks.base import Sizes
 
 PARAMS = 560e6
 THROUGHPUT_TOKENS_PER_S = 25_000          # training tokens / s / GPU (stated assumption, see above)
@@ -35,24 +37,6 @@ EVAL_SPEEDUP = 3.0                        # forward only: 2N instead of 6N FLOPs
 ALL_LANGUAGES = "@all"                    # suffix of a task trained on every language (repro.plan)
 RETRIEVAL_TOKENS = 48                     # the max-length bound's tokens per BUCC / Tatoeba sentence
 PAIR_SPECIALS = 4                         # <s> A </s></s> B </s>
-
-# English training examples (paper facts; SST-2 and the MLM corpus: their cards / v1's 2M sentences)
-TRAIN_SIZES = {"anli_plus": 1_104_934, "mnli": 392_702, "qqp": 363_846, "squad": 87_599, "hellaswag": 39_905,
-               "cosmosqa": 25_588, "commonsenseqa": 9_741, "ccg": 38_015, "sst2": 67_349, "mlm": 2_000_000,
-               "pawsx": 49_401, "udpos": 21_253, "panx": 20_000, "tydiqa": 3_696,
-               # TyDiQA-GoldP on every language's training data (TrainConfig.train_languages = "all"):
-               # the google/xtreme tydiqa train split (HF card: 49,881 rows; xtreme-protocol.md 1.3)
-               "tydiqa" + ALL_LANGUAGES: 49_881}
-# choices per example of the multiple-choice tasks (each is a sequence)
-CHOICES = {"hellaswag": 4, "cosmosqa": 4, "commonsenseqa": 5}
-# evaluation examples per language, by split (XTREME's sets, rounded)
-EVAL_SIZES = {
-    "validation": {"xnli": 2_490, "pawsx": 2_000, "udpos": 1_500, "panx": 10_000, "xquad": 1_190, "mlqa": 1_000,
-                   "tydiqa": 560, "tatoeba": 2_000, "bucc2018": 40_000},
-    "test": {"xnli": 5_010, "pawsx": 2_000, "udpos": 1_500, "panx": 10_000, "xquad": 1_190, "mlqa": 4_500,
-             "tydiqa": 560, "tatoeba": 2_000, "bucc2018": 560_000},
-}
-RETRIEVAL = ("bucc2018", "tatoeba")
 
 
 @dataclass(frozen=True)
@@ -70,6 +54,22 @@ def base_task(name: str) -> str:
     """The task whose size a configuration name uses (`mnli_translated` -> `mnli`; `tydiqa@all`
     keeps its suffix: every language's training rows)."""
     return name.removesuffix("_translated")
+
+
+def sizes(name: str) -> Sizes:
+    """The registry's sizes of task `name`; KeyError naming the fix for a task without them."""
+    task = get_task(name)
+    if task.sizes is None:
+        raise KeyError(f"task {name!r} has no sizes for the cost model; give its registry entry "
+                       "sizes=Sizes(...) (repro/tasks/base.py)")
+    return task.sizes
+
+
+def train_size(name: str) -> int:
+    """Training examples of a configuration name (`mnli_translated`: MNLI's; `tydiqa@all`: every language's)."""
+    base = base_task(name)
+    task = base.removesuffix(ALL_LANGUAGES)
+    return sizes(task).train_examples(task, all_languages=base.endswith(ALL_LANGUAGES))
 
 
 def length_task(name: str) -> str:
@@ -119,7 +119,7 @@ def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128)
 
 def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "measured") -> float:
     """Tokens one training example of `task` costs in a random batch of `config.batch_size`."""
-    choices = CHOICES.get(task, 1)
+    choices = sizes(task).sequences
     if lengths == "max":
         return config.max_length * choices
     features, per_example = length_sample(task, "train", config.max_length, config.doc_stride)
@@ -130,7 +130,7 @@ def train_tokens(train, lengths: str = "measured") -> float:
     """Training tokens of a phase: each (task, config, epochs) for its epochs over its rows (a
     mixture's task: its expected examples over its rows, `repro.plan` from
     `repro.multitask.spec_examples`), each example at the cost of a random batch of its config."""
-    return sum(TRAIN_SIZES[base_task(task)] * epochs * train_tokens_per_example(length_task(task), config, lengths)
+    return sum(train_size(task) * epochs * train_tokens_per_example(length_task(task), config, lengths)
                for task, config, epochs in train)
 
 
@@ -139,8 +139,8 @@ def eval_tokens(evaluate, lengths: str = "measured", retrieval_max_length: int =
     if evaluate is None:
         return 0.0
     task, split, languages, config = evaluate
-    examples = EVAL_SIZES[split][task] * languages
-    if task in RETRIEVAL:
+    examples = sizes(task).evaluation_examples(task, split) * languages
+    if not get_task(task).trained:  # retrieval: every sentence embedded once
         if lengths == "max":
             return examples * RETRIEVAL_TOKENS
         features, _ = length_sample(task, "eval", retrieval_max_length)
@@ -148,7 +148,7 @@ def eval_tokens(evaluate, lengths: str = "measured", retrieval_max_length: int =
     if lengths == "max":
         return examples * config.max_length
     features, per_example = length_sample(task, "eval", config.max_length, config.doc_stride)
-    return examples * per_example * float(features.mean()) * CHOICES.get(task, 1)
+    return examples * per_example * float(features.mean()) * sizes(task).sequences
 
 
 def gpu_hours(phase: Phase, lengths: str = "measured") -> float:

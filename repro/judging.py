@@ -156,17 +156,15 @@ def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metri
                        V.judge_improves(beside, threshold=0.0, label=f"gain over the {own_label}"))], verdict
 
 
-# BUCC runs record only source sentences in a gold or a mined pair, so the set differs between runs;
-# a sentence a run does not record has no gold and no prediction there: all-zero (tp, n_pred, n_gold).
-SPARSE_TASKS = ("bucc2018",)
-
-
 def _pad_sparse(outcomes: dict) -> dict:
-    """Give every run of a sparse task's cell the union of the cell's units, absent ones as zero rows."""
+    """Give every run of a sparse task's cell (`Task.sparse_units`) the union of the cell's units, absent
+    ones as zero rows.  BUCC runs record only source sentences in a gold or a mined pair, so the set differs
+    between runs; a sentence a run does not record has no gold and no prediction there: all-zero
+    (tp, n_pred, n_gold)."""
     units: dict = {}
     for (config, target, seed, split), cells in outcomes.items():
         for cell, co in cells.items():
-            if cell[0] in SPARSE_TASKS:
+            if get_task(cell[0]).sparse_units:
                 units.setdefault((cell, split), set()).update(co.units.tolist())
     if not units:
         return outcomes

@@ -26,10 +26,21 @@ from pathlib import Path
 
 SAMPLES_PATH = Path(__file__).with_name("length_samples.json")
 UNLIMITED = 10**6  # a max length that truncates nothing
-# the tasks whose lengths the cost model needs: what the runs train on and what they evaluate
-TRAIN_TASKS = ("anli_plus", "mnli", "qqp", "sst2", "squad", "hellaswag", "cosmosqa", "commonsenseqa", "ccg",
-               "mlm", "pawsx", "udpos", "panx", "tydiqa")
-EVAL_TASKS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "tatoeba", "bucc2018")
+
+
+def train_tasks() -> tuple[str, ...]:
+    """The tasks whose training lengths the cost model needs: the paper profile's intermediate tasks,
+    MLM, and the tasks the trained target tasks train on (the registry's targets)."""
+    from repro.profiles import PAPER
+    from repro.tasks import target_tasks
+    trained = [t.trains_on for t in target_tasks() if t.trained]
+    return tuple(dict.fromkeys([*PAPER.intermediate_tasks, "mlm", *trained]))
+
+
+def eval_tasks() -> tuple[str, ...]:
+    """The tasks whose evaluation lengths the cost model needs: the registry's target tasks."""
+    from repro.tasks import target_tasks
+    return tuple(t.name for t in target_tasks())
 
 
 def sequence_lengths(task, raw, tokenizer) -> list:
@@ -53,11 +64,10 @@ def sequence_lengths(task, raw, tokenizer) -> list:
         enc = tokenizer(list(raw[task.fields[0]]), is_split_into_words=True)
         return [len(ids) for ids in enc["input_ids"]]
     if isinstance(fmt, Retrieval):
-        texts = ([r["sentence"] for r in raw] if task.name == "bucc2018"
-                 else list(raw["source_sentence"]) + list(raw["target_sentence"]))
+        texts = ([r["sentence"] for r in raw] if "sentence" in task.fields  # BUCC: one sentence per row
+                 else [s for field in task.fields for s in raw[field]])  # Tatoeba: both sides of a pair
         return [len(ids) for ids in tokenizer(texts)["input_ids"]]
-    if task.name == "mlm":
-        return [len(ids) for ids in tokenizer(list(raw["text"]))["input_ids"]]
+    # classification (a pair: `<s> A </s></s> B </s>`) and MLM (one text field)
     return [len(ids) for ids in tokenizer(*[list(raw[f]) for f in task.fields])["input_ids"]]
 
 
@@ -98,10 +108,10 @@ def all_languages(task_name: str) -> tuple[str, ...]:
 def measure(data, tokenizer, rows: int, languages) -> dict:
     """{task: {"train": lengths, "eval": lengths}} for every task the cost model needs."""
     table: dict[str, dict] = {}
-    for name in TRAIN_TASKS:
+    for name in train_tasks():
         task, raw = training_rows(name, data, rows)
         table.setdefault(name, {})["train"] = sequence_lengths(task, raw, tokenizer)
-    for name in EVAL_TASKS:
+    for name in eval_tasks():
         task, pooled = evaluation_rows(name, data, languages(name), rows)
         table.setdefault(name, {})["eval"] = [n for raw in pooled for n in sequence_lengths(task, raw, tokenizer)]
     return table
@@ -118,6 +128,7 @@ def main(argv=None) -> int:
     """Print the length samples as JSON (the format of `repro/length_samples.json`)."""
     from repro.data import DataSource
     from repro.profiles import SMOKE
+    from repro.tasks import get_task
 
     p = argparse.ArgumentParser(prog="python -m repro.lengths", description=__doc__.splitlines()[0])
     p.add_argument("--data-dir", default=None, help="local data <task>/<lang>/<split>.jsonl (default: fixtures)")
@@ -135,7 +146,7 @@ def main(argv=None) -> int:
         languages = all_languages
     else:
         data = DataSource("fixture", fixture_sizes={"train": args.rows, "validation": args.rows, "test": args.rows})
-        languages = lambda name: SMOKE.smoke_languages[name]  # noqa: E731
+        languages = lambda name: SMOKE.fixture_languages(name, get_task(name).languages)  # noqa: E731
     source = (f"data {args.data_dir or 'fixture (synthetic, in the hub schemas)'}, tokenizer "
               f"{args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}, up to {args.rows} rows per task "
               "and split (evaluation: per language)")

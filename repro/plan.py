@@ -45,7 +45,7 @@ def evaluation_languages(profile: Profile, task_name: str, split: str | None = N
     """The task's XTREME languages in `split` (default: the profile's), or the profile's fixture subset."""
     task = get_task(task_name)
     split = task.evaluation_set(split or profile.eval_split)
-    langs = profile.smoke_languages.get(task_name, task.languages)
+    langs = profile.fixture_languages(task_name, task.languages)
     langs = tuple(l for l in langs if l not in task.missing.get(split, ()))  # e.g. UDPOS kk has no dev set
     unknown = sorted(set(langs) - set(task.languages))
     if unknown:
@@ -82,7 +82,7 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
 def missing_tasks(claim: Claim, profile) -> list[str]:
     """Intermediate and target tasks of the claim that `profile` has no training configuration for."""
     names = [n for c in claim.configurations_used() for n in c if n not in profile.intermediate]
-    names += [t for t in claim.targets if t in TASKS and get_task(t).trained and t not in profile.target]
+    names += [t for t in claim.targets if t in TASKS and get_task(t).trained and not profile.has_config("target", t)]
     return list(dict.fromkeys(names))
 
 
@@ -151,7 +151,7 @@ class PlannedRun:
 
 def _phase(spec: RunSpec):
     """The cost-relevant part of a spec."""
-    from repro.cost import ALL_LANGUAGES, TRAIN_SIZES, Phase, base_task
+    from repro.cost import ALL_LANGUAGES, Phase, train_size
     from repro.multitask import spec_examples
     if spec.kind == "pretrained":
         return Phase()
@@ -161,7 +161,7 @@ def _phase(spec: RunSpec):
     keys = {t: get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else "") for t, c in spec.train}
     if spec.kind == "intermediate" and spec.mixture is not None:
         # a mixture: each task's expected examples (repro.multitask.spec_examples) as epochs over its rows
-        sizes = {t: TRAIN_SIZES[base_task(keys[t])] for t, _ in spec.train}
+        sizes = {t: train_size(keys[t]) for t, _ in spec.train}
         examples = spec_examples(spec, sizes)
         return Phase(train=tuple((keys[t], c, examples[t] / sizes[t]) for t, c in spec.train))
     train = tuple((keys[t], c, c.epochs) for t, c in spec.train)

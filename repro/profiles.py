@@ -100,6 +100,10 @@ class Profile:
     eval_split: str = "validation"           # the paper's main results are on dev sets
     retrieval: RetrievalConfig = RetrievalConfig()
     smoke_languages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # fixture langs per task
+    # a task not in `smoke_languages`: its first `default_languages` languages, English first (0: all of them)
+    default_languages: int = 0
+    # phase (iii) of a target task not in `target` (None: such a task is an error naming the fix)
+    target_default: TrainConfig | None = None
     fixture_sizes: Mapping[str, int] = field(default_factory=dict)  # rows per fixture split
     bf16: bool = False
     eval_batch_size: int = 64
@@ -113,13 +117,31 @@ class Profile:
     # enters the run identity; off on both profiles (docs/throughput.md).
     length_grouped: bool = False
 
-    def train_config(self, phase: str, task: str) -> TrainConfig:
-        """The configuration of `task` in phase "intermediate" or "target"."""
+    def has_config(self, phase: str, task: str) -> bool:
+        """True when `task` has a configuration in phase "intermediate" or "target" (a default counts)."""
         table = self.intermediate if phase == "intermediate" else self.target
-        if task not in table:
-            raise KeyError(f"profile {self.name!r} has no {phase} configuration for task {task!r}; "
-                           f"configured: {', '.join(sorted(table))}")
-        return table[task]
+        return task in table or (phase == "target" and self.target_default is not None)
+
+    def train_config(self, phase: str, task: str) -> TrainConfig:
+        """The configuration of `task` in phase "intermediate" or "target" (the profile's `target_default`
+        for a target task without one of its own)."""
+        table = self.intermediate if phase == "intermediate" else self.target
+        if task in table:
+            return table[task]
+        if phase == "target" and self.target_default is not None:
+            return self.target_default
+        raise KeyError(f"profile {self.name!r} has no {phase} configuration for task {task!r}; add one to "
+                       f"Profile.{phase} in repro/profiles.py (configured: {', '.join(sorted(table))})")
+
+    def fixture_languages(self, task: str, languages: tuple[str, ...]) -> tuple[str, ...]:
+        """The languages of `task` (whose languages are `languages`) this profile evaluates: its
+        `smoke_languages` entry, else the first `default_languages` of them with English first (0: all)."""
+        if task in self.smoke_languages:
+            return tuple(self.smoke_languages[task])
+        if not self.default_languages:
+            return tuple(languages)
+        english_first = sorted(languages, key=lambda lang: lang != "en")  # stable: the others keep their order
+        return tuple(english_first[:self.default_languages])
 
     def mixture_config(self, tasks) -> TrainConfig:
         """The shared optimisation of a multi-task phase (ii) on `tasks` (the MLM one if `mlm` is in it)."""
@@ -192,6 +214,10 @@ SMOKE = Profile(
         "bucc2018": ("de", "ru", "zh"),
         "tatoeba": ("de", "ar", "ja"),
     }),
+    # a target task added to the registry gets these without an edit here: the first three of its
+    # languages (English first) and the classification and tagging recipe
+    default_languages=3,
+    target_default=_SMOKE_TARGET,
     fixture_sizes=MappingProxyType({"train": 256, "validation": 64, "test": 64}),
     eval_batch_size=128,
     is_evidence=False,

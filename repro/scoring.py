@@ -1,7 +1,8 @@
 """`repro score`: score an XTREME submission against gold labels, like XTREME's evaluate.py.
 
 Inputs are files or directories in the XTREME submission layout, `test-LANG.tsv` or
-`test-LANG.json` per language.  File formats by task:
+`test-LANG.json` per language.  The tasks and their file formats are the registry's
+(`Task.submission`, `Task.metric`); the XTREME tasks':
 
 * xnli, pawsx, tatoeba: one label per line;
 * udpos, panx: one tag per line, a blank line between sentences;
@@ -20,22 +21,46 @@ import json
 import re
 from pathlib import Path
 
-from repro.metrics import UnknownTaskError, metric_for
+from repro.metrics import Metric, MlqaEmF1
 from repro.metrics.qa import MLQA_LANGUAGES
+from repro.tasks import TASKS, Task
 
-#: the file format of each task's submission files
-TASK_FORMATS = {
-    "xnli": "labels", "pawsx": "labels", "tatoeba": "labels",
-    "udpos": "tags", "panx": "tags",
-    "bucc2018": "pairs",
-    "xquad": "qa", "tydiqa": "qa", "mlqa": "qa",
-}
 _EXTENSIONS = {"labels": "tsv", "tags": "tsv", "pairs": "tsv", "qa": "json"}
 _FILE_NAME = re.compile(r"^test-(?P<lang>[^.]+)\.(?P<ext>tsv|json)$")
 
 
 class ScoringError(Exception):
     """Bad input to the scorer; the message says which file, where, and how to fix it."""
+
+
+class UnknownTaskError(KeyError):
+    """A task name that no registered task with a submission format has."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+def scored_tasks() -> tuple[str, ...]:
+    """The tasks `repro score` scores: every registered task with a submission file format, sorted."""
+    return tuple(sorted(name for name, task in TASKS.items() if task.submission))
+
+
+def scored_task(task: str) -> Task:
+    """The registry entry of a scored task; `UnknownTaskError` listing the scored tasks otherwise."""
+    entry = TASKS.get(task)
+    if entry is None or not entry.submission:
+        raise UnknownTaskError(f"unknown task {task!r}; known tasks: {', '.join(scored_tasks())}")
+    return entry
+
+
+def metric_for(task: str) -> Metric:
+    """The metric XTREME's evaluator applies to a scored task (its registry entry's `metric`)."""
+    return scored_task(task).metric
+
+
+def submission_format(task: str) -> str:
+    """The file format of a scored task's submission files: labels, tags, pairs or qa."""
+    return scored_task(task).submission
 
 
 # ---------------------------------------------------------------- readers
@@ -142,7 +167,7 @@ def read_qa_predictions(path: Path) -> dict[str, str]:
 
 def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
     """(predictions, references) of one language, in the shape `metric_for(task)` takes."""
-    fmt = TASK_FORMATS[task]
+    fmt = submission_format(task)
     if fmt == "labels":
         preds, golds = read_labels(pred_path), read_labels(label_path)
         if len(preds) != len(golds):
@@ -176,7 +201,7 @@ def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
 
 def score_language(task: str, pred_path: Path, label_path: Path, lang: str) -> dict[str, float]:
     """The evaluator's values for one language file."""
-    if task == "mlqa" and lang not in MLQA_LANGUAGES:
+    if isinstance(metric_for(task), MlqaEmF1) and lang not in MLQA_LANGUAGES:
         raise ScoringError(
             f"{label_path}: MLQA has no answer normalisation for language {lang!r}; name the file "
             f"test-LANG.json or pass --lang with LANG one of {', '.join(MLQA_LANGUAGES)}"
@@ -197,7 +222,7 @@ def _lang_of(path: Path, ext: str) -> str:
 
 def _file_pairs(task: str, predictions: Path, labels: Path, lang: str | None) -> list[tuple[str, Path, Path]]:
     """(language, prediction file, label file) triples to score."""
-    ext = _EXTENSIONS[TASK_FORMATS[task]]
+    ext = _EXTENSIONS[submission_format(task)]
     for path in (predictions, labels):
         if not path.exists():
             raise ScoringError(f"{path}: no such file or directory; give an existing file or directory")

@@ -1,15 +1,17 @@
 """Format handlers without training: alignment, split-and-rejoin, QA windows, retrieval maths."""
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from repro.data import DataSource
-from repro.metrics import metric_for
 from repro.models import fixture_tokenizer
 from repro.profiles import PAPER, SMOKE, TrainConfig
-from repro.tasks import TASKS, get_task
+from repro.tasks import TASKS, get_task, paper_targets, target_tasks
 from repro.tasks.qa import QA, answer_tokens
 from repro.tasks.retrieval import best_threshold, bucc_evaluate, mine, nearest, read_bucc
 from repro.tasks.tagging import IGNORE, TAGGING, first_subword_labels
+from tests.metrics.test_sufficient_stats import XTREME_METRICS
 
 TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
 
@@ -22,7 +24,7 @@ def tokenizer():
 def test_every_target_uses_xtreme_metric_and_has_configs():
     for name in TARGETS:
         task = get_task(name)
-        assert type(task.metric) is type(metric_for(name)), name
+        assert type(task.metric) is XTREME_METRICS[name], name
         assert set(SMOKE.smoke_languages[name]) <= set(task.languages)
         if task.trained:
             assert name in SMOKE.target and name in PAPER.target
@@ -178,6 +180,26 @@ def test_bucc_reads_extracted_archives(tmp_path):
 
 def test_registry_has_every_target():
     assert set(TARGETS) <= set(TASKS)
+    assert tuple(t.name for t in target_tasks()) == TARGETS  # the targets are the nine, in the paper's order
+
+
+def test_paper_columns_are_the_registry_targets_with_a_paper_label():
+    from repro.paper import PACKAGED, TABLE2, TARGETS as PAPER_TARGETS
+    header = (PACKAGED / TABLE2).read_text(encoding="utf-8").splitlines()[0].split(",")
+    columns = tuple(dict.fromkeys(c.rsplit("_", 1)[0] for c in header if c not in ("intermediate", "with_mlm", "avg")))
+    assert columns == PAPER_TARGETS == paper_targets()
+    assert [get_task(t).paper_label for t in PAPER_TARGETS] == [
+        "XNLI", "PAWS-X", "POS", "NER", "XQuAD", "MLQA", "TyDiQA", "BUCC", "Tatoeba"]  # the paper's Table 2 header
+
+
+def test_only_bucc_has_sparse_units_and_the_submission_formats_are_xtremes():
+    assert [t for t in TASKS if get_task(t).sparse_units] == ["bucc2018"]
+    # the file formats of XTREME's submissions (google-research/xtreme, evaluate.py readers)
+    assert {t: get_task(t).submission for t in TARGETS} == {
+        "xnli": "labels", "pawsx": "labels", "tatoeba": "labels", "udpos": "tags", "panx": "tags",
+        "bucc2018": "pairs", "xquad": "qa", "mlqa": "qa", "tydiqa": "qa"}
+    with pytest.raises(ValueError, match="submission 'csv' is no submission file format"):
+        replace(get_task("xnli"), submission="csv")
 
 
 def test_only_translated_evaluation_sets_resample_as_parallel():

@@ -115,14 +115,14 @@ def test_the_mlm_comparison_configurations_see_matched_examples():
     from pathlib import Path
 
     from repro import plan
-    from repro.cost import TRAIN_SIZES
+    from repro.cost import train_size
     from repro.data import DataSource
     from repro.profiles import PAPER
     claim = tomllib.loads((Path(__file__).parents[1] / "claims" / "mlm-no-gain.toml").read_text())
     data = DataSource("hub")
     for configuration, baseline in zip(claim["configurations"], claim["baselines"]):
         (task,) = baseline
-        sizes = {name: TRAIN_SIZES[name] for name in configuration}
+        sizes = {name: train_size(name) for name in configuration}
         with_mlm = spec_examples(plan.intermediate_spec(PAPER, data, tuple(configuration)), sizes)
         alone = spec_examples(plan.intermediate_spec(PAPER, data, (task,)), sizes)
         assert with_mlm[task] == pytest.approx(alone[task], abs=PAPER.intermediate[task].batch_size), task

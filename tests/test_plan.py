@@ -188,8 +188,10 @@ def test_qa_windows_match_the_tokenizer(max_length, stride):
 
 
 def test_committed_length_samples_are_what_the_fixtures_measure():
-    from repro.lengths import load_samples, sequence_lengths, training_rows
+    from repro.lengths import eval_tasks, evaluation_rows, load_samples, sequence_lengths, train_tasks, training_rows
     from repro.models import fixture_tokenizer
+    from repro.profiles import SMOKE
+    from repro.tasks import get_task
     samples = load_samples()
     assert "fixture" in samples["source"]
     data = DataSource("fixture", fixture_sizes={"train": 256, "validation": 256, "test": 256})
@@ -197,3 +199,26 @@ def test_committed_length_samples_are_what_the_fixtures_measure():
     for name in ("mnli", "squad", "hellaswag", "udpos"):
         task, raw = training_rows(name, data, 256)
         assert sequence_lengths(task, raw, tokenizer) == samples["tasks"][name]["train"], name
+    for name in ("bucc2018", "tatoeba"):  # retrieval: every sentence of a row (BUCC one, Tatoeba both sides)
+        task, pooled = evaluation_rows(name, data, SMOKE.fixture_languages(name, get_task(name).languages), 256)
+        assert [n for raw in pooled for n in sequence_lengths(task, raw, tokenizer)] == samples["tasks"][name]["eval"]
+    # the tasks it holds are those the registry says the cost model needs
+    assert {t for t, s in samples["tasks"].items() if "train" in s} == set(train_tasks())
+    assert {t for t, s in samples["tasks"].items() if "eval" in s} == set(eval_tasks())
+
+
+def test_cost_sizes_come_from_the_registry_and_are_the_papers():
+    # shared/paper/README.md, "Sizes (train / dev)"
+    paper = {"anli_plus": 1_104_934, "qqp": 363_846, "squad": 87_599, "hellaswag": 39_905, "ccg": 38_015,
+             "cosmosqa": 25_588, "commonsenseqa": 9_741, "mnli": 392_702, "pawsx": 49_401, "udpos": 21_253,
+             "panx": 20_000, "tydiqa": 3_696}
+    assert {name: cost.train_size(name) for name in paper} == paper
+    assert cost.train_size("mnli_translated") == paper["mnli"]
+    assert cost.train_size("tydiqa" + cost.ALL_LANGUAGES) == 49_881  # every language's GoldP training rows
+    assert [cost.sizes(t).sequences for t in ("hellaswag", "cosmosqa", "commonsenseqa", "mnli")] == [4, 4, 5, 1]
+    with pytest.raises(KeyError, match="'xnli' has no Sizes.train; give it in the task's registry entry"):
+        cost.train_size("xnli")  # XNLI trains on MNLI
+    with pytest.raises(KeyError, match="'planted_target' has no sizes for the cost model"):
+        cost.train_size("planted_target")
+    with pytest.raises(KeyError, match="no evaluation size for split 'dev'"):
+        cost.eval_tokens(("xnli", "dev", 15, None))

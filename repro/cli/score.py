@@ -6,8 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from repro.metrics import METRICS_BY_TASK
-from repro.scoring import ScoringError, score
+from repro.scoring import ScoringError, score, scored_tasks
 
 
 def add_score_parser(subparsers) -> None:
@@ -17,7 +16,7 @@ def add_score_parser(subparsers) -> None:
         help="score an XTREME submission against gold labels",
         description="Score predictions like XTREME's evaluate.py and print JSON to stdout.",
     )
-    parser.add_argument("task", metavar="TASK", help=f"one of {', '.join(sorted(METRICS_BY_TASK))}")
+    parser.add_argument("task", metavar="TASK", help=f"one of {', '.join(scored_tasks())}")
     parser.add_argument("--predictions", required=True, type=Path, help="a test-LANG file or a directory of them")
     parser.add_argument("--labels", required=True, type=Path, help="the matching gold file or directory")
     parser.add_argument("--lang", help="the language of a single file, or the one language to score in directories")

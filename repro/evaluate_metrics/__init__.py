@@ -22,10 +22,11 @@ from pathlib import Path
 
 import datasets
 
-from repro.metrics import METRICS_BY_TASK, metric_for
+from repro.scoring import metric_for, scored_tasks, submission_format
 
 HERE = Path(__file__).parent
-TASKS = tuple(sorted(METRICS_BY_TASK))
+# the scored tasks (repro.scoring) with a module here
+TASKS = tuple(task for task in scored_tasks() if (HERE / task / f"{task}.py").is_file())
 
 _TEXT = datasets.Value("string")
 _FEATURES = {
@@ -35,20 +36,18 @@ _FEATURES = {
     "pairs": {"predictions": datasets.Sequence(datasets.Sequence(_TEXT)),
               "references": datasets.Sequence(datasets.Sequence(_TEXT))},
 }
-_FORMATS = {"xnli": "labels", "pawsx": "labels", "tatoeba": "labels", "udpos": "tags", "panx": "tags",
-            "xquad": "qa", "tydiqa": "qa", "mlqa": "qa", "bucc2018": "pairs"}
 
 
 def metric_path(task: str) -> str:
     """The local path to give `evaluate.load` for an XTREME task's metric; ValueError for another task."""
-    if task not in _FORMATS:
+    if task not in TASKS:
         raise ValueError(f"no evaluate module for task {task!r}; one of {', '.join(TASKS)}")
     return str(HERE / task)
 
 
 def features(task: str) -> datasets.Features:
     """The input features of `task`'s module (see the module docstring)."""
-    return datasets.Features(_FEATURES[_FORMATS[task]])
+    return datasets.Features(_FEATURES[submission_format(task)])
 
 
 def description(task: str) -> str:
@@ -60,7 +59,7 @@ def description(task: str) -> str:
 
 def compute(task: str, predictions, references, lang: str | None = None) -> dict[str, float]:
     """`task`'s corpus values for one language, as `repro.scoring.score_language` returns them."""
-    if _FORMATS[task] == "pairs":  # rows are whole pair sets: join them
+    if submission_format(task) == "pairs":  # rows are whole pair sets: join them
         predictions = [tuple(p) for row in predictions for p in row]
         references = [tuple(p) for row in references for p in row]
     return metric_for(task).compute(predictions=list(predictions), references=list(references), lang=lang)

@@ -15,6 +15,7 @@ PACKAGED = Path(__file__).parent
 TABLE2 = "v1-table2-dev.csv"
 XTREME = "v1-xtreme-scores.csv"
 # Target tasks in the column order of Table 2; QA tasks count as mean(F1, EM), as in the paper's avg.
+# Their labels are the registry's (`Task.paper_label`); a test keeps the two and the CSV header equal.
 TARGETS = ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba")
 
 
@@ -40,10 +41,6 @@ def target_value(row: dict, target: str) -> float | None:
     """A row's value for one target task: the metric column, or mean(F1, EM) for QA tasks."""
     cols = [v for k, v in row.items() if k.startswith(target + "_") and v is not None]
     return sum(cols) / len(cols) if cols else None
-
-
-TARGET_LABELS = {"xnli": "XNLI", "pawsx": "PAWS-X", "udpos": "POS", "panx": "NER", "xquad": "XQuAD",
-                 "mlqa": "MLQA", "tydiqa": "TyDiQA", "bucc2018": "BUCC", "tatoeba": "Tatoeba"}
 
 
 def table2_differences(directory=None) -> dict[str, dict[str, float | None]]:

@@ -16,8 +16,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from repro.claims import KIND_TABLE  # noqa: E402
-from repro.paper import TARGET_LABELS, TARGETS, normalise  # noqa: E402
+from repro.paper import TARGETS, normalise  # noqa: E402
 from repro.report.records import claim_parts, config_label  # noqa: E402
+from repro.tasks import get_task  # noqa: E402
 
 COLOURS = {"reproduced": "#1a9850", "not reproduced": "#d73027", "inconclusive": "#e69f00"}
 OTHER = "#7f7f7f"
@@ -135,7 +136,7 @@ def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> object:
         if np.isfinite(value):
             ax.text(j, i, f"{value:+.1f}", ha="center", va="center", fontsize=7,
                     color="white" if abs(value) > 6 else "black")
-    ax.set_xticks(range(len(TARGETS)), [TARGET_LABELS[t] for t in TARGETS], rotation=45, ha="right")
+    ax.set_xticks(range(len(TARGETS)), [get_task(t).paper_label for t in TARGETS], rotation=45, ha="right")
     ax.set_yticks(range(len(rows)), rows)
     ax.set_title(title, fontsize=10)
     return image

@@ -43,6 +43,39 @@ class HubSource:
         return load_dataset(self.path, self.config_for(lang), split=self.split_for(split), revision=self.revision)
 
 
+SUBMISSION_FORMATS = ("labels", "tags", "pairs", "qa")  # file formats of repro.scoring
+# where the entries' sizes come from, rounded: planning figures for repro.cost, not exact row counts
+TRAIN_SOURCE = "English training examples: the paper's task table (shared/paper/README.md, Sizes)"
+EVAL_SOURCE = "evaluation examples per language: XTREME's sets, rounded"
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """What the cost model (`repro.cost`) needs of a task: planning figures, rounded, not exact row counts."""
+
+    train: int | None = None                 # English training examples
+    train_all_languages: int | None = None   # every language's (TrainConfig.train_languages "all")
+    # claim split ("validation", "test") -> evaluation examples per language
+    evaluation: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    sequences: int = 1                       # model inputs per example (multiple choice: one per choice)
+    source: str = ""                         # where the figures come from
+
+    def train_examples(self, task: str, all_languages: bool = False) -> int:
+        """Training examples of `task` (every language's when `all_languages`); KeyError naming the fix."""
+        n = self.train_all_languages if all_languages else self.train
+        if n is None:
+            what = "train_all_languages (every language's training examples)" if all_languages else "train"
+            raise KeyError(f"task {task!r} has no Sizes.{what}; give it in the task's registry entry")
+        return n
+
+    def evaluation_examples(self, task: str, split: str) -> int:
+        """Evaluation examples per language of `task` on the claim split `split`; KeyError naming the fix."""
+        if split not in self.evaluation:
+            raise KeyError(f"task {task!r} has no evaluation size for split {split!r} in Sizes.evaluation; "
+                           f"give it in the task's registry entry (sizes given: {', '.join(self.evaluation) or 'none'})")
+        return self.evaluation[split]
+
+
 @dataclass(frozen=True)
 class Task:
     """One dataset, as an intermediate task, a target task, or both."""
@@ -79,6 +112,23 @@ class Task:
     label_set: Callable[[Any], tuple[str, ...]] | None = None
     # how to obtain data the hub does not hold (licence, catalogue number, local layout)
     obtain: str = ""
+    sizes: Sizes | None = None          # what the cost model needs (None: the task is never costed)
+    # file format of an XTREME submission for `repro score` (one of SUBMISSION_FORMATS); None: not scored
+    submission: str | None = None
+    paper_label: str | None = None      # the task's column label in the paper's tables (None: not in them)
+    # runs record only some units (BUCC: source sentences in a gold or a mined pair), so the set differs
+    # between runs; judging pads a cell's runs to the union, absent units as all-zero statistics
+    sparse_units: bool = False
+
+    def __post_init__(self):
+        if self.submission is not None and self.submission not in SUBMISSION_FORMATS:
+            raise ValueError(f"task {self.name!r}: submission {self.submission!r} is no submission file format; "
+                             f"use one of {', '.join(SUBMISSION_FORMATS)} or None")
+
+    @property
+    def is_target(self) -> bool:
+        """True for a target task: one evaluated zero-shot across languages (it has evaluation sizes)."""
+        return bool(self.sizes and self.sizes.evaluation)
 
     @property
     def trains_on(self) -> str:

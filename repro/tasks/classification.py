@@ -13,7 +13,7 @@ from transformers import AutoModelForSequenceClassification, DataCollatorWithPad
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
-from repro.tasks.base import HubSource, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
 from repro.tasks.formats import PredictingFormat
 
 
@@ -89,6 +89,7 @@ def _nli_fixture(stream: str):
 
 MNLI = Task(
     name="mnli",
+    sizes=Sizes(train=392_702, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
     hub=HubSource("nyu-mll/glue", "mnli", MappingProxyType({"validation": "validation_matched"})),
@@ -101,6 +102,9 @@ MNLI = Task(
 
 XNLI = Task(
     name="xnli",
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 2_490, "test": 5_010}),  # trains on MNLI
+                source=EVAL_SOURCE),
+    submission="labels", paper_label="XNLI",
     format=CLASSIFICATION,
     # XTREME_TASK2LANGS["xnli"] in google-research/xtreme evaluate.py
     languages=tuple("ar bg de el en es fr hi ru sw th tr ur vi zh".split()),
@@ -121,6 +125,9 @@ def _pawsx_fixture(split: str, lang: str, n: int) -> list[dict]:
 
 PAWSX = Task(
     name="pawsx",
+    sizes=Sizes(train=49_401, evaluation=MappingProxyType({"validation": 2_000, "test": 2_000}),
+                source=f"{TRAIN_SOURCE}; {EVAL_SOURCE}"),
+    submission="labels", paper_label="PAWS-X",
     format=CLASSIFICATION,
     # XTREME_TASK2LANGS["pawsx"] in google-research/xtreme evaluate.py
     languages=tuple("de en es fr ja ko zh".split()),
@@ -176,6 +183,7 @@ SNLI = Task(
 
 ANLI_PLUS = Task(
     name="anli_plus",
+    sizes=Sizes(train=1_104_934, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
     hub=None,  # its parts say where they come from
@@ -190,6 +198,7 @@ ANLI_PLUS = Task(
 
 QQP = Task(
     name="qqp",
+    sizes=Sizes(train=363_846, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
     hub=HubSource("nyu-mll/glue", "qqp"),
@@ -202,6 +211,7 @@ QQP = Task(
 
 SST2 = Task(
     name="sst2",
+    sizes=Sizes(train=67_349, source="English training examples: the nyu-mll/glue sst2 card"),
     format=CLASSIFICATION,
     languages=("en",),
     hub=HubSource("nyu-mll/glue", "sst2"),

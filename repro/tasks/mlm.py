@@ -33,7 +33,7 @@ from transformers import AutoModelForMaskedLM
 
 from repro.fixtures import lexicon
 from repro.metrics import Accuracy
-from repro.tasks.base import HubSource, Task
+from repro.tasks.base import HubSource, Sizes, Task
 from repro.tasks.formats import TrainedFormat
 
 ALPHA = 0.3             # language sampling exponent (v1 App. A)
@@ -333,6 +333,7 @@ def _fixture(split: str, lang: str, n: int) -> list[dict]:
 
 MLM = Task(
     name="mlm",
+    sizes=Sizes(train=2_000_000, source="v1 App. A: 2M Wikipedia sentences"),
     format=MaskedLanguageModelling(),
     languages=XTREME_LANGUAGES,
     hub=WIKIPEDIA,

@@ -17,7 +17,7 @@ from transformers import AutoModelForMultipleChoice, DataCollatorForMultipleChoi
 
 from repro.fixtures import intermediate
 from repro.metrics import Accuracy
-from repro.tasks.base import HubSource, Task
+from repro.tasks.base import HubSource, Sizes, Task
 from repro.tasks.formats import PredictingFormat
 
 
@@ -125,6 +125,7 @@ def choice_features(examples: list[Example], tokenizer, max_length: int):
 # --- tasks ------------------------------------------------------------------------------------
 HELLASWAG = Task(
     name="hellaswag",
+    sizes=Sizes(train=39_905, sequences=4, source="English training examples: arXiv v1 Table 1; 4 endings per example"),
     format=MultipleChoice(hellaswag_example, "label"),
     languages=("en",),
     # the main branch holds only a loading script; the hub's Parquet conversion is on this ref
@@ -137,6 +138,7 @@ HELLASWAG = Task(
 
 COSMOSQA = Task(
     name="cosmosqa",
+    sizes=Sizes(train=25_588, sequences=4, source="English training examples: arXiv v1 Table 1; 4 answers per example"),
     format=MultipleChoice(cosmosqa_example, "label"),
     languages=("en",),
     # the main branch holds only a loading script; the hub's Parquet conversion is on this ref
@@ -150,6 +152,7 @@ COSMOSQA = Task(
 
 COMMONSENSEQA = Task(
     name="commonsenseqa",
+    sizes=Sizes(train=9_741, sequences=5, source="English training examples: arXiv v1 Table 1; 5 choices per example"),
     format=MultipleChoice(commonsenseqa_example, "answerKey"),
     languages=("en",),
     hub=HubSource("tau/commonsense_qa"),  # Parquet on the main branch, one default config

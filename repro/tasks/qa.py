@@ -26,7 +26,7 @@ from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from repro.fixtures import generators
 from repro.metrics import MlqaEmF1, SquadEmF1
-from repro.tasks.base import HubSource, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
 from repro.tasks.formats import PredictingFormat
 
 N_BEST = 20             # run_squad.py n_best_size
@@ -285,6 +285,7 @@ def _fixture(stream: str):
 
 SQUAD = Task(
     name="squad",
+    sizes=Sizes(train=87_599, source=TRAIN_SOURCE),
     format=QA,
     languages=("en",),
     hub=HubSource("rajpurkar/squad", "plain_text"),
@@ -296,6 +297,9 @@ SQUAD = Task(
 
 XQUAD = Task(
     name="xquad",
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 1_190, "test": 1_190}),  # trains on SQuAD
+                source=EVAL_SOURCE),
+    submission="qa", paper_label="XQuAD",
     format=QA,
     # XTREME_TASK2LANGS["xquad"] in google-research/xtreme evaluate.py
     languages=tuple("ar de el en es hi ru th tr vi zh".split()),
@@ -312,6 +316,9 @@ XQUAD = Task(
 
 MLQA = Task(
     name="mlqa",
+    sizes=Sizes(evaluation=MappingProxyType({"validation": 1_000, "test": 4_500}),  # trains on SQuAD
+                source=EVAL_SOURCE),
+    submission="qa", paper_label="MLQA",
     format=QA,
     # XTREME_TASK2LANGS["mlqa"]; XTREME uses the diagonal configs MLQA.xx.xx only
     languages=tuple("ar de en es hi vi zh".split()),
@@ -347,6 +354,12 @@ def _tydiqa_language(data, lang: str):
 
 TYDIQA = Task(
     name="tydiqa",
+    sizes=Sizes(train=3_696, evaluation=MappingProxyType({"validation": 560, "test": 560}),
+                # every language's training data (TrainConfig.train_languages "all"): the google/xtreme
+                # tydiqa train split (HF card: 49,881 rows; xtreme-protocol.md 1.3)
+                train_all_languages=49_881,
+                source=f"{TRAIN_SOURCE}; {EVAL_SOURCE}"),
+    submission="qa", paper_label="TyDiQA",
     format=QA,
     # XTREME_TASK2LANGS["tydiqa"] in google-research/xtreme evaluate.py
     languages=tuple(TYDIQA_NAMES),

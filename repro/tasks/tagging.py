@@ -19,7 +19,7 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import ChunkF1, TokenAccuracy
-from repro.tasks.base import HubSource, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
 from repro.tasks.formats import PredictingFormat
 
 IGNORE = -100  # torch CrossEntropyLoss().ignore_index
@@ -156,6 +156,9 @@ UDPOS_NAMES = MappingProxyType(dict(
 
 UDPOS = Task(
     name="udpos",
+    sizes=Sizes(train=21_253, evaluation=MappingProxyType({"validation": 1_500, "test": 1_500}),
+                source=f"{TRAIN_SOURCE}; {EVAL_SOURCE}"),
+    submission="tags", paper_label="POS",
     format=TAGGING,
     # XTREME_TASK2LANGS["udpos"] in google-research/xtreme evaluate.py (33 languages)
     languages=tuple(UDPOS_NAMES),
@@ -171,6 +174,9 @@ UDPOS = Task(
 
 PANX = Task(
     name="panx",
+    sizes=Sizes(train=20_000, evaluation=MappingProxyType({"validation": 10_000, "test": 10_000}),
+                source=f"{TRAIN_SOURCE}; {EVAL_SOURCE}"),
+    submission="tags", paper_label="NER",
     format=TAGGING,
     # XTREME_TASK2LANGS["panx"] in google-research/xtreme evaluate.py (40 languages)
     languages=tuple(("af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl "
@@ -212,6 +218,7 @@ def categories(train_rows) -> tuple[str, ...]:
 CCG_LAYOUT = "<data_dir>/ccg/en/{train,validation}.jsonl"
 CCG = Task(
     name="ccg",
+    sizes=Sizes(train=38_015, source=TRAIN_SOURCE),
     format=Supertagging(),
     languages=("en",),
     hub=None,  # licensed: never downloadable, only local files

@@ -7,14 +7,13 @@ from pathlib import Path
 import pytest
 
 from repro.cli import main
-from repro.metrics import METRICS_BY_TASK
-from repro.scoring import TASK_FORMATS, score
+from repro.scoring import score, scored_tasks, submission_format
 
 # XTREME's mock submission with the reference evaluator's scores (Apache-2.0, see its LICENSE)
 MOCK = Path(__file__).resolve().parents[1] / "data" / "xtreme-mock"
 EXPECTED_FILE = MOCK / "expected.json"
 EXPECTED = json.loads(EXPECTED_FILE.read_text())
-TASKS = sorted(METRICS_BY_TASK)
+TASKS = list(scored_tasks())
 
 
 def assert_matches(result: dict, expected: dict) -> None:
@@ -30,7 +29,7 @@ def assert_matches(result: dict, expected: dict) -> None:
 
 
 def test_expected_covers_every_registered_task():
-    assert sorted(EXPECTED["tasks"]) == TASKS == sorted(TASK_FORMATS)
+    assert sorted(EXPECTED["tasks"]) == TASKS
     assert EXPECTED["seqeval"] == "0.0.12"
 
 
@@ -52,7 +51,7 @@ def test_cli_matches_reference_evaluator(task, capsys):
 @pytest.mark.parametrize("task", TASKS)
 def test_single_language_file_matches(task):
     lang, values = sorted(EXPECTED["tasks"][task]["per_language"].items())[0]
-    ext = "json" if TASK_FORMATS[task] == "qa" else "tsv"
+    ext = "json" if submission_format(task) == "qa" else "tsv"
     name = f"test-{lang}.{ext}"
     result = score(task, MOCK / "predictions" / task / name, MOCK / "labels" / task / name)
     assert result["per_language"][lang] == pytest.approx(values, abs=1e-9)

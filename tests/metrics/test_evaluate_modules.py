@@ -8,12 +8,12 @@ import evaluate
 import pytest
 
 from repro.evaluate_metrics import TASKS, metric_path
-from repro.scoring import TASK_FORMATS, _aligned
+from repro.scoring import _aligned, submission_format
 from tests.metrics.test_conformance import EXPECTED, MOCK
 
 
 def _inputs(task, lang):
-    ext = "json" if TASK_FORMATS[task] == "qa" else "tsv"
+    ext = "json" if submission_format(task) == "qa" else "tsv"
     name = f"test-{lang}.{ext}"
     predictions, references = _aligned(task, MOCK / "predictions" / task / name, MOCK / "labels" / task / name)
     if task == "bucc2018":  # one row per language: its whole pair sets

@@ -4,7 +4,8 @@ import random
 import numpy as np
 import pytest
 
-from repro.metrics import METRICS_BY_TASK, UnknownTaskError, metric_for
+from repro.metrics import Accuracy, BuccF1, ChunkF1, MlqaEmF1, SquadEmF1
+from repro.scoring import UnknownTaskError, metric_for, scored_tasks
 
 rng = random.Random(7)
 NER = ["O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
@@ -88,9 +89,13 @@ def test_qa_score_is_mean_of_em_and_f1_and_others_the_first_metric():
     assert float(metric_for("bucc2018").score(np.array([1.0, 2.0, 2.0]))) == pytest.approx(50.0)
 
 
+# the metric XTREME's evaluator applies to each task (google-research/xtreme evaluate.py)
+XTREME_METRICS = {"xnli": Accuracy, "pawsx": Accuracy, "tatoeba": Accuracy, "udpos": ChunkF1, "panx": ChunkF1,
+                  "xquad": SquadEmF1, "tydiqa": SquadEmF1, "mlqa": MlqaEmF1, "bucc2018": BuccF1}
+
+
 def test_registry_knows_the_nine_tasks_and_names_them_on_error():
-    assert sorted(METRICS_BY_TASK) == sorted(
-        ["xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa", "bucc2018", "tatoeba"]
-    )
+    assert scored_tasks() == tuple(sorted(XTREME_METRICS))
+    assert {task: type(metric_for(task)) for task in scored_tasks()} == XTREME_METRICS
     with pytest.raises(UnknownTaskError, match="unknown task 'squad'; known tasks: bucc2018, mlqa"):
         metric_for("squad")
