@@ -44,31 +44,8 @@ def eval_tasks() -> tuple[str, ...]:
 
 
 def sequence_lengths(task, raw, tokenizer) -> list:
-    """The lengths of `raw`'s rows as the module docstring describes, by the task's format."""
-    from repro.tasks.multiple_choice import MultipleChoice
-    from repro.tasks.qa import QuestionAnswering, cut_questions
-    from repro.tasks.retrieval import Retrieval
-    from repro.tasks.tagging import Tagging
-
-    fmt = task.format
-    if isinstance(fmt, QuestionAnswering):
-        questions = cut_questions(list(raw["question"]), tokenizer)
-        q = tokenizer(questions, add_special_tokens=False)["input_ids"]
-        c = tokenizer(list(raw["context"]), add_special_tokens=False)["input_ids"]
-        return [[len(a), len(b)] for a, b in zip(q, c)]
-    if isinstance(fmt, MultipleChoice):
-        examples = fmt.examples(raw)
-        return [max(len(ids) for ids in tokenizer([e.context] * len(e.choices), list(e.choices))["input_ids"])
-                for e in examples]
-    if isinstance(fmt, Tagging):
-        enc = tokenizer(list(raw[task.fields[0]]), is_split_into_words=True)
-        return [len(ids) for ids in enc["input_ids"]]
-    if isinstance(fmt, Retrieval):
-        texts = ([r["sentence"] for r in raw] if "sentence" in task.fields  # BUCC: one sentence per row
-                 else [s for field in task.fields for s in raw[field]])  # Tatoeba: both sides of a pair
-        return [len(ids) for ids in tokenizer(texts)["input_ids"]]
-    # classification (a pair: `<s> A </s></s> B </s>`) and MLM (one text field)
-    return [len(ids) for ids in tokenizer(*[list(raw[f]) for f in task.fields])["input_ids"]]
+    """The lengths of `raw`'s rows as the module docstring describes: the task's format measures them."""
+    return task.format.sequence_lengths(raw, task, tokenizer)
 
 
 def training_rows(task_name: str, data, rows: int):
@@ -77,8 +54,8 @@ def training_rows(task_name: str, data, rows: int):
     from repro.tasks import get_task
 
     task = get_task(task_name)
-    if task_name == "mlm":  # the corpus the run assembles
-        config = replace(SMOKE.intermediate["mlm"], max_train_examples=rows, early_stopping_examples=1)
+    if task.format.reads_own_rows:  # the corpus the run assembles (MLM)
+        config = replace(SMOKE.intermediate[task_name], max_train_examples=rows, early_stopping_examples=1)
         return task, task.format.load_rows(data, task, config, 0)[0]
     raw = data.load(task, "train", "en")
     return task, raw.select(range(min(rows, len(raw))))

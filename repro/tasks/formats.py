@@ -32,6 +32,12 @@ class Format(ABC):
     # one of the fields, as tagging's tags, or there is none to check)
     label_field: str | None = None
 
+    def sequence_lengths(self, raw, task: "Task", tokenizer) -> list:
+        """Untruncated sub-word lengths, special tokens included, of `raw`'s rows as the model reads
+        them, for the cost model (`repro.lengths`): one per sequence of the task's text `fields`
+        (a pair: `<s> A </s></s> B </s>`)."""
+        return [len(ids) for ids in tokenizer(*[list(raw[f]) for f in task.fields])["input_ids"]]
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not isinstance(cls.trained, bool):

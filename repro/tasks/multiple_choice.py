@@ -81,6 +81,11 @@ class MultipleChoice(PredictingFormat):
             raise ValueError(f"rows with {sorted(counts)} choices: one number of choices per dataset is needed")
         return out
 
+    def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
+        """Per question, the longest of its (context, choice) sequences: its padded width in a batch."""
+        return [max(len(ids) for ids in tokenizer([e.context] * len(e.choices), list(e.choices))["input_ids"])
+                for e in self.examples(raw)]
+
     def train_features(self, raw, task: Task, tokenizer, config):
         """Per row: `input_ids`/`attention_mask` of each (context, choice) pair and the gold `labels`."""
         examples = self.examples(raw)

@@ -50,6 +50,13 @@ class QuestionAnswering(PredictingFormat):
         return context_windows(cut_questions(list(raw["question"]), tokenizer), list(raw["context"]),
                                tokenizer, config.max_length, config.doc_stride)
 
+    def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
+        """[question, context] sub-words per question (the question cut as the windows cut it), from
+        which the cost model derives the windows at any max length and stride."""
+        q = tokenizer(cut_questions(list(raw["question"]), tokenizer), add_special_tokens=False)["input_ids"]
+        c = tokenizer(list(raw["context"]), add_special_tokens=False)["input_ids"]
+        return [[len(a), len(b)] for a, b in zip(q, c)]
+
     def train_features(self, raw, task: Task, tokenizer, config):
         """Windows with `start_positions`/`end_positions` of the first gold answer (0: not in window)."""
         enc = self.windows(raw, tokenizer, config)

@@ -98,6 +98,12 @@ class Retrieval(RetrievalFormat):
     def __init__(self, evaluate):
         self._evaluate = evaluate
 
+    def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
+        """One length per sentence embedded: BUCC's one sentence per row, Tatoeba's both sides of a pair."""
+        texts = ([r["sentence"] for r in raw] if "sentence" in task.fields
+                 else [s for field in task.fields for s in raw[field]])
+        return [len(ids) for ids in tokenizer(texts)["input_ids"]]
+
     def evaluate(self, embed, data, task: Task, split: str, lang: str) -> tuple[list[dict], dict]:
         """Records {id, unit, prediction, reference} and extra values; `embed(texts)` -> array."""
         return self._evaluate(embed, data, task, split, lang)

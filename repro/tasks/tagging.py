@@ -68,6 +68,10 @@ class Tagging(PredictingFormat):
                 columns["tags"].append(gold[s][lo:hi])
         return columns
 
+    def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
+        """One length per sentence of words (`fields[0]`)."""
+        return [len(ids) for ids in tokenizer(list(raw[task.fields[0]]), is_split_into_words=True)["input_ids"]]
+
     def train_features(self, raw, task: Task, tokenizer, config):
         """One feature per chunk of a sentence (long sentences split, not cut), labels on first sub-words."""
         columns = self.chunks(raw, task, tokenizer, config)

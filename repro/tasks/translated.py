@@ -89,6 +89,9 @@ class Translated(PredictingFormat):
     def references(self, raw, task: Task) -> list:
         return self._of.references(raw, task)
 
+    def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
+        return self._of.sequence_lengths(raw, task, tokenizer)
+
     def units(self, raw, task: Task) -> list[tuple[str, str]]:
         return self._of.units(raw, task)
 
