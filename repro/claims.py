@@ -280,7 +280,10 @@ def select_claims(directory: Path, select: str = "") -> list[Claim]:
 
 
 def load_claims(directory: Path) -> list[Claim]:
-    """Every claim file in `directory`, sorted by id; ids must be unique."""
+    """Every claim file in `directory`, sorted by id; ids must be unique; ClaimError if `directory` is none."""
+    if not Path(directory).is_dir():
+        raise ClaimError(f"no claims directory at {directory}; pass --claims DIR, the claims/ folder of a "
+                         "checkout of this project")
     claims = [Claim.from_file(p) for p in sorted(Path(directory).glob("*.toml"))]
     seen: dict[str, Path] = {}
     for c in claims:

@@ -118,7 +118,24 @@ def test_plan_in_an_empty_directory_creates_nothing(tmp_path, monkeypatch, capsy
 
 def test_plan_names_a_selection_that_matches_no_claim(tmp_path, capsys):
     assert main(["plan", "--store", str(tmp_path), "--claims", str(CLAIMS), "-k", "no-such-claim"]) == 2
-    assert "no claim" in capsys.readouterr().err
+    assert f"no claim in {CLAIMS} has an id containing 'no-such-claim'" in capsys.readouterr().err
+
+
+def test_without_claims_option_plan_reads_the_checkouts_claims_from_anywhere(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # no ./claims here: the claims/ of the checkout the package runs from
+    monkeypatch.delenv("REPRO_STORE", raising=False)
+    assert main(["plan", "--profile", "paper", "-k", "squad"]) == 0
+    assert "claim(s) on profile paper" in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+    (tmp_path / "claims").mkdir()  # a ./claims directory wins, and holds no claim
+    assert main(["plan", "-k", "squad"]) == 2
+    assert "no claim in claims has an id containing 'squad'" in capsys.readouterr().err
+
+
+def test_a_claims_directory_that_does_not_exist_is_named_with_the_fix(tmp_path, capsys):
+    assert main(["plan", "--claims", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err
+    assert f"no claims directory at {tmp_path / 'nowhere'}; pass --claims DIR" in err
 
 
 def test_cost_model_max_length_bound():

@@ -75,7 +75,8 @@ def test_repro_report_judges_every_part_again_and_stamps_it(tmp_path, monkeypatc
     """`repro report` rebuilds from a store: every claim part judged now, on that store (judging stubbed)."""
     import repro.judging
     from repro.provenance import git_commit
-    from repro.cli.report import REPO, judge_from_store
+    from repro.cli.options import REPO
+    from repro.cli.report import judge_from_store
 
     monkeypatch.setattr(repro.judging, "judge", lambda claim, engine: repro.judging.skipped(
         claim, "stand-in", profile="smoke", source="engine"))

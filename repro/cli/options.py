@@ -33,7 +33,8 @@ OPTIONS = {
                       PROFILE_ENV),  # repro.profiles.get_profile reads the variable
     "data_dir": Option("--data-dir", "local data as <task>/<lang>/<split>.jsonl: on paper what the hub lacks and "
                                      f"local copies, which win; on smoke every task; also ${DATA_ENV}", DATA_ENV),
-    "claims": Option("--claims", "directory of claim TOML files (default: {default})", None, "claims"),
+    "claims": Option("--claims", "directory of claim TOML files (default: ./claims if it exists, else the "
+                                 "repository's claims/)", None),
     "seeds": Option("--seeds", "number of phase-(iii) seeds per configuration", type=int),
 }
 
@@ -60,6 +61,14 @@ def value(given, name: str, default=None):
     if found is not None:
         return found
     return OPTIONS[name].default if default is None else default
+
+
+def claims_dir(given) -> Path:
+    """--claims, else ./claims when it exists, else the claims/ of the checkout this package runs from."""
+    if given is not None:
+        return Path(given)
+    here = Path("claims")
+    return here if here.is_dir() else REPO / "claims"
 
 
 def seeds_count(given) -> int | None:

@@ -5,10 +5,9 @@ It only reads: the store is opened read-only and nothing is created (repro.store
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from repro.claims import select_claims
-from repro.cli.options import add_options, seeds_count, value
+from repro.cli.options import add_options, claims_dir, seeds_count, value
 from repro.cost import describe
 from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
@@ -30,10 +29,11 @@ def run_plan(args) -> int:
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
     data = data_source(profile, args.data_dir)  # the runs' data identity is part of their keys
-    claims = select_claims(Path(value(args.claims, "claims")), args.select)
+    directory = claims_dir(args.claims)
+    claims = select_claims(directory, args.select)
     runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
     if not claims:
-        print(f"repro plan: no claim in {args.claims} has an id containing {args.select!r}", file=sys.stderr)
+        print(f"repro plan: no claim in {directory} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(value(args.store, "store"), create=False)  # plan only reads: it creates nothing
     rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from repro.cli.options import REPO, add_options, explicit, value
+from repro.cli.options import add_options, claims_dir, explicit, value
 from repro.report.build import build_report
 from repro.report.compare import compare_files
 from repro.report.judged import check_report_dir
@@ -17,7 +17,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("report", help="rebuild the verification report from stored runs (no training)",
                               description="Rebuild report.md/.html/.json and figures from a run store or a "
                                           "report.json, or compare two report.json files.")
-    add_options(p, "store", "profile", "claims", "data_dir", claims=str(REPO / "claims"))
+    add_options(p, "store", "profile", "claims", "data_dir")
     p.add_argument("--out", default="reports", help="output directory (default: reports/)")
     p.add_argument("--from-json", default=None, metavar="REPORT_JSON",
                    help="take the judged claims from this report.json instead of judging them from the store")
@@ -28,7 +28,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None) -> list[dict]:
+def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None) -> list[dict]:
     """Judge every claim from runs already in `store` (compute=False, nothing created); claims lacking
     runs are skipped, claims reading a damaged run are recorded as damaged with the reason."""
     from repro import judging
@@ -41,7 +41,7 @@ def judge_from_store(store: Path, profile_name, claims_dir: Path, data_dir=None)
 
     engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
     records, commit = [], git_commit()
-    for claim in load_claims(claims_dir):
+    for claim in load_claims(claims):
         try:
             outcome = judging.judge(claim, engine)
         except MissingRunError as err:
@@ -75,7 +75,7 @@ def run_report(args) -> int:
               "report.json", file=sys.stderr)
         return 2
     if previous is None:
-        records = judge_from_store(Path(store), args.profile, Path(value(args.claims, "claims", REPO / "claims")),
+        records = judge_from_store(Path(store), args.profile, claims_dir(args.claims),
                                    args.data_dir)
     paths = build_report(records, args.out, store=store, paper_dir=args.paper_dir, previous=previous)
     print("report: " + ", ".join(str(p) for p in paths))

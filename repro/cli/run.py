@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 from repro import distributed
 from repro.claims import select_claims
-from repro.cli.options import add_options, seeds_count, value
+from repro.cli.options import add_options, claims_dir, seeds_count, value
 from repro.engine import build_engine
 from repro.plan import planned_runs, wave as wave_of
 from repro.profiles import get_profile
@@ -92,7 +91,7 @@ def run_jobs(args) -> int:
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
     engine = build_engine(profile, value(args.store, "store"), args.data_dir)
-    claims = select_claims(Path(value(args.claims, "claims")), args.select)
+    claims = select_claims(claims_dir(args.claims), args.select)
     runs = planned_runs(claims, profile, engine.data, seeds_chosen=bool(args.seeds))
     if args.wave is not None:
         runs = dearest_first(runs)
