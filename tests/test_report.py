@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import json
 import re
 
@@ -105,6 +106,26 @@ def test_forest_plot_cuts_an_interval_far_wider_than_the_claims_at_the_axis_with
     lo, hi = ax.get_xlim()
     assert -40 < lo < 0 and 10 < hi < 50  # the claims' points and bands, plus a bounded reach
     assert len([line for line in ax.lines if line.get_gid() == "cut"]) == 2
+
+
+def test_long_row_labels_are_shortened_so_the_forest_plot_keeps_its_layout():
+    import warnings
+
+    from repro.report.figures import short_label
+    chosen = ", ".join(f"{t}: MNLI" for t in ("xnli", "pawsx", "udpos", "panx", "xquad", "mlqa", "tydiqa"))
+    label = f"best per target ({chosen}; chosen on validation) vs XLM-R as published (Hu et al. 2020: 68.12)"
+    assert short_label(label) == "best per target vs XLM-R as published"
+    assert short_label("b-claim · MNLI") == "b-claim · MNLI"  # short labels stay whole
+    assert short_label("x" * 100) == "x" * 59 + "…"
+    long = _record("long-claim")
+    long["comparisons"] = [{**copy.deepcopy(long["comparisons"][0]), "configuration": config}
+                           for config in (label, "mnli")]  # two parts: rows labelled "claim · configuration"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # "constrained_layout not applied because axes sizes collapsed"
+        fig = forest_plot([*RECORDS, long])
+        fig.savefig(io.BytesIO(), dpi=60)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert max(map(len, labels)) <= 60 and "long-claim · best per target vs XLM-R as published" in labels
 
 
 def test_configurations_are_labelled_in_the_papers_words():

@@ -23,6 +23,7 @@ from repro.tasks import get_task  # noqa: E402
 COLOURS = {"reproduced": "#1a9850", "not reproduced": "#d73027", "inconclusive": "#e69f00"}
 OTHER = "#7f7f7f"
 BAND = "#b9c7d9"
+LABEL_WIDTH = 60  # characters of a forest-plot row label; report.md keeps the whole label
 
 
 def colour(outcome: str | None) -> str:
@@ -69,6 +70,21 @@ def _limits(parts: list[dict]) -> tuple[float, float]:
     return lo - pad, hi + pad
 
 
+def short_label(label: str, width: int = LABEL_WIDTH) -> str:
+    """`label` in at most `width` characters: its parenthesised details dropped, then cut with "…".
+    Longer row labels leave the plot no room (constrained layout gives up)."""
+    if len(label) <= width:
+        return label
+    depth, kept = 0, []
+    for ch in label:  # drop "(...)" groups, nested ones included
+        depth += ch == "("
+        if not depth:
+            kept.append(ch)
+        depth -= ch == ")" and depth > 0
+    label = " ".join("".join(kept).split())
+    return label if len(label) <= width else label[:width - 1].rstrip() + "…"
+
+
 def forest_plot(records: list[dict]) -> Figure:
     """One row per claim part: 95% interval (thin), 90% (thick), estimate coloured by verdict,
     the paper's expected value (black diamond) and the claim's tolerance band (shaded)."""
@@ -98,7 +114,7 @@ def forest_plot(records: list[dict]) -> Figure:
     ax.axvline(0, color="#444", lw=0.8, ls=":")
     ax.set_xlim(lo, hi)
     ax.set_ylim(-0.7, n - 0.3)
-    ax.set_yticks(range(n - 1, n - 1 - len(parts), -1), [p["label"] for p in parts])
+    ax.set_yticks(range(n - 1, n - 1 - len(parts), -1), [short_label(p["label"]) for p in parts])
     ax.set_xlabel("difference vs baseline (points)")
     title = "Claims: measured difference vs the paper's expectation"
     if any(not r.get("is_evidence", False) for r in records):
