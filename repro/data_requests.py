@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from repro.tasks import get_task
-from repro.tasks.mlm import WIKIPEDIA, XTREME_LANGUAGES
-from repro.tasks.translated import Translated
 
 
 @dataclass(frozen=True, order=True)
@@ -46,15 +44,8 @@ def reads_of(spec) -> set[Read]:
 def training_reads(name: str) -> set[Read]:
     """The reads that train `name`: English train and dev of the task it trains on, the
     translations of a `<task>_translated`, the Wikipedia languages of `mlm`."""
-    task = get_task(name)
-    source = get_task(task.trains_on)
-    if source.name == "mlm":
-        return {Read("mlm", "train", lang) for lang in XTREME_LANGUAGES}
-    if isinstance(source.format, Translated):  # the English original and its translations
-        original = source.format.original
-        return ({Read(original.name, "train", "en"), Read(original.name, "validation", "en")}
-                | {Read(source.name, "train", lang) for lang in source.format.languages})
-    return {Read(source.name, "train", "en"), Read(source.name, "validation", "en")}
+    source = get_task(get_task(name).trains_on)
+    return {Read(*read) for read in source.format.training_reads(source)}
 
 
 def hub_requests(read: Read) -> list[HubRequest]:
@@ -66,7 +57,7 @@ def hub_requests(read: Read) -> list[HubRequest]:
 def _task_requests(task, split: str, lang: str) -> list[HubRequest]:
     if task.parts:
         return [r for part in task.parts for r in _task_requests(part, split, lang)]
-    hub = WIKIPEDIA if task.name == "mlm" else task.hub
+    hub = task.hub
     if task.reader is not None or hub is None:
         return []
     return [HubRequest(hub.path, hub.config_for(lang), hub.split_for(split), hub.revision)]

@@ -101,6 +101,11 @@ class TrainedFormat(Format):
         raise NotImplementedError(f"{type(self).__name__} does not assemble its own rows (reads_own_rows is "
                                   "False): its task's rows are read from the data source")
 
+    def training_reads(self, task: "Task") -> set[tuple[str, str, str]]:
+        """(task, split, language) of every read that trains `task` (`repro.data_requests`): its English
+        train and dev sets; a format that reads its own rows says which it reads."""
+        return {(task.name, "train", "en"), (task.name, "validation", "en")}
+
     def check_train_rows(self, raw, task: "Task") -> tuple[Any, dict | None]:
         """(rows, report): the training rows after the format's own check; no check by default."""
         return raw, None

@@ -261,6 +261,10 @@ class MaskedLanguageModelling(TrainedFormat):
     pretrained_head = True  # the checkpoint's LM head, never a fresh one
     reads_own_rows = True  # the corpus, sampled over languages
 
+    def training_reads(self, task: Task) -> set[tuple[str, str, str]]:
+        """The corpus's training split in every XTREME language (its held-out rows come from it too)."""
+        return {(task.name, "train", lang) for lang in XTREME_LANGUAGES}
+
     @staticmethod
     def model_kwargs(task: Task) -> dict:
         return {}

@@ -89,6 +89,11 @@ class Translated(PredictingFormat):
     def references(self, raw, task: Task) -> list:
         return self._of.references(raw, task)
 
+    def training_reads(self, task: Task) -> set[tuple[str, str, str]]:
+        """The English original's train and dev sets and the translations' train sets."""
+        return self.original.format.training_reads(self.original) | {(task.name, "train", lang)
+                                                                      for lang in self.languages}
+
     def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
         return self._of.sequence_lengths(raw, task, tokenizer)
 
