@@ -192,6 +192,19 @@ def test_paper_columns_are_the_registry_targets_with_a_paper_label():
         "XNLI", "PAWS-X", "POS", "NER", "XQuAD", "MLQA", "TyDiQA", "BUCC", "Tatoeba"]  # the paper's Table 2 header
 
 
+def test_intermediate_tasks_carry_the_papers_names_and_v1_rows_are_found_by_them():
+    from repro.paper import read_table2
+    from repro.profiles import INTERMEDIATE_TASKS
+    names = {t: get_task(t).paper_label for t in (*INTERMEDIATE_TASKS, "mlm")}
+    assert names == {"anli_plus": "ANLI+", "mnli": "MNLI", "qqp": "QQP", "squad": "SQuAD", "hellaswag": "HellaSwag",
+                     "cosmosqa": "CosmosQA", "commonsenseqa": "CommonsenseQA", "ccg": "CCG", "sst2": "SST-2",
+                     "mlm": "MLM"}
+    # v1 Table 2's single-task rows are labelled with these names; MNLI and SST-2 are not in v1
+    v1 = {row["intermediate"] for row in read_table2()} - {"XLM-R", "Multi-task"}
+    assert v1 == set(names.values()) - {"MNLI", "SST-2", "MLM"}
+    assert all(get_task(t + "_translated").paper_label is None for t in INTERMEDIATE_TASKS)  # not the paper's
+
+
 def test_only_bucc_has_sparse_units_and_the_submission_formats_are_xtremes():
     assert [t for t in TASKS if get_task(t).sparse_units] == ["bucc2018"]
     # the file formats of XTREME's submissions (google-research/xtreme, evaluate.py readers)

@@ -13,11 +13,11 @@ from repro import stats as V
 from repro.claims import COMPARED, Claim
 from repro.judging import ClaimOutcome, Comparison, PointResult, skipped
 from repro.paper import PUBLISHED_XLMR, TARGETS, read_table2, read_xtreme, target_value
+from repro.tasks import TASKS
 
 SOURCE = "paper-v1"
-# v1's row label of each single intermediate task; v1's multi-task mixes all of its tasks but SQuAD
-V1_NAMES = {"anli_plus": "ANLI+", "qqp": "QQP", "squad": "SQuAD", "hellaswag": "HellaSwag", "ccg": "CCG",
-            "cosmosqa": "CosmosQA", "commonsenseqa": "CommonsenseQA"}
+# v1's row of a single intermediate task is labelled with its paper name (`Task.paper_label`);
+# v1's multi-task mixes all of its tasks but SQuAD
 V1_MULTITASK = frozenset({"anli_plus", "qqp", "hellaswag", "ccg", "cosmosqa", "commonsenseqa"})
 BEST_ROW = "Best intermediate-task model per target task"
 # Printed averages carry one decimal and their cells one each: a gap above 0.1 is not rounding.
@@ -28,13 +28,17 @@ def row_label(row: dict) -> str:
     return row["intermediate"] + (" + MLM" if row["with_mlm"] == "yes" else "")
 
 
+def _paper_name(task: str) -> str | None:
+    return TASKS[task].paper_label if task in TASKS else None
+
+
 def v1_row(configuration: tuple[str, ...], directory=None) -> dict | None:
     """v1 Table 2's row for `configuration` (differences from XLM-R); None when v1 has none."""
     mlm = "mlm" in configuration
     tasks = frozenset(configuration) - {"mlm"}
     if not tasks:
         return None if mlm else {t: 0.0 for t in TARGETS} | {"label": "XLM-R"}
-    name = "Multi-task" if tasks == V1_MULTITASK else (V1_NAMES.get(next(iter(tasks))) if len(tasks) == 1 else None)
+    name = "Multi-task" if tasks == V1_MULTITASK else (_paper_name(next(iter(tasks))) if len(tasks) == 1 else None)
     for row in read_table2(directory):
         if row["intermediate"] == name and row["with_mlm"] == ("yes" if mlm else "no"):
             return {t: target_value(row, t) for t in TARGETS} | {"label": row_label(row)}

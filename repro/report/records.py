@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from repro.tasks import TASKS
+
 DASH = "—"
 OUTCOMES = ("reproduced", "not reproduced", "inconclusive")
 
@@ -34,9 +36,10 @@ def measured(v: dict) -> str:
     return f"{num(v['estimate'])}, 90% CI {interval(v.get('ci90'))}, 95% CI {interval(v.get('ci95'))}"
 
 
-# the paper's names of the intermediate tasks
-TASK_LABELS = {"anli_plus": "ANLI+", "mnli": "MNLI", "qqp": "QQP", "squad": "SQuAD", "hellaswag": "HellaSwag",
-               "cosmosqa": "CosmosQA", "commonsenseqa": "CommonsenseQA", "ccg": "CCG", "sst2": "SST-2", "mlm": "MLM"}
+def task_label(name: str) -> str | None:
+    """The paper's name of a task a configuration trains on (`Task.paper_label`; targets keep their ids)."""
+    task = TASKS.get(name)
+    return task.paper_label if task is not None and not task.is_target else None
 
 
 def config_label(config: str) -> str:
@@ -47,7 +50,7 @@ def config_label(config: str) -> str:
     if len(tasks) > 2:
         head = f"Multi-task ({len(tasks)} tasks)"
     else:
-        head = " + ".join(TASK_LABELS.get(t.removesuffix("_translated"), t)
+        head = " + ".join((task_label(t.removesuffix("_translated")) or t)
                           + (" (translated)" if t.endswith("_translated") else "") for t in tasks)
     return head + (" + MLM" if with_mlm else "")
 
@@ -57,7 +60,7 @@ def readable(text: str) -> str:
     "SQuAD + MLM vs SQuAD")."""
     def one(match):
         word = match.group(0)
-        known = "+" in word or word in TASK_LABELS or word.endswith("_translated")
+        known = "+" in word or task_label(word) is not None or word.endswith("_translated")
         return config_label(word) if known else word
     return re.sub(r"[a-z][a-z0-9_]*(?:\+[a-z][a-z0-9_]*)*", one, text)
 

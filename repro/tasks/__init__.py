@@ -52,7 +52,7 @@ def target_tasks() -> tuple[Task, ...]:
 
 def paper_targets() -> tuple[str, ...]:
     """The target tasks that are columns of the paper's tables (those with a paper label), in registry order."""
-    return tuple(t.name for t in TASKS.values() if t.paper_label)
+    return tuple(t.name for t in target_tasks() if t.paper_label)
 
 
 __all__ = ["TASKS", "HubSource", "Sizes", "Task", "get_task", "paper_targets", "register", "target_tasks"]

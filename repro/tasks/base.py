@@ -115,7 +115,8 @@ class Task:
     sizes: Sizes | None = None          # what the cost model needs (None: the task is never costed)
     # file format of an XTREME submission for `repro score` (one of SUBMISSION_FORMATS); None: not scored
     submission: str | None = None
-    paper_label: str | None = None      # the task's column label in the paper's tables (None: not in them)
+    # the paper's name of the task: a target's column label, an intermediate task's row label (None: none)
+    paper_label: str | None = None
     # runs record only some units (BUCC: source sentences in a gold or a mined pair), so the set differs
     # between runs; judging pads a cell's runs to the union, absent units as all-zero statistics
     sparse_units: bool = False

@@ -89,6 +89,7 @@ def _nli_fixture(stream: str):
 
 MNLI = Task(
     name="mnli",
+    paper_label="MNLI",
     sizes=Sizes(train=392_702, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
@@ -183,6 +184,7 @@ SNLI = Task(
 
 ANLI_PLUS = Task(
     name="anli_plus",
+    paper_label="ANLI+",
     sizes=Sizes(train=1_104_934, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
@@ -198,6 +200,7 @@ ANLI_PLUS = Task(
 
 QQP = Task(
     name="qqp",
+    paper_label="QQP",
     sizes=Sizes(train=363_846, source=TRAIN_SOURCE),
     format=CLASSIFICATION,
     languages=("en",),
@@ -211,6 +214,7 @@ QQP = Task(
 
 SST2 = Task(
     name="sst2",
+    paper_label="SST-2",
     sizes=Sizes(train=67_349, source="English training examples: the nyu-mll/glue sst2 card"),
     format=CLASSIFICATION,
     languages=("en",),

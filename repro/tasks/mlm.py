@@ -337,6 +337,7 @@ def _fixture(split: str, lang: str, n: int) -> list[dict]:
 
 MLM = Task(
     name="mlm",
+    paper_label="MLM",
     sizes=Sizes(train=2_000_000, source="v1 App. A: 2M Wikipedia sentences"),
     format=MaskedLanguageModelling(),
     languages=XTREME_LANGUAGES,

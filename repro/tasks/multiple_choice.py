@@ -130,6 +130,7 @@ def choice_features(examples: list[Example], tokenizer, max_length: int):
 # --- tasks ------------------------------------------------------------------------------------
 HELLASWAG = Task(
     name="hellaswag",
+    paper_label="HellaSwag",
     sizes=Sizes(train=39_905, sequences=4, source="English training examples: arXiv v1 Table 1; 4 endings per example"),
     format=MultipleChoice(hellaswag_example, "label"),
     languages=("en",),
@@ -143,6 +144,7 @@ HELLASWAG = Task(
 
 COSMOSQA = Task(
     name="cosmosqa",
+    paper_label="CosmosQA",
     sizes=Sizes(train=25_588, sequences=4, source="English training examples: arXiv v1 Table 1; 4 answers per example"),
     format=MultipleChoice(cosmosqa_example, "label"),
     languages=("en",),
@@ -157,6 +159,7 @@ COSMOSQA = Task(
 
 COMMONSENSEQA = Task(
     name="commonsenseqa",
+    paper_label="CommonsenseQA",
     sizes=Sizes(train=9_741, sequences=5, source="English training examples: arXiv v1 Table 1; 5 choices per example"),
     format=MultipleChoice(commonsenseqa_example, "answerKey"),
     languages=("en",),

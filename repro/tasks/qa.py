@@ -292,6 +292,7 @@ def _fixture(stream: str):
 
 SQUAD = Task(
     name="squad",
+    paper_label="SQuAD",
     sizes=Sizes(train=87_599, source=TRAIN_SOURCE),
     format=QA,
     languages=("en",),

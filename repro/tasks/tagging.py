@@ -222,6 +222,7 @@ def categories(train_rows) -> tuple[str, ...]:
 CCG_LAYOUT = "<data_dir>/ccg/en/{train,validation}.jsonl"
 CCG = Task(
     name="ccg",
+    paper_label="CCG",
     sizes=Sizes(train=38_015, source=TRAIN_SOURCE),
     format=Supertagging(),
     languages=("en",),
