@@ -48,6 +48,12 @@ def test_report_from_a_store_that_does_not_exist_creates_nothing(tmp_path, capsy
     assert not missing.exists() and not (tmp_path / "out").exists()
 
 
+def test_a_missing_file_is_named_in_one_line(tmp_path, capsys):
+    missing = tmp_path / "old-report.json"
+    assert main(["report", "--compare", str(missing), str(missing)]) == 2
+    assert capsys.readouterr().err.startswith(f"repro report: {missing}: No such file or directory")
+
+
 def test_pytest_names_a_bad_profile_once_as_a_usage_error(pytester, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))
     pytester.makeconftest('pytest_plugins = ["repro.pytest_plugin"]')

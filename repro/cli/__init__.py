@@ -29,8 +29,11 @@ def main(argv: list[str] | None = None) -> int:
         # or damaged run): one line and exit 2; REPRO_DEBUG=1 shows the traceback
         if os.environ.get("REPRO_DEBUG"):
             raise
-        print(f"repro {args.command}: {err.args[0] if err.args else err} (REPRO_DEBUG=1 shows the traceback)",
-              file=sys.stderr)
+        if isinstance(err, OSError):  # its args are (errno, text): name the file
+            message = f"{err.filename}: {err.strerror}"
+        else:
+            message = err.args[0] if err.args else err
+        print(f"repro {args.command}: {message} (REPRO_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 2
 
 
