@@ -287,6 +287,9 @@ def test_the_schema_names_the_field_and_the_fix():
         check_record({**RECORDS[0], "is_evidence": 1})
     with pytest.raises(ReportSchemaError, match="schema_version 7 is not one this code reads"):
         upgrade({"schema_version": 7, "claims": []})
+    for claims in (3, [3]):  # a version-1 payload whose claims are no records
+        with pytest.raises(ReportSchemaError, match="report.claims: expected a list of claim records"):
+            upgrade({"claims": claims})
 
 
 def test_an_older_report_json_is_upgraded_on_reading(tmp_path):

@@ -135,8 +135,11 @@ def upgrade(payload: dict) -> dict:
         raise ReportSchemaError(f"report: schema_version {version!r} is not one this code reads "
                                 f"({', '.join(map(str, READABLE_VERSIONS))}); rebuild it with `repro report`")
     if version == 1:  # comparisons gain their seeds: the record's, where the result was resampled
+        found = payload.get("claims") or []
+        if not isinstance(found, list) or not all(isinstance(r, dict) for r in found):
+            raise ReportSchemaError("report.claims: expected a list of claim records; rebuild it with `repro report`")
         claims = []
-        for record in payload.get("claims") or []:
+        for record in found:
             record = dict(record)
             record["runs"] = list(dict.fromkeys(record.get("runs") or []))
             record["comparisons"] = [{**c, "seeds": list(record.get("seeds") or [])
