@@ -51,6 +51,8 @@ class DataSource:
             raise DataError(f"unknown data source {self.kind!r}; one of {SOURCES}")
         if self.kind == "local" and self.root is None:
             raise DataError("the local data source needs a directory: pass --data-dir or set REPRO_DATA_DIR")
+        if self.root is not None and not isinstance(self.root, Path):
+            object.__setattr__(self, "root", Path(self.root))  # a str or PathLike directory is welcome too
 
     @property
     def identity(self) -> str:

@@ -31,6 +31,7 @@ def test_local_source_reads_jsonl(tmp_path):
     (folder / "validation.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     data = DataSource("local", tmp_path).load(get_task("xnli"), "validation", "de")
     assert data["label"] == [0, 2]
+    assert DataSource("local", str(tmp_path)).load(get_task("xnli"), "validation", "de")["label"] == [0, 2]
 
 
 @pytest.mark.parametrize("content, message", [
