@@ -109,7 +109,7 @@ def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128)
     tasks = _samples()["tasks"]
     if task not in tasks or split not in tasks[task]:
         raise KeyError(f"no {split} length sample for task {task!r} in repro/length_samples.json; "
-                       "re-measure it with `python -m repro.lengths`")
+                       "re-measure it with `python -m repro.lengths --out repro/length_samples.json`")
     sample = tasks[task][split]
     if sample and isinstance(sample[0], list):  # QA: [question, context] per question
         windows = [qa_windows(q, c, max_length, doc_stride) for q, c in sample]

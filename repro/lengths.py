@@ -1,6 +1,6 @@
 """Token-length samples of every task, for the cost model (`repro.cost`).
 
-    python -m repro.lengths [--data-dir DIR --tokenizer PATH] [--rows N] > repro/length_samples.json
+    python -m repro.lengths [--data-dir DIR --tokenizer PATH] [--rows N] [--out repro/length_samples.json]
 
 Per task, untruncated sub-word lengths with special tokens of up to `--rows` rows of its
 English training data (`train`) and of its evaluation data (`eval`, pooled over languages):
@@ -95,10 +95,18 @@ def measure(data, tokenizer, rows: int, languages) -> dict:
 
 
 def load_samples(path: Path = SAMPLES_PATH) -> dict:
-    """The committed length samples: {"source": ..., "tasks": {task: {"train"|"eval": lengths}}}."""
+    """The committed length samples: {"source": ..., "tasks": {task: {"train"|"eval": lengths}}};
+    ValueError naming the file and the fix when it is missing or not such an object."""
+    fix = f"measure it with `python -m repro.lengths --out {path}`, or restore the committed file with git"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; measure it with `python -m repro.lengths > {path}`")
-    return json.loads(path.read_text())
+        raise ValueError(f"{path} is missing; {fix}")
+    try:
+        samples = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ValueError(f"{path} is not JSON ({err}); {fix}") from None
+    if not isinstance(samples, dict) or not isinstance(samples.get("tasks"), dict) or "source" not in samples:
+        raise ValueError(f"{path} holds no length samples (an object with \"source\" and \"tasks\"); {fix}")
+    return samples
 
 
 def main(argv=None) -> int:
@@ -111,6 +119,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=None, help="local data <task>/<lang>/<split>.jsonl (default: fixtures)")
     p.add_argument("--tokenizer", default=None, help="tokenizer path or cached hub id (default: the fixture one)")
     p.add_argument("--rows", type=int, default=512, help="rows per task and split (and per language)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="write here, replacing the file only once every sample is measured (default: stdout)")
     args = p.parse_args(argv)
     from transformers import AutoTokenizer
     from transformers.utils import logging
@@ -127,9 +137,14 @@ def main(argv=None) -> int:
     source = (f"data {args.data_dir or 'fixture (synthetic, in the hub schemas)'}, tokenizer "
               f"{args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}, up to {args.rows} rows per task "
               "and split (evaluation: per language)")
-    json.dump({"source": source, "tasks": measure(data, tokenizer, args.rows, languages)}, sys.stdout,
-              separators=(",", ":"))
-    print()
+    text = json.dumps({"source": source, "tasks": measure(data, tokenizer, args.rows, languages)},
+                      separators=(",", ":")) + "\n"
+    if args.out is None:
+        sys.stdout.write(text)
+    else:  # a failed measurement (above) leaves the old file as it was
+        partial = args.out.with_name(args.out.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(args.out)
     return 0
 
 

@@ -239,3 +239,24 @@ def test_cost_sizes_come_from_the_registry_and_are_the_papers():
         cost.train_size("planted_target")
     with pytest.raises(KeyError, match="no evaluation size for split 'dev'"):
         cost.eval_tokens(("xnli", "dev", 15, None))
+
+
+def test_broken_length_samples_are_named_with_the_fix(tmp_path):
+    from repro.lengths import load_samples
+    path = tmp_path / "length_samples.json"
+    with pytest.raises(ValueError, match="is missing; measure it with `python -m repro.lengths --out"):
+        load_samples(path)
+    for text, problem in (("", "is not JSON"), ("[1, 2]", "holds no length samples")):
+        path.write_text(text)
+        with pytest.raises(ValueError, match=problem):
+            load_samples(path)
+
+
+def test_a_failed_measurement_leaves_the_length_samples_as_they_were(tmp_path):
+    from repro.data import DataError
+    from repro.lengths import main as lengths_main
+    out = tmp_path / "length_samples.json"
+    out.write_text('{"source": "before", "tasks": {}}')
+    with pytest.raises(DataError):  # an empty data directory: the first task's rows are missing
+        lengths_main(["--data-dir", str(tmp_path / "empty"), "--out", str(out), "--rows", "4"])
+    assert out.read_text() == '{"source": "before", "tasks": {}}' and sorted(tmp_path.iterdir()) == [out]
