@@ -26,7 +26,7 @@ from repro.pytest_rootdir import restore_rootdir
 from repro.report import build_report, claim_record, verdict_table
 from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
                                  previous_records, stamp)
-from repro.store import StorePathError, check_store_path
+from repro.store import RunStore, StorePathError, check_store_path
 
 CLAIM_PROPERTY = "repro_claim"
 RUNS_PROPERTY = "repro_runs"
@@ -73,7 +73,13 @@ def pytest_configure(config):
 def _check_paths(config) -> None:
     """A run store or report directory that cannot be used is a usage error before any run starts."""
     try:
-        if _explicit_store(config) and config.getoption("--source") == "engine":
+        if config.getoption("--source") == "engine" and config.getoption("--no-compute"):
+            store = _store_path(config)  # judged from stored runs only: read, never created
+            RunStore(store, create=False)  # a file is refused
+            if not store.is_dir():
+                raise StorePathError(f"no run store at {store}; --no-compute judges from stored runs only: "
+                                     "give --store (or $REPRO_STORE) an existing store, or drop --no-compute")
+        elif _explicit_store(config) and config.getoption("--source") == "engine":
             check_store_path(_store_path(config))
         report = _report_dir(config)
         if config.getoption("--report") or report.exists():  # the default reports/ is made when needed

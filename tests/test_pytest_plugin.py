@@ -132,6 +132,21 @@ def test_a_bad_claim_file_is_one_usage_error(pytester, monkeypatch):
     assert "Traceback" not in text and "error" not in result.stdout.str().lower()
 
 
+def test_no_compute_reads_the_store_and_creates_nothing(pytester, monkeypatch, tmp_path):
+    _project(pytester, monkeypatch)
+    missing, empty = tmp_path / "no-store", tmp_path / "empty-store"
+    args = ["-p", "no:cacheprovider", "-p", "no:xdist", "-m", "claims", "-k", "mnli-gain", "--no-compute",
+            "--report", str(tmp_path / "report")]
+    result = pytester.runpytest_subprocess(*args, "--store", str(missing))
+    assert result.ret == pytest.ExitCode.USAGE_ERROR and not missing.exists()
+    result.stderr.fnmatch_lines([f"ERROR: no run store at {missing}; --no-compute judges from stored runs only*"])
+    empty.mkdir()
+    result = pytester.runpytest_subprocess(*args, "--store", str(empty))
+    assert result.ret == pytest.ExitCode.TESTS_FAILED and list(empty.iterdir()) == []  # no .work, .locks, .corrupt
+    result.stdout.fnmatch_lines(["*run pretrained-base-s0-* is not in the store*; compute it (drop --no-compute)*"])
+    assert "Traceback" not in result.stdout.str() and "raise MissingRunError" not in result.stdout.str()
+
+
 @pytest.mark.parametrize("problem", ["store is a file", "report is a file", "store unwritable"])
 def test_a_bad_store_or_report_path_is_one_usage_error_and_loses_nothing(pytester, monkeypatch, tmp_path, problem):
     _project(pytester, monkeypatch)
