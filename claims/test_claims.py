@@ -12,6 +12,8 @@ reproduced on any profile.
 """
 import pytest
 
+from repro.data import DataError
+from repro.models import ModelUnavailableError
 from repro.store import CorruptRunError, MissingRunError
 
 pytestmark = pytest.mark.claims
@@ -20,8 +22,8 @@ pytestmark = pytest.mark.claims
 def test_claim(claim, claim_source, record_claim, pytestconfig):
     try:
         outcome = claim_source(claim)
-    except (MissingRunError, CorruptRunError) as err:  # judged from stored runs only: the message names the fix
-        pytest.fail(str(err), pytrace=False)
+    except (MissingRunError, CorruptRunError, DataError, ModelUnavailableError) as err:
+        pytest.fail(str(err), pytrace=False)  # a run, data or model that cannot be had: the message names the fix
     record_claim(outcome)
     if outcome.skipped:
         pytest.skip(outcome.skipped)

@@ -80,7 +80,7 @@ class DataSource:
             # licensed data (CCGbank) is only ever local; a local copy of a hub dataset wins
             data = self._load_local(task, split, lang)
         else:
-            data = task.hub.load(split, lang)
+            data = _from_hub(task, split, lang)
         return task.select(data, lang) if task.select is not None else data
 
     def load_parts(self, task: Task, split: str, lang: str = "en") -> list:
@@ -163,6 +163,19 @@ class DataSource:
         if not rows:
             raise DataError(f"{path} holds no rows")
         return self._from_rows(task, rows)
+
+
+def _from_hub(task: Task, split: str, lang: str):
+    """`task.hub.load`, with a hub that cannot be reached (offline mode, no network, not cached) as a
+    DataError naming the dataset and the fixes."""
+    try:
+        return task.hub.load(split, lang)
+    except ConnectionError as err:  # datasets: "Couldn't reach ... on the Hub"
+        hub = task.hub
+        raise DataError(f"{task.name}: {hub.path} (config {hub.config_for(lang)!r}, split {hub.split_for(split)!r}) "
+                        f"cannot be read ({err}); download it beforehand into the same HF_HOME on a machine "
+                        "that reaches the hub (offline mode reads only the cache), or put a local copy in "
+                        f"--data-dir as {task.name}/{lang}/{split}.jsonl") from err
 
 
 def concatenate_parts(task: Task, datasets: list):

@@ -25,7 +25,7 @@ from pathlib import Path
 from repro import distributed, multitask
 from repro.batching import predict_in_length_order
 from repro.data import DataSource, data_source
-from repro.models import build_tiny_model
+from repro.models import build_tiny_model, check_hub_model
 from repro.profiles import Profile, TinyModel, TrainConfig
 from repro.provenance import environment
 from repro.spec import RunSpec
@@ -59,7 +59,7 @@ class Engine:
         if spec is None:
             if isinstance(base_model, TinyModel):
                 raise ValueError("a tiny base model is built by a 'pretrained' run; give the spec that parent")
-            return base_model
+            return check_hub_model(base_model)
         return str(self.store.path(spec) / "model")
 
     # ----------------------------------------------------------------------------------

@@ -16,6 +16,27 @@ def fixture_tokenizer(max_length: int = 128):
     return XLMRobertaTokenizerFast(tokenizer_file=str(TOKENIZER_PATH), model_max_length=max_length)
 
 
+class ModelUnavailableError(ValueError):
+    """A hub checkpoint that cannot be read (offline mode, no network, not in the cache)."""
+
+
+def check_hub_model(name: str) -> str:
+    """`name` once its checkpoint can be read: a local directory, or a hub id whose files are reachable
+    or cached; ModelUnavailableError naming the fixes otherwise."""
+    if Path(name).is_dir():
+        return name
+    from transformers.utils import cached_file
+    try:
+        cached_file(name, "config.json")
+    except OSError as err:
+        first = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ModelUnavailableError(
+            f"base model {name} cannot be read ({first}); download it beforehand into the same HF_HOME on a "
+            f"machine that reaches the hub (`huggingface-cli download {name}`), or set the profile's model to "
+            "a local directory holding it") from err
+    return name
+
+
 def build_tiny_model(spec: TinyModel, out: Path) -> None:
     """Write a seeded, randomly initialised XLM-R masked-LM and its tokenizer to `out`."""
     import torch

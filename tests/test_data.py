@@ -71,3 +71,15 @@ def test_hub_source_reads_a_local_copy_and_what_the_hub_lacks_from_the_data_dir(
     assert data_source(SMOKE).kind == "local"  # a fixture profile given a directory reads only from it
     monkeypatch.delenv("REPRO_DATA_DIR")
     assert data_source(SMOKE).kind == "fixture"
+
+
+def test_a_hub_that_cannot_be_reached_is_named_with_the_fixes(monkeypatch):
+    import datasets
+
+    def offline(*args, **kwargs):  # what datasets raises offline for a dataset it has not cached
+        raise ConnectionError("Couldn't reach 'nyu-mll/glue' on the Hub (OfflineModeIsEnabled)")
+    monkeypatch.setattr(datasets, "load_dataset", offline)
+    with pytest.raises(DataError, match=r"mnli: nyu-mll/glue \(config 'mnli', split 'validation_matched'\) cannot be "
+                                        r"read \(Couldn't reach.*download it beforehand.*--data-dir as "
+                                        r"mnli/en/validation.jsonl"):
+        DataSource("hub").load(get_task("mnli"), "validation", "en")

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -98,3 +99,17 @@ def test_killed_run_restarts_cleanly(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert list(work.iterdir()) == []
     assert not list((store / ".corrupt").iterdir())
+
+
+def test_a_hub_base_model_that_cannot_be_read_is_named_before_training(tmp_path, monkeypatch):
+    import transformers.utils
+
+    from repro.models import ModelUnavailableError, check_hub_model
+    assert check_hub_model(str(tmp_path)) == str(tmp_path)  # a local directory is taken as it is
+
+    def offline(name, filename, **kwargs):  # what transformers raises offline for a model it has not cached
+        raise OSError("We couldn't connect to 'https://huggingface.co' to load the files.\nCheck your connection.")
+    monkeypatch.setattr(transformers.utils, "cached_file", offline)
+    with pytest.raises(ModelUnavailableError, match=r"base model org/model cannot be read \(We couldn't connect "
+                                                     r"[^\n]*\); download it beforehand.*huggingface-cli download"):
+        check_hub_model("org/model")
