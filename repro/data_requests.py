@@ -48,16 +48,17 @@ def training_reads(name: str) -> set[Read]:
     return {Read(*read) for read in source.format.training_reads(source)}
 
 
-def hub_requests(read: Read) -> list[HubRequest]:
+def hub_requests(read: Read, local=None) -> list[HubRequest]:
     """The hub calls a read makes (one per part of a task built from parts; none for data the
-    hub does not hold: licensed CCGbank, BUCC's corpora, translations no hub dataset has)."""
-    return _task_requests(get_task(read.task), read.split, read.lang)
+    hub does not hold: licensed CCGbank, BUCC's corpora, translations no hub dataset has, nor for
+    a task with a local copy, `local(task)` true, which the data source reads instead)."""
+    return _task_requests(get_task(read.task), read.split, read.lang, local or (lambda task: False))
 
 
-def _task_requests(task, split: str, lang: str) -> list[HubRequest]:
+def _task_requests(task, split: str, lang: str, local) -> list[HubRequest]:
     if task.parts:
-        return [r for part in task.parts for r in _task_requests(part, split, lang)]
+        return [r for part in task.parts for r in _task_requests(part, split, lang, local)]
     hub = task.hub
-    if task.reader is not None or hub is None:
+    if task.reader is not None or hub is None or local(task):
         return []
     return [HubRequest(hub.path, hub.config_for(lang), hub.split_for(split), hub.revision)]

@@ -1,11 +1,12 @@
-"""The `repro` command line: one argparse subcommand per module of this package (score, plan, run,
-report), sharing the options of `repro.cli.options`."""
+"""The `repro` command line: one argparse subcommand per module of this package (score, plan, fetch,
+run, report), sharing the options of `repro.cli.options`."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
+from repro.cli.fetch import add_fetch_parser
 from repro.cli.plan import add_plan_parser
 from repro.cli.report import add_report_parser
 from repro.cli.run import add_run_parser
@@ -18,6 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_score_parser(subparsers)
     add_plan_parser(subparsers)
+    add_fetch_parser(subparsers)
     add_run_parser(subparsers)
     add_report_parser(subparsers)
     args = parser.parse_args(argv)

@@ -1,0 +1,76 @@
+"""`repro fetch`: fill the Hugging Face cache with what the selected claims' runs read from the hub.
+
+Compute nodes without network run with `HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1` and read the
+base model and every hub dataset from the cache (`HF_HOME`).  This command, run first on a
+machine that reaches the hub, makes the same `datasets.load_dataset` calls the runs will make
+(`repro.data_requests`: every split, config and revision of the plan; local copies in
+`--data-dir` are skipped, as the runs read those) and loads the base model's configuration,
+tokenizer and weights once.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from repro.claims import select_claims
+from repro.cli.options import add_options, claims_dir, seeds_count
+from repro.data import data_source
+from repro.data_requests import HubRequest, hub_requests, reads_of
+from repro.plan import planned_runs
+from repro.profiles import get_profile
+
+
+def add_fetch_parser(subparsers) -> None:
+    """`repro fetch`: download the base model and the hub data the selected claims' runs read."""
+    p = subparsers.add_parser("fetch", help="download the base model and hub data the claims' runs read into the "
+                                            "Hugging Face cache, for offline compute nodes")
+    add_options(p, "profile", "claims", "seeds", "data_dir")
+    p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
+    p.add_argument("--dry-run", action="store_true", help="list what would be downloaded, download nothing")
+    p.set_defaults(func=fetch)
+
+
+def downloads(runs, data) -> list[HubRequest]:
+    """Every hub request the runs make, each once, in order; none for a task with a local copy."""
+    local = (lambda task: (data.root / task.name).is_dir()) if data.root is not None else None
+    return sorted({r for run in runs for read in reads_of(run.spec) for r in hub_requests(read, local)})
+
+
+def fetch(args) -> int:
+    """Download (or, with --dry-run, list) the base model and every hub dataset split of the plan."""
+    profile = get_profile(args.profile)
+    if seeds_count(args.seeds):
+        profile = profile.with_seeds(args.seeds)
+    data = data_source(profile, args.data_dir)
+    if data.kind != "hub":
+        print(f"repro fetch: profile {profile.name} reads no hub data (its source: {data.kind}); nothing to fetch",
+              file=sys.stderr)
+        return 0
+    directory = claims_dir(args.claims)
+    claims = select_claims(directory, args.select)
+    if not claims:
+        print(f"repro fetch: no claim in {directory} has an id containing {args.select!r}", file=sys.stderr)
+        return 2
+    requests = downloads(planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds)), data)
+    model = profile.model if isinstance(profile.model, str) and not Path(profile.model).is_dir() else None
+    verb = "would fetch" if args.dry_run else "fetching"
+    if model is not None:
+        print(f"{verb} model   {model}", flush=True)
+        if not args.dry_run:
+            _fetch_model(model)
+    for n, r in enumerate(requests, 1):
+        where = " ".join([r.path, r.config or "-", r.split] + ([f"@{r.revision}"] if r.revision else []))
+        print(f"{verb} dataset {where} ({n}/{len(requests)})", flush=True)
+        if not args.dry_run:
+            from datasets import load_dataset
+            load_dataset(r.path, r.config, split=r.split, revision=r.revision)
+    print(f"{len(requests)} dataset split(s){' and the model' if model else ''} "
+          f"{'to fetch' if args.dry_run else 'in the cache'}")
+    return 0
+
+
+def _fetch_model(name: str) -> None:
+    """The configuration, tokenizer and weights of a hub checkpoint, into the cache (as the runs load them)."""
+    from transformers import AutoModel, AutoTokenizer
+    AutoTokenizer.from_pretrained(name)
+    AutoModel.from_pretrained(name)  # the weights every head's from_pretrained reads
