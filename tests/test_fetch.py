@@ -35,13 +35,13 @@ def test_fetch_makes_every_hub_request_of_the_plan_once_and_loads_the_model(call
     fetched = calls[2:]
     assert sorted(fetched) == fetched and set(fetched) == expected and len(fetched) == len(expected)
     assert HubRequest("rajpurkar/squad", "plain_text", "train", None) in expected  # SQuAD trains XQuAD/MLQA
-    assert capsys.readouterr().out.splitlines()[-1] == f"{len(expected)} dataset split(s) and the model in the cache"
+    assert f"\n{len(expected)} dataset split(s) and the model in the cache\n" in capsys.readouterr().out
 
 
 def test_dry_run_lists_and_fetches_nothing(calls, capsys):
     assert main(["fetch", "--profile", "paper", "-k", "squad-gain", "--claims", str(CLAIMS), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert calls == [] and f"would fetch model   {PAPER.model}" in out and "to fetch" in out.splitlines()[-1]
+    assert calls == [] and f"would fetch model   {PAPER.model}" in out and " and the model to fetch\n" in out
 
 
 def test_a_local_copy_is_not_fetched(tmp_path):
@@ -55,3 +55,12 @@ def test_a_local_copy_is_not_fetched(tmp_path):
 def test_profiles_without_hub_data_fetch_nothing(calls, capsys):
     assert main(["fetch", "--profile", "smoke", "--claims", str(CLAIMS)]) == 0
     assert calls == [] and "reads no hub data" in capsys.readouterr().err
+
+
+def test_data_the_hub_lacks_is_named_with_how_to_obtain_it(tmp_path):
+    from repro.cli.fetch import not_on_the_hub
+    runs = planned_runs(select_claims(CLAIMS, "bucc-gain"), PAPER, DataSource("hub"))
+    missing = not_on_the_hub(runs, DataSource("hub"))
+    assert "comparable.limsi.fr/bucc2018" in missing["bucc2018"] and "LDC2005T13" in missing["ccg"]
+    (tmp_path / "bucc2018").mkdir()
+    assert "bucc2018" not in not_on_the_hub(runs, DataSource("hub", tmp_path))  # the local copy is there
