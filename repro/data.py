@@ -76,7 +76,7 @@ class DataSource:
             data = self._synthesise(task, split, lang)
         elif task.reader is not None:  # files the hub does not hold (BUCC's corpora)
             data = self._from_rows(task, task.reader(self.root, split, lang))
-        elif self.kind == "local" or task.hub is None or self._has_local_copy(task):
+        elif self.kind == "local" or task.hub is None or self.has_local_copy(task):
             # licensed data (CCGbank) is only ever local; a local copy of a hub dataset wins
             data = self._load_local(task, split, lang)
         else:
@@ -129,7 +129,8 @@ class DataSource:
         features = hf_features(config)
         return Dataset.from_list([_in_schema(row, config.features) for row in rows], features=features)
 
-    def _has_local_copy(self, task: Task) -> bool:
+    def has_local_copy(self, task: Task) -> bool:
+        """True when the data directory holds `task` (read instead of the hub)."""
         return self.root is not None and (self.root / task.name).is_dir()
 
     def _from_rows(self, task: Task, rows: list[dict]):

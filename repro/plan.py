@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from repro.claims import Claim, ClaimError
+from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size
 from repro.data import DataSource
+from repro.multitask import is_mixture, spec_examples
 from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
 from repro.tasks import TASKS, get_task
@@ -25,8 +27,6 @@ def pretrained_spec(profile: Profile, data: DataSource) -> RunSpec | None:
 
 def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]) -> RunSpec:
     """Phase (ii) on the intermediate task(s) `tasks`; several (or `mlm`) train as one mixture."""
-    from repro.multitask import is_mixture
-
     if len(set(tasks)) != len(tasks):
         raise ValueError(f"a configuration names each task once, got {tasks}")
     for name in tasks:
@@ -151,8 +151,6 @@ class PlannedRun:
 
 def _phase(spec: RunSpec):
     """The cost-relevant part of a spec."""
-    from repro.cost import ALL_LANGUAGES, Phase, train_size
-    from repro.multitask import spec_examples
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
@@ -172,13 +170,12 @@ def _phase(spec: RunSpec):
 
 def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
     """Every run one claim needs on `profile` (its [smoke] overrides applied), parents first."""
-    from repro.cost import gpu_hours
     claim, profile = claim.for_profile(profile, seeds_chosen=seeds_chosen)
     if claim.kind == "setup":
         return []
     specs = with_ancestors(list(required_runs(claim, profile, data).values()))
-    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(_phase(s)), gpu_hours(_phase(s), lengths="max"))
-            for s in specs]
+    phases = [(s, _phase(s)) for s in specs]
+    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(phase), gpu_hours(phase, lengths="max")) for s, phase in phases]
 
 
 def planned_runs(claims, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:

@@ -119,8 +119,11 @@ class Profile:
 
     def has_config(self, phase: str, task: str) -> bool:
         """True when `task` has a configuration in phase "intermediate" or "target" (a default counts)."""
-        table = self.intermediate if phase == "intermediate" else self.target
-        return task in table or (phase == "target" and self.target_default is not None)
+        try:
+            self.train_config(phase, task)
+        except KeyError:
+            return False
+        return True
 
     def train_config(self, phase: str, task: str) -> TrainConfig:
         """The configuration of `task` in phase "intermediate" or "target" (the profile's `target_default`

@@ -5,7 +5,7 @@ import transformers
 
 from repro.claims import select_claims
 from repro.cli import main
-from repro.cli.fetch import downloads
+from repro.cli.fetch import downloads, reads
 from repro.cli.options import REPO
 from repro.data import DataSource
 from repro.data_requests import HubRequest, hub_requests, reads_of
@@ -47,7 +47,7 @@ def test_dry_run_lists_and_fetches_nothing(calls, capsys):
 def test_a_local_copy_is_not_fetched(tmp_path):
     (tmp_path / "squad").mkdir()
     runs = planned_runs(select_claims(CLAIMS, "squad-gain"), PAPER, DataSource("hub"))
-    hub, local = downloads(runs, DataSource("hub")), downloads(runs, DataSource("hub", tmp_path))
+    hub, local = downloads(reads(runs), DataSource("hub")), downloads(reads(runs), DataSource("hub", tmp_path))
     assert {r.path for r in hub} - {r.path for r in local} == {"rajpurkar/squad"}
     assert set(local) < set(hub)
 
@@ -60,7 +60,7 @@ def test_profiles_without_hub_data_fetch_nothing(calls, capsys):
 def test_data_the_hub_lacks_is_named_with_how_to_obtain_it(tmp_path):
     from repro.cli.fetch import not_on_the_hub
     runs = planned_runs(select_claims(CLAIMS, "bucc-gain"), PAPER, DataSource("hub"))
-    missing = not_on_the_hub(runs, DataSource("hub"))
+    missing = not_on_the_hub(reads(runs), DataSource("hub"))
     assert "comparable.limsi.fr/bucc2018" in missing["bucc2018"] and "LDC2005T13" in missing["ccg"]
     (tmp_path / "bucc2018").mkdir()
-    assert "bucc2018" not in not_on_the_hub(runs, DataSource("hub", tmp_path))  # the local copy is there
+    assert "bucc2018" not in not_on_the_hub(reads(runs), DataSource("hub", tmp_path))  # the local copy is there

@@ -31,23 +31,24 @@ def add_fetch_parser(subparsers) -> None:
     p.set_defaults(func=fetch)
 
 
-def _local(data):
-    return (lambda task: (data.root / task.name).is_dir()) if data.root is not None else (lambda task: False)
+def reads(runs) -> set:
+    """Every (task, split, language) the runs read, each once (`repro.data_requests`)."""
+    return {read for run in runs for read in reads_of(run.spec)}
 
 
-def downloads(runs, data) -> list[HubRequest]:
-    """Every hub request the runs make, each once, in order; none for a task with a local copy."""
-    return sorted({r for run in runs for read in reads_of(run.spec) for r in hub_requests(read, _local(data))})
+def downloads(reads, data) -> list[HubRequest]:
+    """The hub requests of `reads`, each once, in order; none for a task with a local copy."""
+    return sorted({r for read in reads for r in hub_requests(read, data.has_local_copy)})
 
 
-def not_on_the_hub(runs, data) -> dict[str, str]:
-    """{task: how to obtain it} for the data the runs read that the hub does not hold and
-    `--data-dir` does not have yet (BUCC's corpora, CCGbank, most translations)."""
-    local, found = _local(data), {}
-    for name in sorted({read.task for run in runs for read in reads_of(run.spec)}):
+def not_on_the_hub(reads, data) -> dict[str, str]:
+    """{task: how to obtain it} for the data of `reads` that the hub does not hold and `--data-dir`
+    does not have yet (BUCC's corpora, CCGbank, most translations)."""
+    found = {}
+    for name in sorted({read.task for read in reads}):
         task = get_task(name)
         for leaf in task.parts or (task,):
-            if (leaf.hub is None or leaf.reader is not None) and not local(leaf):
+            if (leaf.hub is None or leaf.reader is not None) and not data.has_local_copy(leaf):
                 found[leaf.name] = leaf.obtain
     return found
 
@@ -67,8 +68,8 @@ def fetch(args) -> int:
     if not claims:
         print(f"repro fetch: no claim in {directory} has an id containing {args.select!r}", file=sys.stderr)
         return 2
-    runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
-    requests = downloads(runs, data)
+    needed = reads(planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds)))
+    requests = downloads(needed, data)
     model = profile.model if isinstance(profile.model, str) and not Path(profile.model).is_dir() else None
     verb = "would fetch" if args.dry_run else "fetching"
     if model is not None:
@@ -83,7 +84,7 @@ def fetch(args) -> int:
             load_dataset(r.path, r.config, split=r.split, revision=r.revision)
     print(f"{len(requests)} dataset split(s){' and the model' if model else ''} "
           f"{'to fetch' if args.dry_run else 'in the cache'}")
-    for name, obtain in not_on_the_hub(runs, data).items():
+    for name, obtain in not_on_the_hub(needed, data).items():
         print(f"not on the hub, put it in --data-dir yourself: {name}: {obtain}".rstrip(" :"))
     return 0
 
