@@ -129,6 +129,36 @@ class DataSource:
         features = hf_features(config)
         return Dataset.from_list([_in_schema(row, config.features) for row in rows], features=features)
 
+    def files_read(self, task: Task, split: str, lang: str = "en") -> list[str]:
+        """The files inside the data directory that `load(task, split, lang)` (or the task format's own
+        reader) reads, as paths relative to it; none for generated rows and hub reads.  A file read
+        without a data directory is listed all the same (it enters the fingerprint as missing)."""
+        if self.synthetic:
+            return []
+        own = task.format.local_files(self, task, split, lang)
+        if own is not None:
+            return list(own)
+        if task.parts:
+            return [rel for part in task.parts for rel in self.files_read(part, split, lang)]
+        if task.reader is not None:
+            if task.reader_files is None:
+                raise DataError(f"{task.name} has a reader but no reader_files: give its Task the files the reader "
+                                "reads, so that a run's key can hold their content")
+            return list(task.reader_files(split, lang))
+        if self.kind == "local" or task.hub is None or self.has_local_copy(task):
+            return [f"{task.name}/{lang}/{split}.jsonl"]
+        return []
+
+    def run_identity(self, reads) -> str:
+        """The `data` field of a run's key given its reads (`repro.data_requests.Read`s): the source's
+        `identity`, plus a content fingerprint of the local files they touch (`repro.fingerprint`)."""
+        from repro.fingerprint import file_digests, fingerprint
+        from repro.tasks import get_task
+        files = {rel for read in reads for rel in self.files_read(get_task(read.task), read.split, read.lang)}
+        if not files:
+            return self.identity
+        return f"{self.identity}+files:{fingerprint(file_digests(self.root, files))}"
+
     def has_local_copy(self, task: Task) -> bool:
         """True when the data directory holds `task` (read instead of the hub)."""
         return self.root is not None and (self.root / task.name).is_dir()

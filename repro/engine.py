@@ -24,7 +24,8 @@ from pathlib import Path
 
 from repro import distributed, multitask
 from repro.batching import predict_in_length_order
-from repro.data import DataSource, data_source
+from repro.data import DataError, DataSource, data_source
+from repro.data_requests import reads_of
 from repro.models import build_tiny_model, check_hub_model
 from repro.profiles import Profile, TinyModel, TrainConfig
 from repro.provenance import environment
@@ -62,8 +63,21 @@ class Engine:
             return check_hub_model(base_model)
         return str(self.store.path(spec) / "model")
 
+    def _check_data(self, spec: RunSpec) -> None:
+        """DataError unless the data directory still holds the data `spec`'s key names (its files'
+        content fingerprint), so a run is never stored under a key of other data."""
+        if spec.kind == "pretrained" or self.data.synthetic:
+            return
+        found = self.data.run_identity(reads_of(spec))
+        if found != spec.data:
+            raise DataError(f"run {spec.dirname}: the data in {self.data.root} is not the data its key names "
+                            f"(fingerprint {found.rsplit(':', 1)[-1][:12]}, planned "
+                            f"{spec.data.rsplit(':', 1)[-1][:12]}): the files changed after the runs were "
+                            "planned; plan again (repro plan / repro run) so the runs take the data as it is now")
+
     # ----------------------------------------------------------------------------------
     def _execute(self, spec: RunSpec, work: Path) -> None:
+        self._check_data(spec)
         _quiet_libraries()
         _freeze_library_objects()
         started = time.time()

@@ -5,11 +5,12 @@ task and seed that starts from it; phase-(iii) runs vary the seed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from repro.claims import Claim, ClaimError
 from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size
 from repro.data import DataSource
+from repro.data_requests import reads_of
 from repro.multitask import is_mixture, spec_examples
 from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
@@ -31,14 +32,20 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
         raise ValueError(f"a configuration names each task once, got {tasks}")
     for name in tasks:
         get_task(name)
-    return RunSpec(
+    return with_data(data, RunSpec(
         kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
         parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
         mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None, bf16=profile.bf16,
         # a mixture's batches are single-task draws of its own sampler (repro.multitask)
         length_grouped=profile.length_grouped and not is_mixture(tasks),
-    )
+    ))
+
+
+def with_data(data: DataSource, spec: RunSpec) -> RunSpec:
+    """`spec` with its `data` field naming what it reads: the source's identity, and for local files
+    their content fingerprint (`DataSource.run_identity`), so changed data means new runs."""
+    return replace(spec, data=data.run_identity(reads_of(spec)))
 
 
 def evaluation_languages(profile: Profile, task_name: str, split: str | None = None) -> tuple[str, ...]:
@@ -66,17 +73,17 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
               else pretrained_spec(profile, data))
     task = get_task(target)
     if not task.trained:
-        return RunSpec(kind="retrieval", base_model=profile.model, tasks=(target,), parent=parent,
+        return with_data(data, RunSpec(kind="retrieval", base_model=profile.model, tasks=(target,), parent=parent,
                        seed=0, data=data.identity, eval_task=target,
                        eval_split=task.evaluation_set(split or profile.eval_split),
-                       eval_languages=evaluation_languages(profile, target, split), retrieval=profile.retrieval)
-    return RunSpec(
+                       eval_languages=evaluation_languages(profile, target, split), retrieval=profile.retrieval))
+    return with_data(data, RunSpec(
         kind="target", base_model=profile.model, tasks=(target,),
         train=((target, profile.train_config("target", target)),),
         parent=parent, seed=seed, data=data.identity, bf16=profile.bf16,
         eval_task=target, eval_split=task.evaluation_set(split or profile.eval_split),
         eval_languages=evaluation_languages(profile, target, split), length_grouped=profile.length_grouped,
-    )
+    ))
 
 
 def missing_tasks(claim: Claim, profile) -> list[str]:

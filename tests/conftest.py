@@ -1,4 +1,5 @@
 """Shared fixtures: a faster smoke profile and an engine over a temporary store."""
+import os
 from dataclasses import replace
 from types import MappingProxyType
 
@@ -7,7 +8,10 @@ import pytest
 from repro.data import DataSource
 from repro.engine import Engine
 from repro.profiles import SMOKE
+from repro.fingerprint import CACHE_ENV
 from repro.store import RunStore
+
+os.environ.setdefault(CACHE_ENV, "")  # data-file digests stay in memory: the tests write no ~/.cache
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,9 @@ It only reads: the store is opened read-only and nothing is created (repro.store
 """
 from __future__ import annotations
 
+import functools
+import hashlib
+import json
 import sys
 
 from repro.claims import select_claims
@@ -12,7 +15,7 @@ from repro.cost import describe
 from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
 from repro.profiles import get_profile
-from repro.store import CorruptRunError, RunStore
+from repro.store import SPEC_FILE, CorruptRunError, RunStore
 
 
 def add_plan_parser(subparsers) -> None:
@@ -37,9 +40,11 @@ def run_plan(args) -> int:
         return 2
     store = RunStore(value(args.store, "store"), create=False)  # plan only reads: it creates nothing
     rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
+    elsewhere = on_other_data(store, [run.spec for run, state, _ in rows if state == "missing"])
     for run, state, measured in rows:
         shown = "-" if measured is None else f"{measured:.4f} h"
-        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}")
+        other = f"  (stored on other data: {elsewhere[run.spec.key]})" if run.spec.key in elsewhere else ""
+        print(f"{state:<8} {run.gpu_hours:9.2f} GPU-h  measured {shown:>10}  wave {run.wave}  {run.name}{other}")
     todo = [run for run, state, _ in rows if state != "stored"]
     for w in sorted({run.wave for run in runs}):
         kinds = dict.fromkeys(run.kind for run in runs if run.wave == w)
@@ -54,6 +59,10 @@ def run_plan(args) -> int:
         measured_total, predicted_total = (sum(c) for c in zip(*calibration))
         print(f"measured / predicted over {len(calibration)} stored runs: {measured_total / predicted_total:.3g} "
               "(wall-clock hours from timings.json against the model: calibrate repro/cost.py with it)")
+    if elsewhere:
+        print(f"{len(elsewhere)} run(s) to compute are stored on other data: the files they read differ from "
+              "the data directory's now (changed data, another --data-dir, or a store from before data "
+              "fingerprints), so they are not reused; their folders stay in the store")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
           f"{len(runs) - len(todo)} stored, {len(todo)} to compute")
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
@@ -69,6 +78,41 @@ def stored_state(store, run: PlannedRun) -> tuple[str, float | None]:
     except CorruptRunError:
         return "damaged", None
     return ("stored", measured_hours(stored)) if stored else ("missing", None)
+
+
+def on_other_data(store, specs) -> dict[str, str]:
+    """{key of a spec in `specs`: the folder of a stored run that differs from it only in the data it
+    read (its own `data` field or an ancestor's)}: runs made on other data."""
+    stored = {}
+    for path in store.runs():
+        try:
+            entry = json.loads((path / SPEC_FILE).read_text(encoding="utf-8"))
+            stored[entry["key"]] = (path.name, entry["spec"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # a damaged folder is shown as such elsewhere
+
+    @functools.cache
+    def stored_blind(key: str) -> str:
+        if key not in stored:
+            return key
+        spec = dict(stored[key][1], data=None)
+        spec["parent"] = spec.get("parent") and stored_blind(spec["parent"])
+        return _digest(spec)
+
+    by_blind = {stored_blind(key): name for key, (name, _) in stored.items()}
+    found = {spec.key: by_blind.get(data_blind_key(spec)) for spec in specs}
+    return {key: name for key, name in found.items() if name is not None}
+
+
+def data_blind_key(spec) -> str:
+    """The key `spec` would have if no run in its chain named its data."""
+    out = dict(spec.to_dict(), data=None)
+    out["parent"] = data_blind_key(spec.parent) if spec.parent is not None else None
+    return _digest(out)
+
+
+def _digest(spec: dict) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def measured_hours(run) -> float | None:

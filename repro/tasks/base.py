@@ -98,6 +98,8 @@ class Task:
     select: Callable[[Any, str], Any] | None = None
     # reads (root, split, lang) -> rows from files the hub lacks (BUCC's archives); None: hub/local
     reader: Callable[[Any, str, str], list[dict]] | None = None
+    # (split, lang) -> the files inside the data directory that `reader` reads (for the run's key)
+    reader_files: Callable[[str, str], tuple[str, ...]] | None = None
     # languages that have no data in a split (UDPOS kk/th/tl/yo have no dev set)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
     eval_split: str | None = None       # fixed evaluation split (BUCC: test, thresholded on dev)

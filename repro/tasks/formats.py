@@ -38,6 +38,17 @@ class Format(ABC):
         (a pair: `<s> A </s></s> B </s>`)."""
         return [len(ids) for ids in tokenizer(*[list(raw[f]) for f in task.fields])["input_ids"]]
 
+    def evaluation_reads(self, task: "Task", split: str, lang: str) -> set[tuple[str, str, str]]:
+        """(task, split, language) of every read that evaluates `task` on `split` in `lang`
+        (`repro.data_requests`): that split; a format that also reads another (BUCC's threshold
+        on dev) says so."""
+        return {(task.name, split, lang)}
+
+    def local_files(self, data, task: "Task", split: str, lang: str) -> list[str] | None:
+        """The files inside the data directory that `data` reads for (task, split, lang), for the
+        run's data fingerprint (`DataSource.files_read`); None: the data source's own layout."""
+        return None
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         if not isinstance(cls.trained, bool):

@@ -265,6 +265,10 @@ class MaskedLanguageModelling(TrainedFormat):
         """The corpus's training split in every XTREME language (its held-out rows come from it too)."""
         return {(task.name, "train", lang) for lang in XTREME_LANGUAGES}
 
+    def local_files(self, data, task: Task, split: str, lang: str) -> list[str]:
+        """`mlm/<lang>.txt` where the corpus is read from the data directory; none otherwise."""
+        return [f"mlm/{lang}.txt"] if isinstance(corpus_source(data), _Local) else []
+
     @staticmethod
     def model_kwargs(task: Task) -> dict:
         return {}

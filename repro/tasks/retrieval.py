@@ -95,8 +95,13 @@ def best_threshold(scored: list[tuple[tuple[str, str], float]], gold: set[tuple[
 class Retrieval(RetrievalFormat):
     """The format handler for retrieval tasks: no head, no training; `evaluate` per language."""
 
-    def __init__(self, evaluate):
+    def __init__(self, evaluate, *, reads_dev: bool = False):
         self._evaluate = evaluate
+        self.reads_dev = reads_dev  # chooses a threshold on dev whatever split it measures (BUCC)
+
+    def evaluation_reads(self, task: Task, split: str, lang: str) -> set[tuple[str, str, str]]:
+        """The measured split, and dev where a threshold is chosen on it."""
+        return {(task.name, split, lang)} | ({(task.name, "validation", lang)} if self.reads_dev else set())
 
     def sequence_lengths(self, raw, task: Task, tokenizer) -> list:
         """One length per sentence embedded: BUCC's one sentence per row, Tatoeba's both sides of a pair."""
@@ -130,6 +135,12 @@ TATOEBA_ISO3 = MappingProxyType(dict(
 # --- BUCC 2018 ------------------------------------------------------------------------------
 BUCC_SPLITS = MappingProxyType({"validation": "sample", "test": "training"})
 BUCC_LAYOUT = "<data_dir>/bucc2018/{lang}-en/{lang}-en.{sample|training}.{{lang},en,gold}"
+
+
+def bucc_files(split: str, lang: str) -> tuple[str, ...]:
+    """The files inside the data directory that `read_bucc(root, split, lang)` reads."""
+    name = BUCC_SPLITS[split]
+    return tuple(f"bucc2018/{lang}-en/{lang}-en.{name}.{side}" for side in (lang, "en", "gold"))
 
 
 def read_bucc(root, split: str, lang: str) -> list[dict]:
@@ -234,7 +245,7 @@ BUCC = Task(
     sizes=Sizes(evaluation=MappingProxyType({"validation": 40_000, "test": 560_000}),
                 source=EVAL_SOURCE),
     submission="pairs", paper_label="BUCC", sparse_units=True,
-    format=Retrieval(bucc_evaluate),
+    format=Retrieval(bucc_evaluate, reads_dev=True),
     # XTREME_TASK2LANGS["bucc2018"] in google-research/xtreme evaluate.py
     languages=("de", "fr", "ru", "zh"),
     hub=HubSource("google/xtreme", "bucc18.{lang}"),  # gold pairs only: not usable for mining
@@ -242,6 +253,7 @@ BUCC = Task(
     metric=BuccF1(),  # XTREME evaluate.py bucc_f1: set P/R/F1 of pairs
     fields=("id", "lang", "sentence", "gold"),
     reader=read_bucc,
+    reader_files=bucc_files,
     eval_split="test",
     metric_inputs=bucc_metric_inputs,
     source="BUCC 2018 shared task (Zweigenbaum et al. 2018); sample -> dev, training -> test (XTREME)",

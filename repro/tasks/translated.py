@@ -139,7 +139,8 @@ def translated(original: Task, languages: tuple[str, ...] = LANGUAGES) -> Task:
                              f"training set into {', '.join(languages)} and put each in "
                              f"<data-dir>/{name}/<lang>/train.jsonl in the fields of {original.name} (--data-dir)")
     return replace(original, name=name, format=Translated(original, languages), hub=hub, train_task=None,
-                   select=None, reader=None, obtain=obtain, parts=(),  # a translation is read whole, not by parts
+                   select=None, reader=None, reader_files=None, obtain=obtain,
+                   parts=(),  # a translation is read whole, not by parts
                    paper_label=None,  # the paper trains on no translations: no name of its own
                    source=f"machine translations of {original.name} into {', '.join(languages)}, with English")
 
