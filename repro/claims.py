@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from repro import stats as V
+from repro.claim_types import type_problems
 from repro.comparators import COMPARATORS
 from repro.paper import TARGETS
 from repro.profiles import INTERMEDIATE_TASKS
@@ -117,7 +118,10 @@ class Claim:
     @classmethod
     def from_file(cls, path: Path) -> "Claim":
         """Load and check one claim file; ClaimError names the file, the line and the problem."""
-        text = path.read_text(encoding="utf-8")
+        try:
+            text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is welcome
+        except UnicodeDecodeError as err:
+            raise ClaimError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save the file as UTF-8") from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
@@ -132,6 +136,9 @@ class Claim:
         if unknown:
             raise ClaimError(f"{at(unknown[0])}: unknown field(s) {', '.join(unknown)}; known fields: "
                              f"{', '.join(f for f in cls.__dataclass_fields__ if f != 'path')}")
+        problems = type_problems(raw, at)
+        if problems:
+            raise ClaimError("\n".join(problems))
         if raw["kind"] not in KINDS:
             raise ClaimError(f"{at('kind')}: unknown kind {raw['kind']!r}; one of {', '.join(KINDS)}")
         lacking = [k for k in KIND_FIELDS[raw["kind"]] if k not in raw]
@@ -284,7 +291,14 @@ def load_claims(directory: Path) -> list[Claim]:
     if not Path(directory).is_dir():
         raise ClaimError(f"no claims directory at {directory}; pass --claims DIR, the claims/ folder of a "
                          "checkout of this project")
-    claims = [Claim.from_file(p) for p in sorted(Path(directory).glob("*.toml"))]
+    claims, problems = [], []
+    for path in sorted(Path(directory).glob("*.toml")):  # every file checked: all problems said at once
+        try:
+            claims.append(Claim.from_file(path))
+        except ClaimError as err:
+            problems.append(str(err))
+    if problems:
+        raise ClaimError("\n".join(problems))
     seen: dict[str, Path] = {}
     for c in claims:
         if c.id in seen:

@@ -172,11 +172,11 @@ class DataSource:
         if self.root is None:
             raise DataError(f"{task.name} is not on the hub, so it is read from a data directory: pass --data-dir "
                             f"DIR (or set REPRO_DATA_DIR) and put its {split} split in DIR/{where} as JSON lines "
-                            f"with fields {', '.join(_expected_fields(task))}. {task.obtain}".rstrip())
+                            f"with fields {', '.join(expected_fields(task))}. {task.obtain}".rstrip())
         path = self.root / where
         if not path.is_file():
             raise DataError(f"{path} is missing: put the {split} split of {task.name} ({lang}) there as JSON "
-                            f"lines with fields {', '.join(_expected_fields(task))}. {task.obtain}".rstrip())
+                            f"lines with fields {', '.join(expected_fields(task))}. {task.obtain}".rstrip())
         rows = []
         with path.open(encoding="utf-8") as fh:
             for number, line in enumerate(fh, 1):
@@ -186,10 +186,10 @@ class DataSource:
                     row = json.loads(line)
                 except json.JSONDecodeError as err:
                     raise DataError(f"{path}:{number}: not valid JSON ({err.msg}); one JSON object per line") from err
-                missing = [f for f in _expected_fields(task) if f not in row]
+                missing = [f for f in expected_fields(task) if f not in row]
                 if missing:
                     raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}; "
-                                    f"{task.name} rows need {', '.join(_expected_fields(task))}")
+                                    f"{task.name} rows need {', '.join(expected_fields(task))}")
                 rows.append(row)
         if not rows:
             raise DataError(f"{path} holds no rows")
@@ -279,7 +279,7 @@ def _empty(feature):
     return {k: _empty(v) for k, v in feature.items()}
 
 
-def _expected_fields(task: Task) -> tuple[str, ...]:
+def expected_fields(task: Task) -> tuple[str, ...]:
     """The fields a local row needs: the inputs, plus the gold field of classification
     (`label`) and multiple-choice tasks (the format's `label_field`)."""
     gold = task.format.label_field

@@ -109,6 +109,31 @@ def _check_claim_files(config) -> None:
             raise pytest.UsageError(f"bad claim file: {err}") from None
 
 
+def pytest_collection_finish(session):
+    """Before the first claim computes a run, every data read of the selected claims' runs is resolved
+    (`repro.preflight`): data that cannot be had is one usage error, not a failure hours later."""
+    config = session.config
+    if config.getoption("--source") != "engine" or config.getoption("--no-compute"):
+        return
+    params = [getattr(getattr(item, "callspec", None), "params", {}) for item in session.items
+              if Path(str(item.fspath)).name == CLAIM_TEST_MODULE]
+    claims = {p["claim"].id: p["claim"] for p in params if "claim" in p}
+    if not claims:
+        return
+    from repro.data import data_source
+    from repro.plan import planned_runs
+    from repro.preflight import PreflightError, check_reads
+    chosen = get_profile(config.getoption("--profile"))
+    seeds = config.getoption("--seeds")
+    chosen = chosen.with_seeds(seeds) if seeds else chosen
+    data = data_source(chosen, config.getoption("--data-dir"))
+    try:
+        check_reads(data, [run.spec for run in planned_runs(claims.values(), chosen, data,
+                                                             seeds_chosen=seeds is not None)])
+    except PreflightError as err:
+        raise pytest.UsageError(str(err)) from None
+
+
 def pytest_generate_tests(metafunc):
     if "claim" in metafunc.fixturenames:
         claims = load_claims(Path(metafunc.module.__file__).parent)

@@ -14,6 +14,7 @@ from repro.cli.options import add_options, claims_dir, seeds_count, value
 from repro.cost import describe
 from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
+from repro.preflight import read_problems
 from repro.profiles import get_profile
 from repro.store import SPEC_FILE, CorruptRunError, RunStore
 
@@ -65,6 +66,9 @@ def run_plan(args) -> int:
               "fingerprints), so they are not reused; their folders stay in the store")
     print(f"{len(runs)} runs for {len(claims)} claim(s) on profile {profile.name}: "
           f"{len(runs) - len(todo)} stored, {len(todo)} to compute")
+    problems = read_problems(data, [run.spec for run, state, _ in rows if state != "stored"])
+    for line in problems:
+        print(f"repro plan: data: {line}", file=sys.stderr)
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
     print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
           f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")

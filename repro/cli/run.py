@@ -24,7 +24,8 @@ from repro import distributed
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, seeds_count, value
 from repro.engine import build_engine
-from repro.plan import planned_runs, wave as wave_of
+from repro.plan import planned_runs, wave as wave_of, with_ancestors
+from repro.preflight import check_reads
 from repro.profiles import get_profile
 from repro.store import RunStore
 
@@ -104,6 +105,7 @@ def run_jobs(args) -> int:
         return 2
     if args.wave is not None:
         require_stored_parents(engine.store, chosen, args.wave)
+    check_reads(engine.data, with_ancestors(chosen))  # every read resolved before the first run computes
     state = distributed.state()  # joins a launcher's process group before the first run
     for spec in chosen:
         run = engine.ensure(spec)

@@ -38,6 +38,7 @@ class QuestionAnswering(PredictingFormat):
     """The format handler the engine calls for extractive QA tasks."""
 
     model_class = AutoModelForQuestionAnswering
+    label_field = "answers"  # the gold spans, which local rows must carry (else evaluation fails late)
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
