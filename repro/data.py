@@ -178,22 +178,31 @@ class DataSource:
             raise DataError(f"{path} is missing: put the {split} split of {task.name} ({lang}) there as JSON "
                             f"lines with fields {', '.join(expected_fields(task))}. {task.obtain}".rstrip())
         rows = []
-        with path.open(encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise DataError(f"{path}:{number}: not valid JSON ({err.msg}); one JSON object per line") from err
-                missing = [f for f in expected_fields(task) if f not in row]
-                if missing:
-                    raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}; "
-                                    f"{task.name} rows need {', '.join(expected_fields(task))}")
-                rows.append(row)
+        try:
+            with path.open(encoding="utf-8-sig") as fh:  # a byte-order mark is not part of the first row
+                for number, line in enumerate(fh, 1):
+                    if line.strip():
+                        rows.append(_local_row(task, path, number, line))
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); write it as UTF-8") from None
         if not rows:
             raise DataError(f"{path} holds no rows")
         return self._from_rows(task, rows)
+
+
+def _local_row(task: Task, path: Path, number: int, line: str) -> dict:
+    """One JSON line of a local file as a row with the fields `task` needs; DataError naming file and line."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise DataError(f"{path}:{number}: not valid JSON ({err.msg}); one JSON object per line") from err
+    if not isinstance(row, dict):
+        raise DataError(f"{path}:{number}: a JSON {type(row).__name__}, not an object; one JSON object per line")
+    missing = [f for f in expected_fields(task) if f not in row]
+    if missing:
+        raise DataError(f"{path}:{number}: missing field(s) {', '.join(missing)}; "
+                        f"{task.name} rows need {', '.join(expected_fields(task))}")
+    return row
 
 
 def _from_hub(task: Task, split: str, lang: str):

@@ -26,6 +26,9 @@ from repro.metrics.qa import MLQA_LANGUAGES
 from repro.tasks import TASKS, Task
 
 _EXTENSIONS = {"labels": "tsv", "tags": "tsv", "pairs": "tsv", "qa": "json"}
+# what a predicted label outside the task's label set does: stop with its file and line, or count as wrong
+# (XTREME's evaluate.py, which compares strings)
+UNKNOWN_LABELS = ("error", "wrong")
 _FILE_NAME = re.compile(r"^test-(?P<lang>[^.]+)\.(?P<ext>tsv|json)$")
 
 
@@ -70,7 +73,8 @@ def _lines(path: Path) -> list[str]:
     """The file's lines, stripped, without trailing blank lines."""
     try:
         # read_text turns \r\n and \r into \n, like iterating over a text file does
-        lines = [line.strip() for line in path.read_text(encoding="utf-8").split("\n")]
+        # utf-8-sig: a byte-order mark (as some editors write) is not part of the first label
+        lines = [line.strip() for line in path.read_text(encoding="utf-8-sig").split("\n")]
     except UnicodeDecodeError as err:
         raise ScoringError(f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8") from None
     while lines and not lines[-1]:
@@ -122,7 +126,7 @@ def read_pairs(path: Path) -> list[tuple[str, str]]:
 
 def _json(path: Path):
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as err:
         raise ScoringError(f"{path}, line {err.lineno}, column {err.colno}: malformed JSON ({err.msg}); fix the JSON syntax") from None
     except UnicodeDecodeError as err:
@@ -165,8 +169,24 @@ def read_qa_predictions(path: Path) -> dict[str, str]:
 # ---------------------------------------------------------------- pairing predictions with labels
 
 
-def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
-    """(predictions, references) of one language, in the shape `metric_for(task)` takes."""
+def _check_label_set(task: str, pred_path: Path, predictions: list[tuple[int, str]], golds) -> None:
+    """ScoringError naming the first predicted label (with its line) that is neither in the task's label
+    set nor among the gold labels: a typo or another casing would otherwise score as wrong silently."""
+    known = set(scored_task(task).labels) | set(golds)
+    for number, label in predictions:
+        if label not in known:
+            shown = ", ".join(sorted(scored_task(task).labels) or sorted(set(golds))[:20])
+            raise ScoringError(f"{pred_path}, line {number}: {label!r} is not a label of {task} ({shown}); "
+                               "correct the label, or pass --unknown-labels wrong to score it as wrong (XTREME's "
+                               "evaluate.py does)")
+
+
+def _aligned(task: str, pred_path: Path, label_path: Path, unknown_labels: str = "error") -> tuple[list, list]:
+    """(predictions, references) of one language, in the shape `metric_for(task)` takes; a predicted label
+    outside the label set is an error unless `unknown_labels` is "wrong"."""
+    if unknown_labels not in UNKNOWN_LABELS:
+        raise ScoringError(f"unknown_labels={unknown_labels!r}: one of {', '.join(UNKNOWN_LABELS)}")
+    check = unknown_labels == "error" and scored_task(task).labels
     fmt = submission_format(task)
     if fmt == "labels":
         preds, golds = read_labels(pred_path), read_labels(label_path)
@@ -177,6 +197,8 @@ def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
                 f"(line {min(len(preds), len(golds)) + 1} of {longer} has no counterpart); "
                 "write exactly one prediction per label line, in the same order"
             )
+        if check:
+            _check_label_set(task, pred_path, list(enumerate(preds, 1)), golds)
         return preds, golds
     if fmt == "tags":
         preds, golds = read_tags(pred_path), read_tags(label_path)
@@ -191,6 +213,9 @@ def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
                     f"{pred_path}, line {p_line}: sentence {i} has {len(p)} tags but in {label_path}, line {g_line}, "
                     f"it has {len(g)} gold tokens; predict exactly one tag per gold token"
                 )
+        if check:
+            _check_label_set(task, pred_path, [(line + i, tag) for line, tags in preds for i, tag in enumerate(tags)],
+                             {tag for _, tags in golds for tag in tags})
         return [p for _, p in preds], [g for _, g in golds]
     if fmt == "pairs":
         return read_pairs(pred_path), read_pairs(label_path)
@@ -199,14 +224,15 @@ def _aligned(task: str, pred_path: Path, label_path: Path) -> tuple[list, list]:
     return [answers.get(qid) for qid, _ in gold], [texts for _, texts in gold]
 
 
-def score_language(task: str, pred_path: Path, label_path: Path, lang: str) -> dict[str, float]:
-    """The evaluator's values for one language file."""
+def score_language(task: str, pred_path: Path, label_path: Path, lang: str,
+                   unknown_labels: str = "error") -> dict[str, float]:
+    """The evaluator's values for one language file (`unknown_labels`: see `_aligned`)."""
     if isinstance(metric_for(task), MlqaEmF1) and lang not in MLQA_LANGUAGES:
         raise ScoringError(
             f"{label_path}: MLQA has no answer normalisation for language {lang!r}; name the file "
             f"test-LANG.json or pass --lang with LANG one of {', '.join(MLQA_LANGUAGES)}"
         )
-    predictions, references = _aligned(task, Path(pred_path), Path(label_path))
+    predictions, references = _aligned(task, Path(pred_path), Path(label_path), unknown_labels)
     try:
         return metric_for(task).compute(predictions=predictions, references=references, lang=lang)
     except ValueError as err:
@@ -248,14 +274,17 @@ def _file_pairs(task: str, predictions: Path, labels: Path, lang: str | None) ->
     return triples
 
 
-def score(task: str, predictions: str | Path, labels: str | Path, lang: str | None = None) -> dict:
-    """Per-language values and their unweighted averages, as XTREME's evaluator prints them."""
+def score(task: str, predictions: str | Path, labels: str | Path, lang: str | None = None,
+          unknown_labels: str = "error") -> dict:
+    """Per-language values and their unweighted averages, as XTREME's evaluator prints them.  A predicted
+    label outside the task's label set stops with its file and line; `unknown_labels="wrong"` scores it
+    as a wrong prediction instead, as XTREME's evaluate.py does."""
     try:
         metric = metric_for(task)
     except UnknownTaskError as err:
         raise ScoringError(f"{err}; pass one of them as TASK") from None
     per_language = {
-        language: score_language(task, pred_file, label_file, language)
+        language: score_language(task, pred_file, label_file, language, unknown_labels)
         for language, pred_file, label_file in _file_pairs(task, Path(predictions), Path(labels), lang)
     }
     average = {

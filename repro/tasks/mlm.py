@@ -114,7 +114,7 @@ class _Local:
                 raise CorpusError(f"{path} is missing: the mlm task reads <data-dir>/mlm/<lang>.txt for each of its "
                                   f"languages ({', '.join(XTREME_LANGUAGES)}), UTF-8, one sentence per line "
                                   "(e.g. Wikipedia split into sentences); put the file there, or use the hub source")
-            self._lines[lang] = [s for s in (line.strip() for line in path.open(encoding="utf-8")) if s]
+            self._lines[lang] = [s for s in (line.strip() for line in path.open(encoding="utf-8-sig")) if s]
             if not self._lines[lang]:
                 raise CorpusError(f"{path} holds no sentences; one sentence per line")
         return self._lines[lang]

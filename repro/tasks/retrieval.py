@@ -161,14 +161,31 @@ def read_bucc(root, split: str, lang: str) -> list[dict]:
             f"https://comparable.limsi.fr/bucc2018/bucc2018-task.html, extract it inside the data directory "
             f"given by --data-dir / REPRO_DATA_DIR, giving {BUCC_LAYOUT}; missing: "
             f"{', '.join(missing) if root is not None else 'no data directory was given'}")
-    gold = dict(line.rstrip("\n").split("\t") for line in files["gold"].open(encoding="utf-8") if line.strip())
+    gold = dict(_tab_fields(files["gold"], 2, "{lang}-id<TAB>en-id"))
     rows = []
     for side in (lang, "en"):
-        for line in files[side].open(encoding="utf-8"):
-            if line.strip():
-                sid, text = line.rstrip("\n").split("\t", 1)
-                rows.append({"id": sid, "lang": side, "sentence": text, "gold": gold.get(sid, "")})
+        for sid, text in _tab_fields(files[side], 2, "id<TAB>sentence"):
+            rows.append({"id": sid, "lang": side, "sentence": text, "gold": gold.get(sid, "")})
     return rows
+
+
+def _tab_fields(path: Path, count: int, form: str) -> list[list[str]]:
+    """The non-blank lines of a BUCC file, each split at its first `count - 1` tabs (a byte-order mark
+    dropped); ValueError naming the file, the line and the form expected."""
+    out = []
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            for number, line in enumerate(fh, 1):
+                if line.strip():
+                    fields = line.rstrip("\r\n").split("\t", count - 1)
+                    if len(fields) != count:
+                        raise ValueError(f"{path}, line {number}: expected {form}, got {line.strip()[:60]!r}; "
+                                         "extract the BUCC 2018 archive unchanged")
+                    out.append(fields)
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); extract the archive unchanged") \
+            from None
+    return out
 
 
 def ids_by_sentence(rows) -> dict[str, list[str]]:
