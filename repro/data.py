@@ -301,6 +301,8 @@ def data_source(profile, data_dir: str | os.PathLike | None = None) -> DataSourc
     On the hub the directory holds what the hub lacks (CCGbank, BUCC's corpora) and local
     copies, which win; a fixture profile given a directory reads everything from it.
     """
+    if isinstance(data_dir, str) and not data_dir.strip():
+        raise DataError("--data-dir is empty: give it a directory, or leave it out (then $REPRO_DATA_DIR, else none)")
     data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
     root = Path(data_dir) if data_dir else None
     if root is not None and profile.data_source == "fixture":

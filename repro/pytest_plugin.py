@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from repro.claims import ClaimError, load_claims
-from repro.cli.options import add_options, explicit, seeds_count, value
+from repro.cli.options import OPTIONS, add_options, check_not_empty, explicit, seeds_count, value
 from repro.engine import build_engine
 from repro.judging import judge
 from repro.profiles import get_profile
@@ -61,6 +61,10 @@ def pytest_configure(config):
     try:  # a bad profile or seed count is a usage error, said once, before any test runs
         get_profile(config.getoption("--profile"))
         seeds_count(config.getoption("--seeds"))
+        for name in ("store", "data_dir"):  # `--store=` would silently mean the working directory
+            check_not_empty(config.getoption(OPTIONS[name].flag), name)
+        if config.getoption("--report") is not None and not config.getoption("--report").strip():
+            raise ValueError("--report is empty: give it a directory (e.g. --report=reports), or leave it out")
     except (KeyError, ValueError) as err:
         raise pytest.UsageError(err.args[0] if err.args else str(err)) from None
     if hasattr(config, "workerinput"):  # xdist workers: the controller checked and reports

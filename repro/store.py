@@ -52,6 +52,9 @@ class StorePathError(ValueError):
 def _not_a_file(root) -> Path:
     """`root` as a Path; StorePathError when it is a file (a store is a directory)."""
     root = Path(root)
+    if root.is_symlink() and not root.exists():
+        raise StorePathError(f"run store {root} is a symbolic link that leads nowhere (a loop, or its target is "
+                             "missing); point the link at a directory, or give --store another path")
     if root.exists() and not root.is_dir():
         raise StorePathError(f"run store {root} is a file, not a directory; give --store a directory "
                              "(an existing store or a new path)")
@@ -130,6 +133,13 @@ def verify(folder: Path, *, full: bool = False) -> None:
             raise CorruptRunError(f"{folder}: {rel} does not match its recorded SHA-256")
 
 
+def _not_a_dangling_link(path: Path) -> None:
+    """CorruptRunError when the run folder `path` is a symbolic link that leads nowhere (a loop, or a
+    missing target): a damaged entry, moved aside and recomputed, not a missing one."""
+    if path.is_symlink() and not path.exists():
+        raise CorruptRunError(f"{path} is a symbolic link that leads nowhere (a loop, or its target is missing)")
+
+
 @dataclass(frozen=True)
 class StoredRun:
     """A finished run read by its folder name, for readers that hold no RunSpec (the report):
@@ -175,8 +185,9 @@ class RunStore:
     def get(self, spec: RunSpec) -> Run | None:
         """The finished run of `spec`, None when absent; CorruptRunError when damaged."""
         path = self.path(spec)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             return None
+        _not_a_dangling_link(path)
         verify(path)
         stored = json.loads((path / SPEC_FILE).read_text())
         if stored.get("key") != spec.key:
@@ -279,6 +290,8 @@ class RunStore:
         """The finished run in folder `name`, checked against its manifest; MissingRunError when the
         store has no such folder, CorruptRunError when it is damaged."""
         path = self.root / name
+        if not name.startswith(".") and "/" not in name:
+            _not_a_dangling_link(path)
         if name.startswith(".") or "/" in name or not path.is_dir():
             raise MissingRunError(f"run {name} is not in the store {self.root}")
         verify(path)

@@ -50,9 +50,18 @@ def add_options(parser, *names: str, **defaults) -> None:
 
 
 def explicit(given, name: str):
-    """Shared option `name` as `given` on the command line, else its environment variable, else None."""
+    """Shared option `name` as `given` on the command line, else its environment variable, else None;
+    ValueError for an empty value (`--store=`), which would silently mean the working directory."""
+    check_not_empty(given, name)
     env = OPTIONS[name].env
     return given if given is not None else (os.environ.get(env) or None) if env else None
+
+
+def check_not_empty(given, name: str) -> None:
+    """ValueError naming the option when it was given as an empty string."""
+    if isinstance(given, str) and not given.strip():
+        flag = OPTIONS[name].flag
+        raise ValueError(f"{flag} is empty: give it a directory (e.g. {flag}=runs), or leave it out for the default")
 
 
 def value(given, name: str, default=None):

@@ -23,6 +23,7 @@ import sys
 from repro import distributed
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, seeds_count, value
+from repro.data import data_source
 from repro.engine import build_engine
 from repro.plan import planned_runs, wave as wave_of, with_ancestors
 from repro.preflight import check_reads
@@ -91,21 +92,23 @@ def run_jobs(args) -> int:
     profile = get_profile(args.profile)
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
-    engine = build_engine(profile, value(args.store, "store"), args.data_dir)
+    store = value(args.store, "store")
+    data = data_source(profile, args.data_dir)
     claims = select_claims(claims_dir(args.claims), args.select)
-    runs = planned_runs(claims, profile, engine.data, seeds_chosen=bool(args.seeds))
+    runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
     if args.wave is not None:
         runs = dearest_first(runs)
     chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)
-    if not claims or not chosen:
+    if not claims or not chosen:  # said before the store is opened: a selection of nothing creates nothing
         in_wave = "" if args.wave is None else f" of wave {args.wave}"
         print(f"repro run: nothing selected ({len(claims)} claim(s) match -k {args.select!r}, "
               f"{len(chosen)} run(s){in_wave} match --only {args.only!r} in shard {args.shard}); "
               "`repro plan` lists the runs", file=sys.stderr)
         return 2
+    check_reads(data, with_ancestors(chosen))  # every read resolved before the store is touched
     if args.wave is not None:
-        require_stored_parents(engine.store, chosen, args.wave)
-    check_reads(engine.data, with_ancestors(chosen))  # every read resolved before the first run computes
+        require_stored_parents(RunStore(store, create=False), chosen, args.wave)
+    engine = build_engine(profile, store, args.data_dir)
     state = distributed.state()  # joins a launcher's process group before the first run
     for spec in chosen:
         run = engine.ensure(spec)
