@@ -25,7 +25,7 @@ from repro.provenance import git_commit
 from repro.pytest_rootdir import restore_rootdir
 from repro.report import build_report, claim_record, verdict_table
 from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
-                                 previous_records, stamp)
+                                 previous_records, report_lock, stamp)
 from repro.store import RunStore, StorePathError, check_store_path
 
 CLAIM_PROPERTY = "repro_claim"
@@ -256,14 +256,9 @@ class ClaimCollector:
         another profile, store or commit); if it cannot be written, the records go to a temporary file."""
         directory = _report_dir(self.config)
         try:
-            previous, problem = previous_records(directory)
-            if problem:
-                terminalreporter.write_line(f"warning: {problem}", yellow=True)
-            records = merge_records(previous, self.records)
-            for record in records:
-                if differs_note(record):
-                    terminalreporter.write_line(f"{record['claim']['id']}: {differs_note(record)}")
-            paths = build_report(records, directory, store=_store_path(self.config))
+            paths, notes = merge_into_report(directory, self.records, _store_path(self.config))
+            for note in notes:
+                terminalreporter.write_line(note, yellow=note.startswith("warning"))
         except OSError as err:
             fd, keep = tempfile.mkstemp(prefix="repro-claims-", suffix=".json")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
@@ -272,6 +267,18 @@ class ClaimCollector:
                                         f"this run's claim records are kept in {keep}", red=True)
             return
         terminalreporter.write_line(f"report: {', '.join(str(p) for p in paths)}")
+
+
+def merge_into_report(directory, records: list[dict], store) -> tuple[list[Path], list[str]]:
+    """Write the report of `records` and of the parts an earlier run judged into `directory`, reading,
+    merging and writing under the report's lock, so that runs finishing together keep each other's
+    records; (paths written, lines to show: an unreadable report.json kept aside, parts kept)."""
+    with report_lock(directory):
+        previous, problem = previous_records(directory)
+        notes = [f"warning: {problem}"] if problem else []
+        merged = merge_records(previous, records)
+        notes += [f"{r['claim']['id']}: {differs_note(r)}" for r in merged if differs_note(r)]
+        return build_report(merged, directory, store=store), notes
 
 
 def run_summary(events: list[dict], store: Path) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from repro.cli.options import add_options, claims_dir, explicit, value
 from repro.report.build import build_report
 from repro.report.compare import compare_files
-from repro.report.judged import check_report_dir
+from repro.report.judged import check_report_dir, previous_records, report_lock
 from repro.report.schema import claim_record, read_report
 
 
@@ -44,8 +44,9 @@ def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None) -> 
     for claim in load_claims(claims):
         try:
             outcome = judging.judge(claim, engine)
-        except MissingRunError as err:
-            print(f"skipped {claim.id}: {err}", file=sys.stderr)
+        except MissingRunError as err:  # the store's own fix names pytest's --no-compute, which report lacks
+            print(f"skipped {claim.id}: {str(err).split(';')[0]}; compute it with `repro run` (or pytest -m claims), "
+                  "or point --store at a store that has it", file=sys.stderr)
             continue
         except CorruptRunError as err:
             print(f"damaged {claim.id}: {err}", file=sys.stderr)
@@ -77,7 +78,11 @@ def run_report(args) -> int:
     if previous is None:
         records = judge_from_store(Path(store), args.profile, claims_dir(args.claims),
                                    args.data_dir)
-    paths = build_report(records, args.out, store=store, paper_dir=args.paper_dir, previous=previous)
+    with report_lock(args.out):
+        _, problem = previous_records(args.out)  # an unreadable or foreign report.json is kept aside first
+        if problem:
+            print(f"repro report: warning: {problem}", file=sys.stderr)
+        paths = build_report(records, args.out, store=store, paper_dir=args.paper_dir, previous=previous)
     print("report: " + ", ".join(str(p) for p in paths))
     return 0
 

@@ -70,6 +70,14 @@ def previous_records(directory) -> tuple[list[dict], str | None]:
         return [], f"{path} was unreadable ({err}); kept as {aside}, the report holds this run's parts only"
 
 
+def report_lock(directory):
+    """The lock that one writer of `directory`'s report holds while it reads, merges and writes
+    report.json, so that two runs into one --report keep both their records."""
+    from filelock import FileLock
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(Path(directory) / ".report.lock"))
+
+
 def differs_note(record: dict) -> str:
     """"" for a part judged in this run; otherwise when and on what it was judged, naming the
     profile, store or commit that differ from this run."""

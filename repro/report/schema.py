@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -130,6 +131,10 @@ def upgrade(payload: dict) -> dict:
     """A payload of any readable version as the current one (checked); ReportSchemaError otherwise."""
     if not isinstance(payload, dict):
         raise ReportSchemaError(f"report: expected an object, found {type(payload).__name__}")
+    if "claims" not in payload:  # any JSON object would otherwise read as an empty report
+        raise ReportSchemaError(f"report: this JSON object is not a report.json (it has no claims field; its "
+                                f"fields: {', '.join(sorted(map(str, payload))[:8]) or 'none'}); give a report.json "
+                                "written by pytest -m claims or `repro report`")
     version = payload.get("schema_version", 1)
     if version not in READABLE_VERSIONS:
         raise ReportSchemaError(f"report: schema_version {version!r} is not one this code reads "
@@ -172,8 +177,20 @@ def report_payload(records: list[dict], *, tables: dict, methods, table2_measure
 
 
 def dumps(payload: dict) -> str:
-    """Stable JSON: sorted keys, fixed indentation, UTF-8 text, trailing newline."""
-    return json.dumps(payload, sort_keys=True, indent=1, ensure_ascii=False) + "\n"
+    """Stable JSON: sorted keys, fixed indentation, UTF-8 text, trailing newline; a value that is not a
+    finite number (NaN, infinity) is written as null, never as the non-JSON `NaN`."""
+    return json.dumps(finite(payload), sort_keys=True, indent=1, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def finite(value):
+    """`value` with every float that is NaN or infinite replaced by None (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 def read_report(path) -> dict:
