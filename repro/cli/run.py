@@ -93,6 +93,7 @@ def run_jobs(args) -> int:
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
     store = value(args.store, "store")
+    RunStore(store, create=False)  # a file or a dangling link in the way is said first, and nothing is created
     data = data_source(profile, args.data_dir)
     claims = select_claims(claims_dir(args.claims), args.select)
     runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
