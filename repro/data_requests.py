@@ -37,7 +37,8 @@ def reads_of(spec) -> set[Read]:
         reads |= training_reads(name)
     if spec.kind in ("target", "retrieval"):
         task = get_task(spec.eval_task)
-        reads |= {Read(task.name, spec.eval_split, lang) for lang in spec.eval_languages}
+        reads |= {Read(*read) for lang in spec.eval_languages
+                  for read in task.format.evaluation_reads(task, spec.eval_split, lang)}  # BUCC: dev too
     return reads
 
 

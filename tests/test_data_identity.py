@@ -12,7 +12,7 @@ import pytest
 from repro import fingerprint, plan
 from repro.cli import main
 from repro.data import DataError, DataSource
-from repro.data_requests import reads_of
+from repro.data_requests import Read, reads_of
 from repro.engine import Engine
 from repro.profiles import PAPER
 from repro.store import RunStore
@@ -77,6 +77,7 @@ def test_generated_and_hub_data_keep_their_identity(tmp_path):
     xnli = plan.target_spec(PAPER, DataSource("hub", tmp_path), "xnli", intermediate=("mnli",), seed=1)
     assert xnli.data.startswith("hub+files:")  # XNLI trains on MNLI: its local copy
     bucc = plan.target_spec(PAPER, DataSource("hub", tmp_path), "bucc2018", intermediate=None, seed=0)
+    assert reads_of(bucc) >= {Read("bucc2018", "test", "de"), Read("bucc2018", "validation", "de")}  # threshold
     files = DataSource("hub", tmp_path).files_read(get_task("bucc2018"), "validation", "de")
     assert "bucc2018/de-en/de-en.sample.gold" in files and bucc.data.startswith("hub+files:")
 
