@@ -63,6 +63,10 @@ def field_problem(name: str, value, table: str | None = None) -> str | None:
         return None if value >= least else f"{name} = {value} is below {least}; write a whole number >= {least}"
     if name == "two_sided":
         return None if isinstance(value, bool) else f"{given}; write true or false"
+    if isinstance(value, list):  # a list, but not of the right things
+        given = f"{name} = {shown(value)} is " + ("an empty list" if not value else "not a list of task names"
+                                                  if name in ("targets", "baseline") else "not a list of lists "
+                                                  "of task names")
     if name == "targets":
         if isinstance(value, str) or (_task_list(value) and value):
             return None
