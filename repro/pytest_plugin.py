@@ -32,6 +32,7 @@ CLAIM_PROPERTY = "repro_claim"
 RUNS_PROPERTY = "repro_runs"
 CLAIM_TEST_MODULE = "test_claims.py"
 SOURCES = ("engine", "paper-v1")
+PREFLIGHT = pytest.StashKey[str]()  # why the selected claims' data cannot be had (xdist workers)
 
 
 def pytest_addoption(parser):
@@ -135,7 +136,16 @@ def pytest_collection_finish(session):
         check_reads(data, [run.spec for run in planned_runs(claims.values(), chosen, data,
                                                              seeds_chosen=seeds is not None)])
     except PreflightError as err:
-        raise pytest.UsageError(str(err)) from None
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError(str(err)) from None
+        config.stash[PREFLIGHT] = str(err)  # an xdist worker: each claim fails at setup, before any run
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    problem = item.config.stash.get(PREFLIGHT, None)
+    if problem and Path(str(item.fspath)).name == CLAIM_TEST_MODULE:
+        pytest.fail(problem, pytrace=False)
 
 
 def pytest_generate_tests(metafunc):
