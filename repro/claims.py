@@ -121,7 +121,8 @@ class Claim:
         try:
             text = path.read_text(encoding="utf-8-sig")  # a byte-order mark is welcome
         except UnicodeDecodeError as err:
-            raise ClaimError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); save the file as UTF-8") from None
+            raise ClaimError(f"{path}: not UTF-8 text (byte {err.start}: {err.reason}); "
+                             "save the file as UTF-8") from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:

@@ -84,7 +84,8 @@ def _hub_problems(task, split: str, lang: str) -> list[str]:
 
     hub = task.hub
     config, split_name = hub.config_for(lang), hub.split_for(split)
-    asked = f"{hub.path} (config {config!r}, split {split_name!r}{f', revision {hub.revision}' if hub.revision else ''})"
+    revision = f", revision {hub.revision}" if hub.revision else ""
+    asked = f"{hub.path} (config {config!r}, split {split_name!r}{revision})"
     try:
         schema = resolve(load_schemas(), hub.path, config, split_name, hub.revision)[0]
     except (ValueError, FileNotFoundError) as err:
