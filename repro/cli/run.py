@@ -13,14 +13,17 @@ existing launchers spread the work:
 - one run on several GPUs: `torchrun --nproc_per_node 8 -m repro run --only DIRNAME`
   (all ranks train it together; rank 0 writes it).
 
-`pytest -m claims --no-compute` then judges the stored runs.
+A run interrupted by SIGTERM or SIGUSR1 (preemption, the time limit) saves a checkpoint and
+exits with `interrupt.EXIT_REQUEUE`; the next attempt resumes from it (`repro submit` writes
+the arrays and the job script that requeues).  `pytest -m claims --no-compute` then judges
+the stored runs.
 """
 from __future__ import annotations
 
 import logging
 import sys
 
-from repro import distributed
+from repro import distributed, interrupt
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, seeds_count, value
 from repro.engine import build_engine
@@ -38,7 +41,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"--shard {text!r}: expected I/N, e.g. 0/4 (job I of N, counted from 0)") from None
     if not 0 <= index < count:
-        raise ValueError(f"--shard {text!r}: need 0 <= I < N")
+        raise ValueError(f"--shard {text!r}: job I of N is counted from 0, so need 0 <= I < N "
+                         f"(e.g. {min(max(index, 0), max(count, 1) - 1)}/{max(count, 1)}; in an array "
+                         "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=0-(N-1))")
     return index, count
 
 
@@ -55,6 +60,14 @@ def dearest_first(runs):
     """Planned runs by predicted GPU-hours, highest first: dealt out every N-th, the shards'
     totals then differ by at most the dearest run's, and each shard starts with its longest."""
     return sorted(runs, key=lambda run: -run.gpu_hours)
+
+
+def check_wave(wave: int, runs) -> None:
+    """ValueError unless `wave` is one of the planned waves (0 .. the last)."""
+    last = max((r.wave for r in runs), default=0)
+    if not 0 <= wave <= last:
+        raise ValueError(f"--wave {wave}: the plan has waves 0 to {last}; give one of them "
+                         "(`repro plan` lists each wave's runs)")
 
 
 def require_stored_parents(store: RunStore, specs, wave: int) -> None:
@@ -94,6 +107,7 @@ def run_jobs(args) -> int:
     claims = select_claims(claims_dir(args.claims), args.select)
     runs = planned_runs(claims, profile, engine.data, seeds_chosen=bool(args.seeds))
     if args.wave is not None:
+        check_wave(args.wave, runs)
         runs = dearest_first(runs)
     chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)
     if not claims or not chosen:
@@ -105,8 +119,14 @@ def run_jobs(args) -> int:
     if args.wave is not None:
         require_stored_parents(engine.store, chosen, args.wave)
     state = distributed.state()  # joins a launcher's process group before the first run
-    for spec in chosen:
-        run = engine.ensure(spec)
-        if state.is_main_process:
-            print(f"done     {run.path.name}", flush=True)
+    interrupt.install()  # SIGTERM/SIGUSR1: checkpoint, stop, exit EXIT_REQUEUE
+    try:
+        for spec in chosen:
+            run = engine.ensure(spec)
+            if state.is_main_process:
+                print(f"done     {run.path.name}", flush=True)
+    except interrupt.Interrupted as err:
+        print(f"repro run: {err}; exit status {interrupt.EXIT_REQUEUE}: requeue the job "
+              "(the job script of `repro submit` does)", file=sys.stderr, flush=True)
+        return interrupt.EXIT_REQUEUE
     return 0
