@@ -76,7 +76,7 @@ class GracefulStop(TrainerCallback):
         _training = True
 
     def on_step_end(self, args, state, control, **kwargs):
-        if _requested is None:
+        if not _agreed(args):
             return
         epoch_end = args.save_strategy == "epoch" and state.epoch is not None and float(state.epoch).is_integer()
         if not epoch_end:
@@ -94,6 +94,20 @@ class GracefulStop(TrainerCallback):
     def on_train_end(self, args, state, control, **kwargs):
         global _training
         _training = False
+
+
+def _agreed(args) -> bool:
+    """Whether any rank of the launch was asked to stop (all-reduced, so every rank saves at the same
+    step); a rank that learns of it this way takes the request as its own."""
+    global _requested
+    if args.world_size > 1:
+        import torch
+        import torch.distributed as dist
+        flag = torch.tensor([0 if _requested is None else int(_requested)], device=args.device)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+        if _requested is None and int(flag.item()):
+            _requested = int(flag.item())
+    return _requested is not None
 
 
 def raise_if_requested(step: int) -> None:

@@ -62,11 +62,16 @@ def dearest_first(runs):
     return sorted(runs, key=lambda run: -run.gpu_hours)
 
 
-def check_wave(wave: int, runs) -> None:
+def within_hours(runs, low: float | None, high: float | None):
+    """The planned runs predicted at `low` GPU-hours or more and below `high` (None: no bound)."""
+    return [r for r in runs if (low is None or r.gpu_hours >= low) and (high is None or r.gpu_hours < high)]
+
+
+def check_wave(wave: int, runs, flag: str = "--wave") -> None:
     """ValueError unless `wave` is one of the planned waves (0 .. the last)."""
     last = max((r.wave for r in runs), default=0)
     if not 0 <= wave <= last:
-        raise ValueError(f"--wave {wave}: the plan has waves 0 to {last}; give one of them "
+        raise ValueError(f"{flag} {wave}: the plan has waves 0 to {last}; give one of them "
                          "(`repro plan` lists each wave's runs)")
 
 
@@ -90,6 +95,10 @@ def add_run_parser(subparsers) -> None:
     p.add_argument("--shard", default="0/1", metavar="I/N", help="take every N-th run from the I-th (job arrays)")
     p.add_argument("--wave", type=int, default=None, metavar="W",
                    help="only the runs of wave W (`repro plan` lists them); their parents must be stored")
+    p.add_argument("--min-gpu-hours", type=float, default=None, metavar="H",
+                   help="only the runs predicted at H GPU-hours or more (`repro submit`'s multi-GPU arrays)")
+    p.add_argument("--max-gpu-hours", type=float, default=None, metavar="H",
+                   help="only the runs predicted below H GPU-hours")
     p.set_defaults(func=run_jobs)
 
 
@@ -109,6 +118,7 @@ def run_jobs(args) -> int:
     if args.wave is not None:
         check_wave(args.wave, runs)
         runs = dearest_first(runs)
+    runs = within_hours(runs, getattr(args, "min_gpu_hours", None), getattr(args, "max_gpu_hours", None))
     chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)
     if not claims or not chosen:
         in_wave = "" if args.wave is None else f" of wave {args.wave}"
