@@ -118,6 +118,8 @@ class Cluster:
                 except ProcessLookupError:
                     break
                 time.sleep(0.1)
+            else:  # still there after ten seconds
+                os.kill(pid, signal.SIGKILL)
         self.pids = []
 
     def run(self, *cmd: str, check: bool = True) -> subprocess.CompletedProcess:
