@@ -159,3 +159,41 @@ def test_sigterm_after_the_first_checkpoint_requeues_and_the_rerun_resumes_to_th
     assert (ran / "model" / "model.safetensors").read_bytes() == (ref / "model" / "model.safetensors").read_bytes()
     assert _evaluations(ran) == _evaluations(ref)  # every evaluation, before and after the resume
     assert log["early_stopping"] == json.loads((ref / "train_log.json").read_text())["early_stopping"]
+
+
+@pytest.mark.slow
+def test_a_mixture_interrupted_after_its_first_checkpoint_resumes_to_the_same_encoder(tmp_path, monkeypatch):
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    from repro import plan
+    from repro.data import DataSource
+    from repro.engine import Engine
+    from repro.profiles import SMOKE
+
+    fast = replace(SMOKE.target["xnli"], epochs=1, early_stopping_examples=32, batch_size=16)
+    profile = replace(SMOKE, seeds=(1,), intermediate=MappingProxyType({"mnli": fast, "qqp": fast}),
+                      mixture=replace(fast, epochs=2),
+                      fixture_sizes=MappingProxyType({"train": 128, "validation": 32, "test": 32}))
+    data = DataSource("fixture", fixture_sizes=profile.fixture_sizes)
+    spec = plan.intermediate_spec(profile, data, ("mnli", "qqp"))
+    whole = Engine(RunStore(tmp_path / "whole"), data, profile).ensure(spec)
+
+    original = checkpoints.CheckpointManifest.on_save
+
+    def stop_after_first_save(self, args, state, control, **kwargs):  # as if SIGTERM came just then
+        original(self, args, state, control, **kwargs)
+        monkeypatch.setattr(interrupt, "_requested", signal.SIGTERM)
+
+    monkeypatch.setattr(checkpoints.CheckpointManifest, "on_save", stop_after_first_save)
+    engine = Engine(RunStore(tmp_path / "cut"), data, profile)
+    with pytest.raises(interrupt.Interrupted, match="training stopped at step"):
+        engine.ensure(spec)
+    monkeypatch.setattr(checkpoints.CheckpointManifest, "on_save", original)
+    interrupt.reset()
+    resumed = engine.ensure(spec)
+    log = resumed.read_json("train_log.json")
+    assert 0 < log["resumed_from_step"] < log["steps"] == whole.read_json("train_log.json")["steps"]
+    assert (resumed.model_path / "model.safetensors").read_bytes() == \
+        (whole.model_path / "model.safetensors").read_bytes()
+    assert _evaluations(resumed.path) == _evaluations(whole.path)

@@ -114,6 +114,9 @@ def run_submit(args) -> int:
         if number < least:
             print(f"repro submit: {flag} {number}: give a number >= {least}", file=sys.stderr)
             return 2
+    store = Path(value(args.store, "store")).resolve()
+    if not args.dry_run:
+        check_store_path(store)  # a read-only or file store is one line, before anything is planned
     profile = get_profile(args.profile)
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
@@ -123,9 +126,6 @@ def run_submit(args) -> int:
         print(f"repro submit: no run to submit ({len(claims)} claim(s) match -k {args.select!r})", file=sys.stderr)
         return 2
     check_wave(args.from_wave, runs, "--from-wave")
-    store = Path(value(args.store, "store")).resolve()
-    if not args.dry_run:
-        check_store_path(store)  # a read-only or file store is one line, before anything is submitted
     logs = store / ".slurm"
     ids: dict[int, list[str]] = {}
     for array in plan_arrays(runs, args):
