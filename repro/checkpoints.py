@@ -19,17 +19,22 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 from repro import distributed
-from repro.store import CorruptRunError, verify, write_manifest
+from repro.store import CHECKPOINTS, SET_ASIDE, CorruptRunError, verify, write_manifest
 
 log = logging.getLogger(__name__)
 
-CHECKPOINTS = "checkpoints"
-SET_ASIDE = "checkpoints-set-aside"
 _STEP = re.compile(r"^checkpoint-(\d+)$")
 
 
 class CheckpointManifest(TrainerCallback):
-    """After each save, record the checkpoint's files (rank 0): the mark of a whole checkpoint."""
+    """After each save, record the checkpoint's files (rank 0): the mark of a whole checkpoint.
+
+    On a resume, the restored best checkpoint is looked up by name in this attempt's folder (the
+    store may be mounted at another path on this node)."""
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.best_model_checkpoint:
+            state.best_model_checkpoint = str(Path(args.output_dir) / Path(state.best_model_checkpoint).name)
 
     def on_save(self, args, state, control, **kwargs):
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
@@ -84,8 +89,7 @@ def _choose(work: Path) -> tuple[str | None, int, list[dict]]:
 
 
 def latest_step(work: Path) -> int:
-    """The step of the newest checkpoint under `work` that has its manifest (0: none); for tests
-    and the job script's log."""
+    """The step of the newest checkpoint under `work` that has its manifest (0: none)."""
     for step, path in _by_step(Path(work) / CHECKPOINTS):
         if (path / "MANIFEST.json").is_file():
             return step
@@ -144,14 +148,15 @@ def _load_ended(trainer, checkpoint: Path) -> None:
         setattr(stopping, name, value)
     stopping.max_steps, stopping.stopped_step = state.max_steps, state.global_step
     stopping.warmup_steps = trainer.args.get_warmup_steps(state.max_steps)
-    best = Path(state.best_model_checkpoint or checkpoint)
+    best = checkpoint.parent / Path(state.best_model_checkpoint or checkpoint).name
     if not (best / "model.safetensors").is_file():
-        best = checkpoint
+        raise CorruptRunError(f"training of {checkpoint.parent.parent.name} had ended, but its best checkpoint {best.name} "
+                           f"is gone (set aside?): remove {checkpoint.parent.parent} to train the run again")
     model = trainer.accelerator.unwrap_model(trainer.model)
     missing, unexpected = model.load_state_dict(load_file(str(best / "model.safetensors")), strict=False)
     tied = set(getattr(model, "all_tied_weights_keys", None) or getattr(model, "_tied_weights_keys", None) or ())
     if unexpected or set(missing) - tied:
-        raise RuntimeError(f"checkpoint {best} does not fit the model (missing {sorted(missing)[:3]}, unexpected "
+        raise CorruptRunError(f"checkpoint {best} does not fit the model (missing {sorted(missing)[:3]}, unexpected "
                            f"{sorted(unexpected)[:3]}); remove the run's work folder to train it from the start")
     log.warning("training of %s had ended at step %d: loaded its best checkpoint %s", checkpoint.parent.parent.name,
                 state.global_step, best.name)

@@ -37,6 +37,8 @@ MANIFEST = "MANIFEST.json"
 SPEC_FILE = "spec.json"
 # Files above this size are checked by size only when a run is opened (checkpoints).
 HASH_LIMIT = 64 * 2**20
+# An interrupted attempt's Trainer checkpoints in its work folder, and those not whole (repro.checkpoints)
+CHECKPOINTS, SET_ASIDE = "checkpoints", "checkpoints-set-aside"
 
 
 class CorruptRunError(RuntimeError):
@@ -82,7 +84,7 @@ def _interrupted_attempt(work: Path, spec: RunSpec) -> list[str]:
         same = json.loads((work / SPEC_FILE).read_text())["key"] == spec.key
     except (OSError, ValueError, KeyError, TypeError):
         same = False
-    keep = {"checkpoints", "checkpoints-set-aside"}
+    keep = {CHECKPOINTS, SET_ASIDE}
     if not same or not any((work / name).is_dir() for name in keep):
         return []
     for path in work.iterdir():
@@ -279,9 +281,9 @@ class RunStore:
 
     def _publish(self, spec: RunSpec, work: Path) -> None:
         # training checkpoints are not part of a finished run; damaged ones go to .corrupt/
-        shutil.rmtree(work / "checkpoints", ignore_errors=True)
-        if (work / "checkpoints-set-aside").is_dir():
-            os.rename(work / "checkpoints-set-aside",
+        shutil.rmtree(work / CHECKPOINTS, ignore_errors=True)
+        if (work / SET_ASIDE).is_dir():
+            os.rename(work / SET_ASIDE,
                       self.root / ".corrupt" / f"{spec.dirname}-checkpoints-{time.strftime('%Y%m%d-%H%M%S')}")
         write_manifest(work)
         os.rename(work, self.path(spec))

@@ -197,3 +197,32 @@ def test_a_mixture_interrupted_after_its_first_checkpoint_resumes_to_the_same_en
     assert (resumed.model_path / "model.safetensors").read_bytes() == \
         (whole.model_path / "model.safetensors").read_bytes()
     assert _evaluations(resumed.path) == _evaluations(whole.path)
+
+
+def test_a_run_interrupted_while_predicting_loads_its_ended_training_and_predicts_the_same(
+        tmp_path, quick_profile, monkeypatch):
+    from repro import plan
+    from repro.data import DataSource
+    from repro.engine import Engine
+
+    data = DataSource("fixture", fixture_sizes=quick_profile.fixture_sizes)
+    spec = plan.target_spec(quick_profile, data, "xnli", intermediate=None, seed=1)
+    whole = Engine(RunStore(tmp_path / "whole"), data, quick_profile).ensure(spec)
+    engine = Engine(RunStore(tmp_path / "cut"), data, quick_profile)
+    engine.ensure(spec.parent)
+    evaluate = Engine._evaluate
+
+    def stopped(self, *args, **kwargs):
+        raise interrupt.Interrupted("SIGTERM received outside training")  # as the handler raises it
+
+    monkeypatch.setattr(Engine, "_evaluate", stopped)
+    with pytest.raises(interrupt.Interrupted):
+        engine.ensure(spec)
+    monkeypatch.setattr(Engine, "_evaluate", evaluate)
+    run = engine.ensure(spec)
+    log, ref = run.read_json("train_log.json"), whole.read_json("train_log.json")
+    assert log["resumed_from_step"] == log["steps"] == ref["steps"]  # nothing trained again
+    assert log["early_stopping"] == ref["early_stopping"] and log["best_metric"] == ref["best_metric"]
+    assert run.read_json("metrics.json") == whole.read_json("metrics.json")
+    for path in (whole.path / "predictions").rglob("*.jsonl"):
+        assert (run.path / path.relative_to(whole.path)).read_text() == path.read_text()
