@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 from transformers import TrainerCallback
+from transformers.trainer_callback import ExportableState
 
 
-class PatientEarlyStopping(TrainerCallback):
+class PatientEarlyStopping(TrainerCallback, ExportableState):
     """Stop after `patience` evaluations past warmup without a new best score; record the steps.
+
+    Its count (best score and step, evaluations since the best) is saved in every Trainer
+    checkpoint (`state`) and restored when training resumes from one.
 
     `summary()` gives what `train_log.json` records: the best step and score, the step training
     stopped at, whether it stopped early, the warmup length and the patience.
@@ -54,6 +58,12 @@ class PatientEarlyStopping(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self.stopped_step = state.global_step
+
+    def state(self) -> dict:
+        """What a Trainer checkpoint keeps of this callback (restored on resume)."""
+        return {"args": {"patience": self.patience},
+                "attributes": {"best_score": self.best_score, "best_step": self.best_step,
+                               "since_best": self.since_best, "stopped_early": self.stopped_early}}
 
     def summary(self) -> dict:
         """The early-stopping record of one training run."""

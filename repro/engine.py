@@ -17,7 +17,6 @@ import functools
 import json
 import logging
 import os
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -186,7 +185,9 @@ class Engine:
             eval_strategy=strategy, save_strategy=strategy,
             eval_steps=config.eval_every_steps or None, save_steps=config.eval_every_steps or None,
             load_best_model_at_end=True, metric_for_best_model="score", greater_is_better=True,
-            save_total_limit=1, save_only_model=True,
+            # the newest and the best checkpoint (with 1 the Trainer deletes the newest at the end), each
+            # whole (optimiser, scheduler, RNG, early stopping's count): an interrupted run resumes from them
+            save_total_limit=2, save_only_model=False, restore_callback_states_from_checkpoint=True,
             per_device_eval_batch_size=self.profile.eval_batch_size,
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
             train_sampling_strategy="group_by_length" if spec.length_grouped else "random",
@@ -199,6 +200,7 @@ class Engine:
     def _train(self, spec: RunSpec, task_name: str, config: TrainConfig, init: str, work: Path):
         from transformers import AutoTokenizer, PrinterCallback, Trainer, set_seed
 
+        from repro.checkpoints import callback_of, train_resumable
         from repro.early_stopping import PatientEarlyStopping
 
         tokenizer = AutoTokenizer.from_pretrained(init)
@@ -224,12 +226,13 @@ class Engine:
                           data_collator=fmt.collator(tokenizer), processing_class=tokenizer,
                           compute_metrics=dev_metrics, callbacks=[stopping])
         trainer.remove_callback(PrinterCallback)  # the history goes to train_log.json instead
-        trainer.train()
+        resumed = train_resumable(trainer, work)  # from the newest whole checkpoint of an interrupted attempt
         distributed.state().wait_for_everyone()  # every rank has loaded the best checkpoint
-        if distributed.state().is_main_process:
-            shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
+        # the checkpoints stay until the run is published (RunStore drops them), so an attempt
+        # interrupted while predicting does not train again
         history = {"best_metric": trainer.state.best_metric, "metric": "score",
-                   "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
+                   "steps": trainer.state.global_step,
+                   "early_stopping": callback_of(trainer, PatientEarlyStopping).summary(), **resumed,
                    "log": trainer.state.log_history}
         if item.checks is not None:
             history["train_rows"] = item.checks  # rows repaired or dropped before training

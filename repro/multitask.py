@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import logging
 import math
-import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -355,6 +354,7 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
     from transformers import AutoTokenizer, PrinterCallback, set_seed
 
     from repro import distributed
+    from repro.checkpoints import callback_of, train_resumable
     from repro.early_stopping import PatientEarlyStopping
 
     if spec.mixture is None:
@@ -397,12 +397,11 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
         processing_class=tokenizer, mixture=mixture, sampler=sampler, dev_scores=dev_score,
         callbacks=[stopping])
     trainer.remove_callback(PrinterCallback)
-    trainer.train()
+    resumed = train_resumable(trainer, work)  # from the newest whole checkpoint of an interrupted attempt
     distributed.state().wait_for_everyone()  # every rank has loaded the best checkpoint
-    if distributed.state().is_main_process:
-        shutil.rmtree(work / "checkpoints", ignore_errors=True)  # the best model is in memory
     history = {"best_metric": trainer.state.best_metric, "metric": "score (mean over tasks)",
-               "steps": trainer.state.global_step, "early_stopping": stopping.summary(),
+               "steps": trainer.state.global_step,
+               "early_stopping": callback_of(trainer, PatientEarlyStopping).summary(), **resumed,
                "mixture_steps": steps, "rates": rates,
                "examples": sizes, "batch_sizes": batch_sizes, "log": trainer.state.log_history,
                # features each task is expected to draw (QA windows, tagging chunks)

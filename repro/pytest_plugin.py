@@ -59,6 +59,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "claims: a claim of the paper, judged on the selected profile")
     config.addinivalue_line("markers", "planted: a claim about the planted world, whose truth is known (claims/planted/)")
     config.addinivalue_line("markers", "slow: statistical calibration and end-to-end tiers (still run in CI)")
+    config.addinivalue_line("markers", "slurm: against a real one-node SLURM started by the test (skipped without sbatch; CI runs them)")
     try:  # a bad profile or seed count is a usage error, said once, before any test runs
         get_profile(config.getoption("--profile"))
         seeds_count(config.getoption("--seeds"))

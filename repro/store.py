@@ -5,7 +5,9 @@ A run is complete only when its folder sits at `<root>/<name>` with a
 in `<root>/.work/<name>` under a per-run file lock and moved into place with one
 atomic `rename`, so a run killed half-way never looks complete, and two
 processes (pytest-xdist workers, cluster jobs) asking for the same run compute
-it once: the second waits for the lock, then finds the finished run.  The ranks
+it once: the second waits for the lock, then finds the finished run.  An interrupted
+attempt leaves its work folder behind; the next one keeps its training checkpoints
+and resumes from them (`repro.checkpoints`).  The ranks
 of one multi-GPU launch compute a run together (`repro.distributed`).  A damaged
 entry is moved aside to `<root>/.corrupt/` (nothing is deleted), reported, and
 recomputed.  `events` lists what this process did with each run (computed, reused,
@@ -35,6 +37,8 @@ MANIFEST = "MANIFEST.json"
 SPEC_FILE = "spec.json"
 # Files above this size are checked by size only when a run is opened (checkpoints).
 HASH_LIMIT = 64 * 2**20
+# An interrupted attempt's Trainer checkpoints in its work folder, and those not whole (repro.checkpoints)
+CHECKPOINTS, SET_ASIDE = "checkpoints", "checkpoints-set-aside"
 
 
 class CorruptRunError(RuntimeError):
@@ -74,6 +78,22 @@ def check_store_path(root: str | os.PathLike) -> Path:
         raise StorePathError(f"run store {root} is not writable ({err.strerror}); runs and their locks are "
                              "written there: fix its permissions or give --store a writable directory") from None
     return root
+
+
+def _interrupted_attempt(work: Path, spec: RunSpec) -> list[str]:
+    """Clear the work folder of an interrupted attempt at `spec` down to its training checkpoints
+    (and those set aside); the names kept, [] when there are none or the folder is another spec's."""
+    try:
+        same = json.loads((work / SPEC_FILE).read_text())["key"] == spec.key
+    except (OSError, ValueError, KeyError, TypeError):
+        same = False
+    keep = {CHECKPOINTS, SET_ASIDE}
+    if not same or not any((work / name).is_dir() for name in keep):
+        return []
+    for path in work.iterdir():
+        if path.name not in keep:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    return sorted(name for name in keep if (work / name).is_dir())
 
 
 @dataclass(frozen=True)
@@ -256,16 +276,26 @@ class RunStore:
         return FileLock(str(self.root / ".locks" / f"{spec.dirname}.lock"))
 
     def _fresh_workdir(self, spec: RunSpec) -> Path:
-        """An empty `.work/<name>` holding only the spec; call while holding the run's lock."""
+        """`.work/<name>` holding the spec, and the Trainer checkpoints of an interrupted attempt at
+        the same spec (`repro.checkpoints` resumes from them); call while holding the run's lock."""
         work = self.root / ".work" / spec.dirname
         if work.exists():
-            log.warning("discarding the unfinished work of an interrupted run in %s", work)
-            shutil.rmtree(work)
-        work.mkdir(parents=True)
+            kept = _interrupted_attempt(work, spec)
+            if kept:
+                log.warning("resuming the interrupted run in %s (keeping %s)", work, ", ".join(kept))
+            else:
+                log.warning("discarding the unfinished work of an interrupted run in %s (no checkpoint)", work)
+                shutil.rmtree(work)
+        work.mkdir(parents=True, exist_ok=True)
         (work / SPEC_FILE).write_text(json.dumps({"key": spec.key, "spec": spec.to_dict()}, indent=1))
         return work
 
     def _publish(self, spec: RunSpec, work: Path) -> None:
+        # training checkpoints are not part of a finished run; damaged ones go to .corrupt/
+        shutil.rmtree(work / CHECKPOINTS, ignore_errors=True)
+        if (work / SET_ASIDE).is_dir():
+            os.rename(work / SET_ASIDE,
+                      self.root / ".corrupt" / f"{spec.dirname}-checkpoints-{time.strftime('%Y%m%d-%H%M%S')}")
         write_manifest(work)
         os.rename(work, self.path(spec))
 

@@ -88,8 +88,8 @@ def test_killed_run_restarts_cleanly(tmp_path):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     work = store / ".work"
     deadline = time.time() + 120
-    # the first epoch's checkpoint: training has started, and early stopping needs two more epochs
-    while time.time() < deadline and not list(work.glob("target-*/checkpoints/checkpoint-*")):
+    # the first epoch's whole checkpoint: training has started, and early stopping needs two more epochs
+    while time.time() < deadline and not list(work.glob("target-*/checkpoints/checkpoint-*/MANIFEST.json")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     assert proc.wait() == -signal.SIGKILL
@@ -98,7 +98,11 @@ def test_killed_run_restarts_cleanly(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert list(work.iterdir()) == []
-    assert not list((store / ".corrupt").iterdir())
+    run, = (p for p in store.iterdir() if p.name.startswith("target-"))
+    assert json.loads((run / "train_log.json").read_text())["resumed_from_step"] > 0  # not from zero
+    assert not (run / "checkpoints").exists()  # checkpoints are not part of a finished run
+    # a checkpoint cut off while being written (no manifest) is set aside, named, in .corrupt/
+    assert all("-checkpoints-" in p.name for p in (store / ".corrupt").iterdir())
 
 
 def test_a_hub_base_model_that_cannot_be_read_is_named_before_training(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
 """The `repro` command line: one argparse subcommand per module of this package (score, plan, fetch,
-run, report), sharing the options of `repro.cli.options`."""
+run, report, submit), sharing the options of `repro.cli.options`."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from repro.cli.plan import add_plan_parser
 from repro.cli.report import add_report_parser
 from repro.cli.run import add_run_parser
 from repro.cli.score import add_score_parser
+from repro.cli.submit import add_submit_parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     add_fetch_parser(subparsers)
     add_run_parser(subparsers)
     add_report_parser(subparsers)
+    add_submit_parser(subparsers)
     args = parser.parse_args(argv)
     from repro.store import CorruptRunError, MissingRunError
     try:

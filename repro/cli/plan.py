@@ -16,6 +16,7 @@ from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
 from repro.preflight import read_problems
 from repro.profiles import get_profile
+from repro.schedule import critical_path, makespan
 from repro.store import SPEC_FILE, CorruptRunError, RunStore
 
 
@@ -24,11 +25,16 @@ def add_plan_parser(subparsers) -> None:
     p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
     add_options(p, "profile", "store", "claims", "seeds", "data_dir")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
+    p.add_argument("--gpus", type=int, default=None, metavar="N",
+                   help="also print the predicted makespan of the waves to compute on N GPUs, beside the critical path")
     p.set_defaults(func=run_plan)
 
 
 def run_plan(args) -> int:
     """Print one line per needed run (stored, missing or damaged) with its GPU-hours, then the totals."""
+    if args.gpus is not None and args.gpus < 1:
+        print(f"repro plan: --gpus {args.gpus}: give a number of GPUs >= 1", file=sys.stderr)
+        return 2
     profile = get_profile(args.profile)
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
@@ -72,7 +78,19 @@ def run_plan(args) -> int:
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
     print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
           f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
+    if args.gpus is not None:
+        print_makespan(todo, args.gpus)
     return 0
+
+
+def print_makespan(runs, gpus: int) -> None:
+    """The predicted makespan of `runs` on `gpus` GPUs, wave after wave, and the critical path."""
+    total, per_wave = makespan(runs, gpus)
+    path_hours, chain = critical_path(runs)
+    waves = ", ".join(f"wave {w} {h:,.1f} h" for w, h in per_wave.items())
+    print(f"on {gpus} GPUs, waves one after another, runs dealt longest first: {total:,.1f} hours "
+          f"({waves or 'nothing to compute'}); critical path {path_hours:,.1f} hours "
+          f"({' -> '.join(chain) or '-'}): no number of GPUs finishes sooner (predictions, not a schedule)")
 
 
 def stored_state(store, run: PlannedRun) -> tuple[str, float | None]:

@@ -13,14 +13,17 @@ existing launchers spread the work:
 - one run on several GPUs: `torchrun --nproc_per_node 8 -m repro run --only DIRNAME`
   (all ranks train it together; rank 0 writes it).
 
-`pytest -m claims --no-compute` then judges the stored runs.
+A run interrupted by SIGTERM or SIGUSR1 (preemption, the time limit) saves a checkpoint and
+exits with `interrupt.EXIT_REQUEUE`; the next attempt resumes from it (`repro submit` writes
+the arrays and the job script that requeues).  `pytest -m claims --no-compute` then judges
+the stored runs.
 """
 from __future__ import annotations
 
 import logging
 import sys
 
-from repro import distributed
+from repro import distributed, interrupt
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, seeds_count, value
 from repro.data import data_source
@@ -40,7 +43,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     except ValueError:
         raise ValueError(f"--shard {text!r}: expected I/N, e.g. 0/4 (job I of N, counted from 0)") from None
     if not 0 <= index < count:
-        raise ValueError(f"--shard {text!r}: need 0 <= I < N")
+        raise ValueError(f"--shard {text!r}: job I of N is counted from 0, so need 0 <= I < N "
+                         f"(e.g. {min(max(index, 0), max(count, 1) - 1)}/{max(count, 1)}; in an array "
+                         "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=0-(N-1))")
     return index, count
 
 
@@ -57,6 +62,19 @@ def dearest_first(runs):
     """Planned runs by predicted GPU-hours, highest first: dealt out every N-th, the shards'
     totals then differ by at most the dearest run's, and each shard starts with its longest."""
     return sorted(runs, key=lambda run: -run.gpu_hours)
+
+
+def within_hours(runs, low: float | None, high: float | None):
+    """The planned runs predicted at `low` GPU-hours or more and below `high` (None: no bound)."""
+    return [r for r in runs if (low is None or r.gpu_hours >= low) and (high is None or r.gpu_hours < high)]
+
+
+def check_wave(wave: int, runs, flag: str = "--wave") -> None:
+    """ValueError unless `wave` is one of the planned waves (0 .. the last)."""
+    last = max((r.wave for r in runs), default=0)
+    if not 0 <= wave <= last:
+        raise ValueError(f"{flag} {wave}: the plan has waves 0 to {last}; give one of them "
+                         "(`repro plan` lists each wave's runs)")
 
 
 def require_stored_parents(store: RunStore, specs, wave: int) -> None:
@@ -79,6 +97,10 @@ def add_run_parser(subparsers) -> None:
     p.add_argument("--shard", default="0/1", metavar="I/N", help="take every N-th run from the I-th (job arrays)")
     p.add_argument("--wave", type=int, default=None, metavar="W",
                    help="only the runs of wave W (`repro plan` lists them); their parents must be stored")
+    p.add_argument("--min-gpu-hours", type=float, default=None, metavar="H",
+                   help="only the runs predicted at H GPU-hours or more (`repro submit`'s multi-GPU arrays)")
+    p.add_argument("--max-gpu-hours", type=float, default=None, metavar="H",
+                   help="only the runs predicted below H GPU-hours")
     p.set_defaults(func=run_jobs)
 
 
@@ -98,7 +120,9 @@ def run_jobs(args) -> int:
     claims = select_claims(claims_dir(args.claims), args.select)
     runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
     if args.wave is not None:
+        check_wave(args.wave, runs)
         runs = dearest_first(runs)
+    runs = within_hours(runs, getattr(args, "min_gpu_hours", None), getattr(args, "max_gpu_hours", None))
     chosen = select_runs([r.spec for r in runs], only=args.only, shard=shard, wave=args.wave)
     if not claims or not chosen:  # said before the store is opened: a selection of nothing creates nothing
         in_wave = "" if args.wave is None else f" of wave {args.wave}"
@@ -111,8 +135,14 @@ def run_jobs(args) -> int:
         require_stored_parents(RunStore(store, create=False), chosen, args.wave)
     engine = build_engine(profile, store, args.data_dir)
     state = distributed.state()  # joins a launcher's process group before the first run
-    for spec in chosen:
-        run = engine.ensure(spec)
-        if state.is_main_process:
-            print(f"done     {run.path.name}", flush=True)
+    interrupt.install()  # SIGTERM/SIGUSR1: checkpoint, stop, exit EXIT_REQUEUE
+    try:
+        for spec in chosen:
+            run = engine.ensure(spec)
+            if state.is_main_process:
+                print(f"done     {run.path.name}", flush=True)
+    except interrupt.Interrupted as err:
+        print(f"repro run: {err}; exit status {interrupt.EXIT_REQUEUE}: requeue the job "
+              "(the job script of `repro submit` does)", file=sys.stderr, flush=True)
+        return interrupt.EXIT_REQUEUE
     return 0
