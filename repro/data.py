@@ -111,6 +111,11 @@ class DataSource:
         found = [xtreme_layout.paths(task, self.root, split, code) for code in languages]
         return () if not all(found) else tuple(p for files in found for p in files)
 
+    def labelled(self, task: Task, split: str, lang: str = "en") -> bool | None:
+        """Whether the XTREME-layout file(s) of (`task`, `split`, `lang`) carry gold labels; None: not there."""
+        real = self._layout_read(task, split, lang)
+        return None if real is None else real[1]
+
     @staticmethod
     def _whole_config(task: Task) -> bool:
         """True for a read of every language of a multilingual hub config (TyDiQA's `select=None` copy)."""

@@ -83,7 +83,8 @@ def read(task: Task, root, split: str, lang: str, limit: int | None = None) -> L
     if not files:
         return None
     kind = task.xtreme.kind
-    rows, labelled = _READERS[kind](task, files, lang)
+    stop = None if limit is None or kind == "bucc" else limit
+    rows, labelled = _READERS[kind](task, files, lang, stop)
     if kind in ("tsv", "conll") and split != "test" and rows and not labelled:
         raise LayoutError(f"{files[0]}: no label column, but XTREME strips labels from test sets only: every "
                           f"line of its {split} file needs {_row_format(task)}; re-download the file")
@@ -114,7 +115,7 @@ def _check_label(task: Task, path: Path, number: int, label: str) -> str:
     return label
 
 
-def _tsv(task: Task, files, lang: str):
+def _tsv(task: Task, files, lang: str, stop: int | None = None):
     """Rows of the task's fields then the label (no label: XTREME's stripped test sets)."""
     path, n = files[0], len(task.fields)
     rows, widths = [], set()
@@ -133,13 +134,15 @@ def _tsv(task: Task, files, lang: str):
         if len(cells) > n:
             row["label"] = _check_label(task, path, number, cells[n])
         rows.append(row)
+        if stop is not None and len(rows) >= stop:
+            break
     if len(widths) > 1:
         raise LayoutError(f"{path}: some lines carry a label and some do not; every line needs "
                           f"{', '.join(task.fields)}, label: re-download the file")
     return rows, widths == {n + 1}
 
 
-def _conll(task: Task, files, lang: str):
+def _conll(task: Task, files, lang: str, stop: int | None = None):
     """Sentences of `word<TAB>tag` lines, a blank line between them (no tag: unlabelled)."""
     path = files[0]
     words_field, tags_field = task.fields
@@ -150,6 +153,8 @@ def _conll(task: Task, files, lang: str):
             if words:
                 rows.append({words_field: words, tags_field: tags})
                 words, tags = [], []
+                if stop is not None and len(rows) >= stop:
+                    break
             continue
         cells = line.split("\t")
         if len(cells) > 2:
@@ -167,7 +172,7 @@ def _conll(task: Task, files, lang: str):
     return rows, widths == {2}
 
 
-def _squad(task: Task, files, lang: str):
+def _squad(task: Task, files, lang: str, stop: int | None = None):
     """Questions of a SQuAD v1.1 JSON file, answers as the hub's {answer_start: [...], text: [...]}."""
     path = files[0]
     try:
@@ -191,7 +196,7 @@ def _squad(task: Task, files, lang: str):
     return rows, any(r["answers"]["text"] for r in rows)
 
 
-def _parallel(task: Task, files, lang: str):
+def _parallel(task: Task, files, lang: str, stop: int | None = None):
     """Tatoeba's aligned pairs: line i of the non-English file translates line i of the English one."""
     source, target = ([line.rstrip("\n") for _, line in _lines(p)] for p in files)
     if len(source) != len(target):
@@ -202,7 +207,7 @@ def _parallel(task: Task, files, lang: str):
              for s, t in zip(source, target)], True)
 
 
-def _bucc(task: Task, files, lang: str):
+def _bucc(task: Task, files, lang: str, stop: int | None = None):
     """BUCC's `id<TAB>sentence` files as rows {id, lang, sentence, gold} (gold: the English id of a pair)."""
     gold = {}
     if len(files) > 2:
