@@ -123,3 +123,18 @@ def test_every_target_of_the_real_layout_reads():
         assert len(data.load(get_task(task), split, lang)) == rows, (task, lang)
     bucc = data.load(get_task("bucc2018"), "validation", "zh")
     assert sum(bool(g) for g in bucc["gold"]) == 257
+
+
+def test_length_samples_from_the_layout_keep_the_others_with_their_source(tmp_path):
+    from repro.lengths import load_samples
+    from repro.lengths import main as lengths_main
+    write(tmp_path, "data/xnli/dev-de.tsv", "Ein Satz.\tNoch einer.\tneutral\n")
+    write(tmp_path, "data/xnli/dev-fr.tsv", "Une phrase.\tEncore une.\tneutral\n")
+    base = tmp_path / "base.json"
+    base.write_text(json.dumps({"source": "fixture run", "tasks": {"mnli": {"train": [9]}, "xnli": {"eval": [1]}}}))
+    out = tmp_path / "samples.json"
+    assert lengths_main(["--data-dir", str(tmp_path / "data"), "--base", str(base), "--out", str(out)]) == 0
+    samples = load_samples(out)
+    assert samples["tasks"]["mnli"] == {"train": [9]} and samples["sources"]["mnli"]["train"] == "fixture run"
+    assert len(samples["tasks"]["xnli"]["eval"]) == 2 and samples["tasks"]["xnli"]["eval"] != [1]
+    assert "xnli validation in 2 language(s) (de, fr)" in samples["sources"]["xnli"]["eval"]
