@@ -23,7 +23,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from repro.tasks import Task
+from repro import xtreme_layout
+from repro.tasks import TASKS, Task
 
 # Bump when the fixture generators change what they produce.
 FIXTURE_VERSION = 2
@@ -32,6 +33,8 @@ SOURCES = ("fixture", "hub", "local", "rehearsal")  # rehearsal: the hub stand-i
 
 # (source identity, task, its generator, split, lang) -> generated rows; a Dataset is never changed in place
 _SYNTHESISED: dict = {}
+# (task, split, lang, cap, files with their size and mtime) -> (Dataset, labelled) read from XTREME's layout
+_LAYOUT_READS: dict = {}
 
 
 class DataError(ValueError):
@@ -59,8 +62,9 @@ class DataSource:
         sizes = ",".join(f"{k}={v}" for k, v in sorted(self.fixture_sizes.items()))
         if self.kind == "fixture":
             return f"fixture-v{FIXTURE_VERSION}[{sizes}]"
-        if self.kind == "rehearsal":
-            return f"hub-standin-v{FIXTURE_VERSION}[{sizes}]"
+        if self.kind == "rehearsal":  # with real rows from XTREME's layout where the data directory has them
+            real = "+xtreme-layout" if xtreme_layout.detect(self.root) else ""
+            return f"hub-standin-v{FIXTURE_VERSION}[{sizes}]{real}"
         return self.kind
 
     @property
@@ -68,9 +72,25 @@ class DataSource:
         """True where rows are generated (fixtures, the hub stand-in)."""
         return self.kind in ("fixture", "rehearsal")
 
-    def load(self, task: Task, split: str, lang: str = "en"):
-        """The rows of `task` in `lang` and `split` as a `datasets.Dataset`."""
-        if task.parts:  # ANLI+: its datasets one after the other
+    def load(self, task: Task, split: str, lang: str = "en", need_labels: bool = True):
+        """The rows of `task` in `lang` and `split` as a `datasets.Dataset`.
+
+        Where the data directory holds the split in XTREME's download layout (`repro.xtreme_layout`)
+        those rows win (on the hub stand-in: the first `fixture_sizes[split]`, labelled files only);
+        a file without gold labels is refused unless `need_labels` is False (lengths).
+        """
+        real = None if task.parts else self._layout_read(task, split, lang)
+        if real is not None and not real[1] and need_labels:
+            if self.synthetic:
+                real = None  # the stand-in serves what the layout cannot score
+            else:
+                raise DataError(f"{real[2][0]} has no gold labels (XTREME's download strips them from most test "
+                                f"sets), so it cannot train or score {task.name}: measure on a labelled split "
+                                f"(dev), or put a labelled copy in {self.root}/{task.name}/{lang}/{split}.jsonl "
+                                "and move this file away; unlabelled files serve lengths only (repro check-data)")
+        if real is not None:
+            data = real[0]
+        elif task.parts:  # ANLI+: its datasets one after the other
             data = concatenate_parts(task, [self.load(part, split, lang) for part in task.parts])
         elif self.synthetic:
             data = self._synthesise(task, split, lang)
@@ -82,6 +102,44 @@ class DataSource:
         else:
             data = _from_hub(task, split, lang)
         return task.select(data, lang) if task.select is not None else data
+
+    def layout_files(self, task: Task, split: str, lang: str = "en") -> tuple[Path, ...]:
+        """The files of XTREME's layout that `load(task, split, lang)` opens; () when it reads elsewhere."""
+        if self.root is None or task.xtreme is None or task.parts:
+            return ()
+        languages = task.languages if self._whole_config(task) else (lang,)
+        found = [xtreme_layout.paths(task, self.root, split, code) for code in languages]
+        return () if not all(found) else tuple(p for files in found for p in files)
+
+    def labelled(self, task: Task, split: str, lang: str = "en") -> bool | None:
+        """Whether the XTREME-layout file(s) of (`task`, `split`, `lang`) carry gold labels; None: not there."""
+        real = self._layout_read(task, split, lang)
+        return None if real is None else real[1]
+
+    @staticmethod
+    def _whole_config(task: Task) -> bool:
+        """True for a read of every language of a multilingual hub config (TyDiQA's `select=None` copy)."""
+        registered = TASKS.get(task.name)
+        return task.select is None and registered is not None and registered.select is not None
+
+    def _layout_read(self, task: Task, split: str, lang: str):
+        """(Dataset, labelled, paths) from XTREME's layout, or None where it lacks the split: a whole-config
+        read needs every language's file.  Read once per process and file version."""
+        files = self.layout_files(task, split, lang)
+        if not files:
+            return None
+        cap = self.fixture_sizes.get(split) if self.synthetic else None
+        key = (task.name, split, lang, cap, self._whole_config(task),
+               tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files))
+        if key not in _LAYOUT_READS:
+            languages = task.languages if self._whole_config(task) else (lang,)
+            try:
+                reads = [xtreme_layout.read(task, self.root, split, code, cap) for code in languages]
+            except xtreme_layout.LayoutError as err:
+                raise DataError(str(err)) from None
+            rows = [row for read in reads for row in read.rows]
+            _LAYOUT_READS[key] = (self._from_rows(task, rows), all(r.labelled for r in reads), files)
+        return _LAYOUT_READS[key]
 
     def load_parts(self, task: Task, split: str, lang: str = "en") -> list:
         """The rows of each of `task`'s parts (ANLI+: ANLI, MNLI, SNLI) as `load` concatenates them;
@@ -132,7 +190,11 @@ class DataSource:
     def files_read(self, task: Task, split: str, lang: str = "en") -> list[str]:
         """The files inside the data directory that `load(task, split, lang)` (or the task format's own
         reader) reads, as paths relative to it; none for generated rows and hub reads.  A file read
-        without a data directory is listed all the same (it enters the fingerprint as missing)."""
+        without a data directory is listed all the same (it enters the fingerprint as missing).  Files of
+        XTREME's layout come first, as `load` reads them first (on the hub stand-in too)."""
+        layout = () if task.parts else self.layout_files(task, split, lang)
+        if layout:
+            return [p.relative_to(self.root).as_posix() for p in layout]
         if self.synthetic:
             return []
         own = task.format.local_files(self, task, split, lang)
@@ -161,7 +223,10 @@ class DataSource:
 
     def has_local_copy(self, task: Task) -> bool:
         """True when the data directory holds `task` (read instead of the hub)."""
-        return self.root is not None and (self.root / task.name).is_dir()
+        if self.root is None or not (self.root / task.name).is_dir():
+            return False
+        folder = self.root / task.name  # XTREME's layout uses the same folder names: a copy is jsonl in it
+        return task.name not in xtreme_layout.detect(self.root) or any(folder.glob("*/*.jsonl"))
 
     def _from_rows(self, task: Task, rows: list[dict]):
         from datasets import Dataset
@@ -305,6 +370,24 @@ def data_source(profile, data_dir: str | os.PathLike | None = None) -> DataSourc
         raise DataError("--data-dir is empty: give it a directory, or leave it out (then $REPRO_DATA_DIR, else none)")
     data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
     root = Path(data_dir) if data_dir else None
+    check_data_dir(root)
     if root is not None and profile.data_source == "fixture":
         return DataSource("local", root)
     return DataSource(profile.data_source, root, fixture_sizes=profile.fixture_sizes)
+
+
+def check_data_dir(root: Path | None) -> None:
+    """DataError when `root` is a folder with entries but none of them a task's folder (neither XTREME's
+    download layout nor `<task>/<lang>/<split>.jsonl`): most often one level too deep or too high."""
+    if root is None or not root.is_dir() or any((root / name).is_dir() for name in TASKS):
+        return
+    entries = sorted(p.name for p in root.iterdir())
+    if not entries:
+        return
+    inside = [p.name for p in root.iterdir() if p.is_dir() and any((p / name).is_dir() for name in TASKS)]
+    hint = (f"point it at {root / inside[0]}" if inside else
+            f"point it at the folder that holds them (e.g. {root.parent}, if {root.name} is one task's folder)"
+            if root.name in TASKS else "point it at the folder that holds the task folders")
+    raise DataError(f"data directory {root} holds no known task folder (it has {', '.join(entries[:5])}"
+                    f"{', ...' if len(entries) > 5 else ''}); task folders are XTREME's download layout (xnli/, "
+                    f"udpos/, xquad/, ...) or <task>/<lang>/<split>.jsonl: {hint}")

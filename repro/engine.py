@@ -25,7 +25,7 @@ from repro import distributed, multitask
 from repro.batching import predict_in_length_order
 from repro.data import DataError, DataSource, data_source
 from repro.data_requests import reads_of
-from repro.models import build_tiny_model, check_hub_model
+from repro.models import build_tiny_model, check_hub_model, checkpoint_tokenizer
 from repro.profiles import Profile, TinyModel, TrainConfig
 from repro.provenance import environment
 from repro.spec import RunSpec
@@ -83,7 +83,7 @@ class Engine:
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
             if distributed.state().is_main_process:
-                build_tiny_model(spec.base_model, work / "model")
+                build_tiny_model(spec.base_model, work / "model", self.profile.tokenizer_dir)
         elif spec.kind == "retrieval":
             # BUCC/Tatoeba: no training; embed with the parent's encoder (or the hub model)
             t0 = time.time()
@@ -198,12 +198,12 @@ class Engine:
         return TrainingArguments(**{**settings, **overrides})
 
     def _train(self, spec: RunSpec, task_name: str, config: TrainConfig, init: str, work: Path):
-        from transformers import AutoTokenizer, PrinterCallback, Trainer, set_seed
+        from transformers import PrinterCallback, Trainer, set_seed
 
         from repro.checkpoints import callback_of, train_resumable
         from repro.early_stopping import PatientEarlyStopping
 
-        tokenizer = AutoTokenizer.from_pretrained(init)
+        tokenizer = checkpoint_tokenizer(init)
         item = self._load_task(task_name, config, tokenizer)
         source, fmt, train, dev, dev_raw = item.task, item.task.format, item.train, item.dev, item.dev_raw
 
@@ -286,9 +286,9 @@ class Embedder:
 
     def __init__(self, path: str, config, batch_size: int):
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoModel
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer = checkpoint_tokenizer(path)
         self.model = AutoModel.from_pretrained(path).to(self.device).eval()
         self.config, self.batch_size = config, batch_size
         layers = self.model.config.num_hidden_layers

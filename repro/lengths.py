@@ -12,9 +12,11 @@ English training data (`train`) and of its evaluation data (`eval`, pooled over 
   do), from which the cost model derives windows at any max length and stride;
 - retrieval: one length per sentence embedded.
 
-The committed `repro/length_samples.json` is measured on the fixture data with the fixture
-tokenizer (no real data or XLM-R tokenizer can be fetched here); it records that as its
-`source`.  Re-measure on real data and XLM-R's tokenizer with `--data-dir` and `--tokenizer`.
+A `--data-dir` in XTREME's download layout (`repro.xtreme_layout`) gives the samples of the
+splits it holds (evaluation: pooled over the languages it has; labels are not needed); every
+other sample is kept from the `--base` file (default: the committed one) with its source, so
+the intermediate tasks keep theirs until real rows exist.  `sources` records, per task and
+sample, where it was measured; `source` sums them up.
 """
 from __future__ import annotations
 
@@ -23,6 +25,8 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 SAMPLES_PATH = Path(__file__).with_name("length_samples.json")
 UNLIMITED = 10**6  # a max length that truncates nothing
@@ -94,6 +98,49 @@ def measure(data, tokenizer, rows: int, languages) -> dict:
     return table
 
 
+def _spread(raw, rows: int):
+    """Up to `rows` rows of `raw`, evenly spread (the whole corpus of a task read as one, BUCC's)."""
+    if len(raw) <= rows:
+        return raw
+    return raw.select(sorted({int(i) for i in np.linspace(0, len(raw) - 1, rows)}))
+
+
+def measure_layout(data, tokenizer, rows: int, base: dict, described: str) -> tuple[dict, dict]:
+    """({task: {"train"|"eval": lengths}}, {task: {"train"|"eval": source}}): the samples XTREME's layout
+    under `data.root` holds measured (up to `rows` rows per language), the others kept from `base`."""
+    from repro.tasks import get_task
+
+    old_sources = base.get("sources", {})
+    tasks = {name: dict(sample) for name, sample in base["tasks"].items()}
+    sources = {name: {which: old_sources.get(name, {}).get(which, base["source"]) for which in sample}
+               for name, sample in base["tasks"].items()}
+
+    def found(task, split, languages):
+        return [lang for lang in languages if data.layout_files(task, split, lang)]
+
+    for name in train_tasks():
+        task = get_task(name)
+        if not found(task, "train", ("en",)):
+            continue
+        raw = data.load(task, "train", "en", need_labels=False)
+        tasks.setdefault(name, {})["train"] = sequence_lengths(task, raw.select(range(min(rows, len(raw)))), tokenizer)
+        sources.setdefault(name, {})["train"] = (f"{data.layout_files(task, 'train', 'en')[0]} (first {rows} rows), "
+                                                 f"{described}")
+    for name in eval_tasks():
+        task = get_task(name)
+        split = next((s for s in (task.eval_split or "validation", "validation") if found(task, s, task.languages)),
+                     None)
+        if split is None:
+            continue
+        languages = found(task, split, task.languages)
+        pooled = [_spread(data.load(task, split, lang, need_labels=False), rows) for lang in languages]
+        tasks.setdefault(name, {})["eval"] = [n for raw in pooled for n in sequence_lengths(task, raw, tokenizer)]
+        sources.setdefault(name, {})["eval"] = (f"XTREME layout {data.root}, {task.name} {split} in "
+                                                f"{len(languages)} language(s) ({', '.join(languages)}), up to "
+                                                f"{rows} rows each, {described}")
+    return tasks, sources
+
+
 def load_samples(path: Path = SAMPLES_PATH) -> dict:
     """The committed length samples: {"source": ..., "tasks": {task: {"train"|"eval": lengths}}};
     ValueError naming the file and the fix when it is missing or not such an object."""
@@ -111,6 +158,7 @@ def load_samples(path: Path = SAMPLES_PATH) -> dict:
 
 def main(argv=None) -> int:
     """Print the length samples as JSON (the format of `repro/length_samples.json`)."""
+    from repro import xtreme_layout
     from repro.data import DataSource
     from repro.profiles import SMOKE
     from repro.tasks import get_task
@@ -119,6 +167,8 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", default=None, help="local data <task>/<lang>/<split>.jsonl (default: fixtures)")
     p.add_argument("--tokenizer", default=None, help="tokenizer path or cached hub id (default: the fixture one)")
     p.add_argument("--rows", type=int, default=512, help="rows per task and split (and per language)")
+    p.add_argument("--base", type=Path, default=SAMPLES_PATH,
+                   help="samples kept where an XTREME-layout --data-dir has no rows (default: the committed file)")
     p.add_argument("--out", type=Path, default=None,
                    help="write here, replacing the file only once every sample is measured (default: stdout)")
     args = p.parse_args(argv)
@@ -128,6 +178,17 @@ def main(argv=None) -> int:
     from repro.models import fixture_tokenizer
     logging.set_verbosity_error()
     tokenizer = AutoTokenizer.from_pretrained(args.tokenizer) if args.tokenizer else fixture_tokenizer(UNLIMITED)
+    tokenizer.model_max_length = UNLIMITED  # lengths are measured uncut
+    described = f"tokenizer {args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}"
+    if args.data_dir and xtreme_layout.detect(Path(args.data_dir)):
+        base = load_samples(args.base)
+        tasks, sources = measure_layout(DataSource("local", Path(args.data_dir)), tokenizer, args.rows, base,
+                                        described)
+        real = sorted(name for name, sample in sources.items() if any(str(args.data_dir) in s for s in sample.values()))
+        source = (f"mixed: {', '.join(real)} measured on XTREME's download layout {args.data_dir} with the {described}; "
+                  f"the others kept from {args.base.name} ({base['source']}); per sample: sources")
+        _write({"source": source, "tasks": tasks, "sources": sources}, args.out)
+        return 0
     if args.data_dir:
         data = DataSource("local", Path(args.data_dir))
         languages = all_languages
@@ -137,15 +198,19 @@ def main(argv=None) -> int:
     source = (f"data {args.data_dir or 'fixture (synthetic, in the hub schemas)'}, tokenizer "
               f"{args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}, up to {args.rows} rows per task "
               "and split (evaluation: per language)")
-    text = json.dumps({"source": source, "tasks": measure(data, tokenizer, args.rows, languages)},
-                      separators=(",", ":")) + "\n"
-    if args.out is None:
+    _write({"source": source, "tasks": measure(data, tokenizer, args.rows, languages)}, args.out)
+    return 0
+
+
+def _write(samples: dict, out: Path | None) -> None:
+    """The samples as one line of JSON on stdout, or into `out` once complete."""
+    text = json.dumps(samples, separators=(",", ":")) + "\n"
+    if out is None:
         sys.stdout.write(text)
     else:  # a failed measurement (above) leaves the old file as it was
-        partial = args.out.with_name(args.out.name + ".partial")
+        partial = out.with_name(out.name + ".partial")
         partial.write_text(text, encoding="utf-8")
-        partial.replace(args.out)
-    return 0
+        partial.replace(out)
 
 
 if __name__ == "__main__":

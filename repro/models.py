@@ -1,6 +1,7 @@
 """Base models: the tiny offline XLM-R of the smoke profile, and hub checkpoints."""
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from repro.fixtures.build_tokenizer import TOKENIZER_PATH
@@ -14,6 +15,65 @@ def fixture_tokenizer(max_length: int = 128):
         raise FileNotFoundError(f"{TOKENIZER_PATH} is missing; rebuild it with "
                                 "`python -m repro.fixtures.build_tokenizer`")
     return XLMRobertaTokenizerFast(tokenizer_file=str(TOKENIZER_PATH), model_max_length=max_length)
+
+
+class TokenizerError(ValueError):
+    """A `--tokenizer` folder that AutoTokenizer cannot load."""
+
+
+def load_tokenizer(folder, max_length: int | None = None):
+    """The tokenizer `AutoTokenizer` loads offline from `folder` (with `max_length` as its model_max_length,
+    else its own and shared by the process's callers); TokenizerError naming the fix."""
+    from transformers import AutoTokenizer
+    path = Path(folder)
+    fix = ("give a folder holding tokenizer.json (or sentencepiece.bpe.model) and tokenizer_config.json, "
+           "e.g. ../shared/realdata/xlmr-tokenizer")
+    if not path.is_dir():
+        raise TokenizerError(f"--tokenizer {folder}: no such folder; {fix}")
+    try:
+        if max_length is None:
+            return checkpoint_tokenizer(path)  # loaded once per process
+        return AutoTokenizer.from_pretrained(str(path), local_files_only=True, model_max_length=max_length)
+    except Exception as err:  # transformers raises OSError, ValueError, KeyError, ... for a bad folder
+        first = (str(err).splitlines() or [type(err).__name__])[0][:200]
+        raise TokenizerError(f"--tokenizer {folder}: AutoTokenizer cannot load it ({type(err).__name__}: "
+                             f"{first}); {fix}") from None
+
+
+def tokenizer_fingerprint(folder) -> str:
+    """SHA-256 over the names and bytes of the files in a tokenizer folder (sorted): its identity."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in Path(folder).iterdir() if p.is_file()):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def with_tokenizer(profile, folder):
+    """`profile` with its tiny model on the tokenizer in `folder` (checked to load); `profile` when None."""
+    if folder is None:
+        return profile
+    load_tokenizer(folder)
+    return profile.with_tokenizer(str(folder), tokenizer_fingerprint(folder))
+
+
+_LOADED: dict = {}  # content hash of a checkpoint's tokenizer files -> the tokenizer loaded from them
+
+
+def checkpoint_tokenizer(path):
+    """`AutoTokenizer.from_pretrained(path)`, loaded once per process for the same tokenizer files: XLM-R's
+    250,002-piece tokenizer takes seconds to load, and every run of a chain saves the same one."""
+    from transformers import AutoTokenizer
+    folder = Path(path)
+    files = [folder / name for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json")]
+    if not folder.is_dir() or not files[0].is_file():
+        return AutoTokenizer.from_pretrained(path)  # a hub id, or no fast-tokenizer file: no cache
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes() if file.is_file() else b"-")
+    key = digest.hexdigest()
+    if key not in _LOADED:
+        _LOADED[key] = AutoTokenizer.from_pretrained(path)
+    return _LOADED[key]
 
 
 class ModelUnavailableError(ValueError):
@@ -37,12 +97,21 @@ def check_hub_model(name: str) -> str:
     return name
 
 
-def build_tiny_model(spec: TinyModel, out: Path) -> None:
-    """Write a seeded, randomly initialised XLM-R masked-LM and its tokenizer to `out`."""
+def build_tiny_model(spec: TinyModel, out: Path, tokenizer_dir=None) -> None:
+    """Write a seeded, randomly initialised XLM-R masked-LM and its tokenizer to `out`: the fixture
+    tokenizer, or the one in `tokenizer_dir` (whose fingerprint `spec.tokenizer` names), the
+    embedding as large as its vocabulary."""
     import torch
     from transformers import XLMRobertaConfig, XLMRobertaForMaskedLM
 
-    tokenizer = fixture_tokenizer(max_length=spec.max_positions - 2)
+    if spec.tokenizer:
+        if tokenizer_dir is None or tokenizer_fingerprint(tokenizer_dir) != spec.tokenizer:
+            raise TokenizerError(f"the tiny model {spec.name} needs the tokenizer whose fingerprint is "
+                                 f"{spec.tokenizer[:12]}..., but --tokenizer gave {tokenizer_dir or 'none'}: "
+                                 "pass the same --tokenizer folder the run was planned with")
+        tokenizer = load_tokenizer(tokenizer_dir, max_length=spec.max_positions - 2)
+    else:
+        tokenizer = fixture_tokenizer(max_length=spec.max_positions - 2)
     config = XLMRobertaConfig(
         vocab_size=len(tokenizer), hidden_size=spec.hidden_size, num_hidden_layers=spec.num_layers,
         num_attention_heads=spec.num_heads, intermediate_size=spec.intermediate_size,

@@ -351,16 +351,17 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
 
     `load_task(name, config, tokenizer) -> TaskData` reads and featurises one task (the engine's).
     """
-    from transformers import AutoTokenizer, PrinterCallback, set_seed
+    from transformers import PrinterCallback, set_seed
 
     from repro import distributed
     from repro.checkpoints import callback_of, train_resumable
+    from repro.models import checkpoint_tokenizer
     from repro.early_stopping import PatientEarlyStopping
 
     if spec.mixture is None:
         raise ValueError(f"run {spec.slug}: a multi-task run needs the mixture's optimisation (RunSpec.mixture); "
                          "build it with repro.plan.intermediate_spec")
-    tokenizer = AutoTokenizer.from_pretrained(init)
+    tokenizer = checkpoint_tokenizer(init)
     mixture = [load_task(name, config, tokenizer) for name, config in spec.train]
     names = [item.task.name for item in mixture]
     sizes = {item.task.name: len(item.train_raw) for item in mixture}  # e_m: training examples

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from repro.data import DataSource, expected_fields
+from repro.data import DataError, DataSource, expected_fields
 from repro.data_requests import reads_of
 from repro.tasks import get_task
 
@@ -43,12 +43,27 @@ def check_reads(data: DataSource, specs) -> None:
 def _task_problems(data: DataSource, task, split: str, lang: str) -> list[str]:
     if task.parts:  # ANLI+: each part from the same source
         return [p for part in task.parts for p in _task_problems(data, part, split, lang)]
+    if data.layout_files(task, split, lang):
+        return _layout_problems(data, task, split, lang)
     files = data.files_read(task, split, lang)
     if files:
         return [p for rel in files if (p := _file_problem(data, task, rel, split, lang)) is not None]
     if task.hub is None or task.reader is not None:
         return []  # generated rows of data the hub does not hold
     return _hub_problems(task, split, lang)
+
+
+def _layout_problems(data: DataSource, task, split: str, lang: str) -> list[str]:
+    """A read served by XTREME's layout: its files parse, and carry gold labels where nothing stands in."""
+    try:
+        labelled = data.labelled(task, split, lang)  # reads the files once per process
+    except DataError as err:
+        return [str(err)]
+    if labelled is False and not data.synthetic:
+        where = ", ".join(str(p) for p in data.layout_files(task, split, lang))
+        return [f"{where} has no gold labels, so it cannot train or score {task.name} ({split}, {lang}): "
+                f"put a labelled copy in {data.root}/{task.name}/{lang}/{split}.jsonl and move this file away"]
+    return []
 
 
 def _file_problem(data: DataSource, task, rel: str, split: str, lang: str) -> str | None:

@@ -80,11 +80,15 @@ class TinyModel:
     intermediate_size: int = 128
     max_positions: int = 130
     init_seed: int = 0
+    # "": the fixture tokenizer; else the content fingerprint of a `--tokenizer` folder, whose
+    # vocabulary sizes the embedding (the folder itself is `Profile.tokenizer_dir`, not an identity)
+    tokenizer: str = ""
 
     @property
     def name(self) -> str:
+        own = f"-t{self.tokenizer[:12]}" if self.tokenizer else ""
         return (f"tiny-xlmr-h{self.hidden_size}-l{self.num_layers}-a{self.num_heads}"
-                f"-f{self.intermediate_size}-p{self.max_positions}-s{self.init_seed}")
+                f"-f{self.intermediate_size}-p{self.max_positions}-s{self.init_seed}{own}")
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,16 @@ class Profile:
     # instead of random batches: less padding, but another data order, so other results.  It
     # enters the run identity; off on both profiles (docs/throughput.md).
     length_grouped: bool = False
+    # the folder of a `--tokenizer` for the tiny model (its fingerprint is TinyModel.tokenizer)
+    tokenizer_dir: str | None = None
+
+    def with_tokenizer(self, folder: str, fingerprint: str) -> "Profile":
+        """The same profile whose tiny model uses the tokenizer in `folder` (content `fingerprint`);
+        ValueError for a hub model, which keeps its own tokenizer."""
+        if not isinstance(self.model, TinyModel):
+            raise ValueError(f"--tokenizer {folder}: profile {self.name!r} uses its model's own tokenizer "
+                             f"({self.model}); --tokenizer is for the tiny model of smoke and rehearsal")
+        return replace(self, model=replace(self.model, tokenizer=fingerprint), tokenizer_dir=str(folder))
 
     def has_config(self, phase: str, task: str) -> bool:
         """True when `task` has a configuration in phase "intermediate" or "target" (a default counts)."""

@@ -20,6 +20,7 @@ from repro.claims import ClaimError, load_claims
 from repro.cli.options import OPTIONS, add_options, check_not_empty, explicit, seeds_count, value
 from repro.engine import build_engine
 from repro.judging import judge
+from repro.models import with_tokenizer
 from repro.profiles import get_profile
 from repro.provenance import git_commit
 from repro.pytest_rootdir import restore_rootdir
@@ -37,7 +38,7 @@ PREFLIGHT = pytest.StashKey[str]()  # why the selected claims' data cannot be ha
 
 def pytest_addoption(parser):
     group = parser.getgroup("repro", "claim reproduction (Phang et al. 2020)")
-    add_options(group, "profile", "store", "data_dir", "seeds")
+    add_options(group, "profile", "store", "data_dir", "seeds", "tokenizer")
     group.addoption("--report", default=None, metavar="DIR",
                     help="write the verification report into DIR (default: reports/ in the rootdir)")
     group.addoption("--no-compute", action="store_true",
@@ -61,7 +62,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: statistical calibration and end-to-end tiers (still run in CI)")
     config.addinivalue_line("markers", "slurm: against a real one-node SLURM started by the test (skipped without sbatch; CI runs them)")
     try:  # a bad profile or seed count is a usage error, said once, before any test runs
-        get_profile(config.getoption("--profile"))
+        with_tokenizer(get_profile(config.getoption("--profile")), explicit(config.getoption("--tokenizer"), "tokenizer"))
         seeds_count(config.getoption("--seeds"))
         for name in ("store", "data_dir"):  # `--store=` would silently mean the working directory
             check_not_empty(config.getoption(OPTIONS[name].flag), name)
@@ -158,7 +159,8 @@ def pytest_generate_tests(metafunc):
 @pytest.fixture(scope="session")
 def profile(pytestconfig):
     """The selected profile, with the seed count of --seeds if given."""
-    chosen = get_profile(pytestconfig.getoption("--profile"))
+    chosen = with_tokenizer(get_profile(pytestconfig.getoption("--profile")),
+                            explicit(pytestconfig.getoption("--tokenizer"), "tokenizer"))
     seeds = pytestconfig.getoption("--seeds")
     return chosen.with_seeds(seeds) if seeds else chosen
 

@@ -1,11 +1,12 @@
 """The `repro` command line: one argparse subcommand per module of this package (score, plan, fetch,
-run, report, submit), sharing the options of `repro.cli.options`."""
+run, report, submit, check-data), sharing the options of `repro.cli.options`."""
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 
+from repro.cli.check_data import add_check_data_parser
 from repro.cli.fetch import add_fetch_parser
 from repro.cli.plan import add_plan_parser
 from repro.cli.report import add_report_parser
@@ -24,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     add_run_parser(subparsers)
     add_report_parser(subparsers)
     add_submit_parser(subparsers)
+    add_check_data_parser(subparsers)
     args = parser.parse_args(argv)
     from repro.store import CorruptRunError, MissingRunError
     try:

@@ -35,6 +35,9 @@ OPTIONS = {
                                      f"local copies, which win; on smoke every task; also ${DATA_ENV}", DATA_ENV),
     "claims": Option("--claims", "directory of claim TOML files (default: ./claims if it exists, else the "
                                  "repository's claims/)", None),
+    "tokenizer": Option("--tokenizer", "a tokenizer folder AutoTokenizer loads offline, for the tiny model of "
+                                       "smoke and rehearsal (its embedding gets the tokenizer's size); also "
+                                       "$REPRO_TOKENIZER", "REPRO_TOKENIZER"),
     "seeds": Option("--seeds", "number of phase-(iii) seeds per configuration", type=int),
 }
 

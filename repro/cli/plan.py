@@ -10,7 +10,8 @@ import json
 import sys
 
 from repro.claims import select_claims
-from repro.cli.options import add_options, claims_dir, seeds_count, value
+from repro.cli.options import add_options, claims_dir, explicit, seeds_count, value
+from repro.models import with_tokenizer
 from repro.cost import describe
 from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
@@ -23,7 +24,7 @@ from repro.store import SPEC_FILE, CorruptRunError, RunStore
 def add_plan_parser(subparsers) -> None:
     """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
     p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
-    add_options(p, "profile", "store", "claims", "seeds", "data_dir")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "tokenizer")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--gpus", type=int, default=None, metavar="N",
                    help="also print the predicted makespan of the waves to compute on N GPUs, beside the critical path")
@@ -35,7 +36,7 @@ def run_plan(args) -> int:
     if args.gpus is not None and args.gpus < 1:
         print(f"repro plan: --gpus {args.gpus}: give a number of GPUs >= 1", file=sys.stderr)
         return 2
-    profile = get_profile(args.profile)
+    profile = with_tokenizer(get_profile(args.profile), explicit(args.tokenizer, "tokenizer"))
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
     data = data_source(profile, args.data_dir)  # the runs' data identity is part of their keys

@@ -17,7 +17,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser("report", help="rebuild the verification report from stored runs (no training)",
                               description="Rebuild report.md/.html/.json and figures from a run store or a "
                                           "report.json, or compare two report.json files.")
-    add_options(p, "store", "profile", "claims", "data_dir")
+    add_options(p, "store", "profile", "claims", "data_dir", "tokenizer")
     p.add_argument("--out", default="reports", help="output directory (default: reports/)")
     p.add_argument("--from-json", default=None, metavar="REPORT_JSON",
                    help="take the judged claims from this report.json instead of judging them from the store")
@@ -28,7 +28,7 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None) -> list[dict]:
+def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None, tokenizer=None) -> list[dict]:
     """Judge every claim from runs already in `store` (compute=False, nothing created); claims lacking
     runs are skipped, claims reading a damaged run are recorded as damaged with the reason."""
     from repro import judging
@@ -39,7 +39,8 @@ def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None) -> 
     from repro.report.judged import stamp
     from repro.store import CorruptRunError, MissingRunError
 
-    engine = build_engine(get_profile(profile_name), store, data_dir, compute=False)
+    from repro.models import with_tokenizer
+    engine = build_engine(with_tokenizer(get_profile(profile_name), tokenizer), store, data_dir, compute=False)
     records, commit = [], git_commit()
     for claim in load_claims(claims):
         try:
@@ -77,7 +78,7 @@ def run_report(args) -> int:
         return 2
     if previous is None:
         records = judge_from_store(Path(store), args.profile, claims_dir(args.claims),
-                                   args.data_dir)
+                                   args.data_dir, explicit(args.tokenizer, "tokenizer"))
     with report_lock(args.out):
         _, problem = previous_records(args.out)  # an unreadable or foreign report.json is kept aside first
         if problem:

@@ -25,8 +25,9 @@ import sys
 
 from repro import distributed, interrupt
 from repro.claims import select_claims
-from repro.cli.options import add_options, claims_dir, seeds_count, value
+from repro.cli.options import add_options, claims_dir, explicit, seeds_count, value
 from repro.data import data_source
+from repro.models import with_tokenizer
 from repro.engine import build_engine
 from repro.plan import planned_runs, wave as wave_of, with_ancestors
 from repro.preflight import check_reads
@@ -90,7 +91,7 @@ def require_stored_parents(store: RunStore, specs, wave: int) -> None:
 def add_run_parser(subparsers) -> None:
     """`repro run`: compute the runs the selected claims need (all, one, or a shard)."""
     p = subparsers.add_parser("run", help="compute the runs the claims need (for clusters and torchrun)")
-    add_options(p, "profile", "store", "claims", "seeds", "data_dir")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "tokenizer")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--only", default="", metavar="PREFIX",
                    help="only the runs whose folder name (as `repro plan` prints it) or key starts with PREFIX")
@@ -111,7 +112,7 @@ def run_jobs(args) -> int:
     except ValueError as err:
         print(f"repro run: {err}", file=sys.stderr)
         return 2
-    profile = get_profile(args.profile)
+    profile = with_tokenizer(get_profile(args.profile), explicit(args.tokenizer, "tokenizer"))
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
     store = value(args.store, "store")

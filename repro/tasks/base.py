@@ -43,6 +43,30 @@ class HubSource:
         return load_dataset(self.path, self.config_for(lang), split=self.split_for(split), revision=self.revision)
 
 
+@dataclass(frozen=True)
+class XtremeFiles:
+    """Where google-research/xtreme's `scripts/download_data.sh` puts a task's files, and how they read.
+
+    `files` maps our split to a path under the layout's root, `{lang}` standing for the language's
+    name there (`lang_names`, else its code); `kind` is the file format (`repro.xtreme_layout`):
+    "tsv" (the task's fields, then the label, one row a line), "conll" (`word<TAB>tag`, a blank
+    line between sentences), "squad" (SQuAD v1.1 JSON), "parallel" (line i of `{lang}`'s file
+    translates line i of `.eng`'s), "bucc" (`id<TAB>sentence` files and a `.gold` file).
+    `id_prefix` puts the hub's language prefix on row ids (TyDiQA's `english-...`), so the task's
+    `select` keeps working; `all_languages` names a hub config that holds every language at once.
+    """
+
+    kind: str
+    files: Mapping[str, str]
+    lang_names: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    id_prefix: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def path(self, split: str, lang: str) -> str | None:
+        """The file of our `split` in `lang` relative to the layout root (None: XTREME has no such file)."""
+        pattern = self.files.get(split)
+        return None if pattern is None else pattern.format(lang=self.lang_names.get(lang, lang))
+
+
 SUBMISSION_FORMATS = ("labels", "tags", "pairs", "qa")  # file formats of repro.scoring
 # where the entries' sizes come from, rounded: planning figures for repro.cost, not exact row counts
 TRAIN_SOURCE = "English training examples: the paper's task table (shared/paper/README.md, Sizes)"
@@ -122,6 +146,8 @@ class Task:
     # runs record only some units (BUCC: source sentences in a gold or a mined pair), so the set differs
     # between runs; judging pads a cell's runs to the union, absent units as all-zero statistics
     sparse_units: bool = False
+    # the task's files in XTREME's download layout (`--data-dir` may point at one); None: not there
+    xtreme: XtremeFiles | None = None
 
     def __post_init__(self):
         if self.submission is not None and self.submission not in SUBMISSION_FORMATS:

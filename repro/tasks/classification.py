@@ -13,7 +13,7 @@ from transformers import AutoModelForSequenceClassification, DataCollatorWithPad
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
-from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task, XtremeFiles
 from repro.tasks.formats import PredictingFormat
 
 
@@ -116,6 +116,8 @@ XNLI = Task(
     labels=NLI_LABELS,
     train_task="mnli",
     parallel=True,
+    # XTREME's xnli/: dev-{lang}.tsv, test-{lang}.tsv (premise, hypothesis, label; test labels stripped)
+    xtreme=XtremeFiles("tsv", MappingProxyType({"validation": "xnli/dev-{lang}.tsv", "test": "xnli/test-{lang}.tsv"})),
     source="XNLI (Conneau et al. 2018) via facebook/xnli; 2,490 dev / 5,010 test per language; trains on MNLI",
 )
 
@@ -140,6 +142,7 @@ PAWSX = Task(
     fields=("sentence1", "sentence2"),
     labels=("0", "1"),
     parallel=True,
+    xtreme=XtremeFiles("tsv", MappingProxyType({"train": "pawsx/train-{lang}.tsv", "validation": "pawsx/dev-{lang}.tsv", "test": "pawsx/test-{lang}.tsv"})),
     source="PAWS-X (Yang et al. 2019) via google/xtreme; en train 49,401, 2,000 dev/test per language",
 )
 

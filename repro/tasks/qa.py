@@ -26,7 +26,7 @@ from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from repro.fixtures import generators
 from repro.metrics import MlqaEmF1, SquadEmF1
-from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task, XtremeFiles
 from repro.tasks.formats import PredictingFormat
 
 N_BEST = 20             # run_squad.py n_best_size
@@ -316,6 +316,7 @@ XQUAD = Task(
     # one set, XTREME's test (google/xtreme card: XQuAD.* has only "validation"; xtreme-protocol.md 1.2)
     evaluation_sets=MappingProxyType({"test": "validation"}),
     fixture=_fixture("xquad"),
+    xtreme=XtremeFiles("squad", MappingProxyType({"validation": "xquad/xquad.{lang}.json"})),
     metric=SquadEmF1(),  # XTREME evaluate.py squad_em_f1
     fields=("question", "context"),
     train_task="squad",
@@ -333,6 +334,9 @@ MLQA = Task(
     languages=tuple("ar de en es hi vi zh".split()),
     hub=HubSource("google/xtreme", "MLQA.{lang}.{lang}"),
     fixture=_fixture("mlqa"),
+    xtreme=XtremeFiles("squad", MappingProxyType({
+        "validation": "mlqa/MLQA_V1/dev/dev-context-{lang}-question-{lang}.json",
+        "test": "mlqa/MLQA_V1/test/test-context-{lang}-question-{lang}.json"})),
     metric=MlqaEmF1(),  # XTREME evaluate.py mlqa_em_f1, language-specific normalisation
     fields=("question", "context"),
     train_task="squad",
@@ -377,6 +381,11 @@ TYDIQA = Task(
     # (google/xtreme card: tydiqa has train and validation only; xtreme-protocol.md 1.2)
     evaluation_sets=MappingProxyType({"test": "validation"}),
     fixture=_tydiqa_fixture,
+    # one file per language (XTREME's has only English training data; dev answers blanked)
+    xtreme=XtremeFiles("squad", MappingProxyType({
+        "train": "tydiqa/tydiqa-goldp-v1.1-train/tydiqa.goldp.{lang}.train.json",
+        "validation": "tydiqa/tydiqa-goldp-v1.1-dev/tydiqa.goldp.{lang}.dev.json"}),
+        id_prefix=MappingProxyType({code: f"{name}-" for code, name in TYDIQA_NAMES.items()})),
     metric=SquadEmF1(),  # XTREME evaluate.py squad_em_f1, English normalisation for every language
     fields=("question", "context"),
     # XTREME trains on English GoldP only (tydiqa.goldp.en.train.json); jiant's downloader trained on

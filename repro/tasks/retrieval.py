@@ -20,7 +20,7 @@ import numpy as np
 
 from repro.fixtures import generators
 from repro.metrics import Accuracy, BuccF1
-from repro.tasks.base import EVAL_SOURCE, HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, HubSource, Sizes, Task, XtremeFiles
 from repro.tasks.formats import RetrievalFormat
 
 NEIGHBOURHOOD = 4  # mine_bitext neighborhood
@@ -253,6 +253,9 @@ TATOEBA = Task(
     evaluation_sets=MappingProxyType({"test": "validation"}),
     fixture=lambda split, lang, n: generators.tatoeba_rows(f"tatoeba-{split}", n, lang, TATOEBA_ISO3[lang]),
     metric=Accuracy(),  # XTREME evaluate.py: accuracy of retrieved row indices
+    # LASER's tatoeba.{iso3}-eng.{iso3,eng}, which XTREME's download_data.sh copies (the one set)
+    xtreme=XtremeFiles("parallel", MappingProxyType({"validation": "tatoeba/tatoeba.{lang}-eng"}),
+                       lang_names=TATOEBA_ISO3),
     fields=("source_sentence", "target_sentence"),
     source="Tatoeba (Artetxe & Schwenk 2019) via google/xtreme tatoeba.*; up to 1,000 pairs per language",
 )
@@ -271,6 +274,9 @@ BUCC = Task(
     fields=("id", "lang", "sentence", "gold"),
     reader=read_bucc,
     reader_files=bucc_files,
+    # XTREME's bucc2018/{lang}-en.{dev,test}.{{lang},en,gold} (the test gold is not public)
+    xtreme=XtremeFiles("bucc", MappingProxyType({"validation": "bucc2018/{lang}-en.dev",
+                                                 "test": "bucc2018/{lang}-en.test"})),
     eval_split="test",
     metric_inputs=bucc_metric_inputs,
     source="BUCC 2018 shared task (Zweigenbaum et al. 2018); sample -> dev, training -> test (XTREME)",

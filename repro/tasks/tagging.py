@@ -19,7 +19,7 @@ from transformers import AutoModelForTokenClassification, DataCollatorForTokenCl
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import ChunkF1, TokenAccuracy
-from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task
+from repro.tasks.base import EVAL_SOURCE, TRAIN_SOURCE, HubSource, Sizes, Task, XtremeFiles
 from repro.tasks.formats import PredictingFormat
 
 IGNORE = -100  # torch CrossEntropyLoss().ignore_index
@@ -173,6 +173,7 @@ UDPOS = Task(
     labels=generators.UPOS,
     # kk, th, tl, yo have no dev data (jiant EXTRA_UDPOS_TEST_LANGS; HF udpos configs)
     missing=MappingProxyType({"validation": ("kk", "th", "tl", "yo"), "train": ("th", "tl", "yo")}),
+    xtreme=XtremeFiles("conll", MappingProxyType({"train": "udpos/train-{lang}.tsv", "validation": "udpos/dev-{lang}.tsv", "test": "udpos/test-{lang}.tsv"})),
     source="UD v2.5 via google/xtreme udpos.*; en train 21,253 sentences, dev 3,974",
 )
 
@@ -190,6 +191,7 @@ PANX = Task(
     metric=ChunkF1(),  # XTREME evaluate.py: seqeval entity f1
     fields=("tokens", "ner_tags"),
     labels=generators.NER_TAGS,
+    xtreme=XtremeFiles("conll", MappingProxyType({"train": "panx/train-{lang}.tsv", "validation": "panx/dev-{lang}.tsv", "test": "panx/test-{lang}.tsv"})),
     source="WikiANN / PAN-X (Pan et al. 2017) via google/xtreme PAN-X.*; en 20,000/10,000/10,000",
 )
 
