@@ -56,6 +56,23 @@ CHOICES: tuple[Choice, ...] = (
                "effective batch of 32 warms up for about 2,450 steps, about 19,600 at a literal batch of 4), so the "
                "rule guards shorter patiences",
            item="4a"),
+    Choice("mixture early-stopping score", "the mean of every task's dev score on its 0-100 scale; MLM's is the "
+           "accuracy on the masked tokens of its held-out sentences", "this suite (repro/multitask.py, "
+           "repro/tasks/mlm.py dev_score); jiant/tasks/evaluate/core.py (MLM: major metric -perplexity)",
+           deviates_from=(PAPER,),
+           why="jiant averages the tasks' major metrics, accuracies on a 0-1 scale and MLM's negative perplexity "
+               "(unbounded, a few points for XLM-R), so a change of 0.1 in perplexity weighs as much as 10 accuracy "
+               "points of every other task: its mixture early-stops almost on MLM alone. The suite keeps every task "
+               "on one bounded scale so that each counts alike in the mean", item="24.7"),
+    Choice("output heads", "transformers' heads, fresh in every phase: sentence(-pair) classification a dense + tanh "
+           "+ linear head on <s>; multiple choice the pooler (dense + tanh) and a linear scorer; tagging and QA a "
+           "linear layer on each token", "transformers XLMRobertaForSequenceClassification / ForMultipleChoice / "
+           "ForTokenClassification / ForQuestionAnswering; jiant/proj/main/modeling/heads.py (ClassificationHead "
+           "on the encoder's pooled output)", deviates_from=(PAPER,),
+           why="jiant puts its classification head (dense + tanh + linear, from RoBERTa's) on the encoder's pooled "
+               "output, one dense + tanh layer (the pooler) more than transformers' sequence-classification head; "
+               "the suite uses one head family, transformers', for every format; both are freshly initialised "
+               "in every phase, as the paper says", item="24.7"),
     Choice("ANLI+ early-stopping rows", "the 500 dev rows are drawn at random (fixed seed) from every part "
            "(ANLI R1-R3, MNLI, SNLI) in proportion to its size; a single dataset uses its first 500 rows",
            "v1 App. A ('early stopping on the first 500 dev examples of each task'); the order of ANLI+'s "

@@ -56,3 +56,9 @@ def test_the_report_has_a_methods_section_with_both_deviation_lists(tmp_path, mo
     build_report([_record("a-claim") | {"profile": "paper"}], tmp_path / "all")
     every = json.loads((tmp_path / "all" / "report.json").read_text())["methods"]
     assert {"TyDiQA-GoldP training data", "XNLI batch size"} <= {r["topic"] for r in deviations(every, PAPER)}
+
+
+def test_the_mixture_score_and_the_heads_are_declared_deviations_from_jiant():
+    rows = {r["topic"]: r for r in deviations(methods(), PAPER)}
+    assert "-perplexity" in rows["mixture early-stopping score"]["source"]
+    assert "pooler" in rows["output heads"]["why"] and "heads.py" in rows["output heads"]["source"]

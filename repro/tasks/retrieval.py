@@ -150,14 +150,23 @@ def read_bucc(root, split: str, lang: str) -> list[dict]:
             f"https://comparable.limsi.fr/bucc2018/bucc2018-task.html, extract it inside the data directory "
             f"given by --data-dir / REPRO_DATA_DIR, giving {BUCC_LAYOUT}; missing: "
             f"{', '.join(missing) if root is not None else 'no data directory was given'}")
-    gold = dict(line.rstrip("\n").split("\t") for line in files["gold"].open(encoding="utf-8") if line.strip())
+    gold: dict[str, list[str]] = {}  # every gold pair is kept (XTREME reads a set of id pairs)
+    for line in files["gold"].open(encoding="utf-8"):
+        if line.strip():
+            sid, eid = line.rstrip("\n").split("\t")
+            gold.setdefault(sid, []).append(eid)
     rows = []
     for side in (lang, "en"):
         for line in files[side].open(encoding="utf-8"):
             if line.strip():
                 sid, text = line.rstrip("\n").split("\t", 1)
-                rows.append({"id": sid, "lang": side, "sentence": text, "gold": gold.get(sid, "")})
+                rows.append({"id": sid, "lang": side, "sentence": text, "gold": " ".join(gold.get(sid, []))})
     return rows
+
+
+def gold_ids(row) -> list[str]:
+    """The English ids of a source row's gold pairs (its `gold` field: ids separated by spaces, "" for none)."""
+    return row["gold"].split()
 
 
 def ids_by_sentence(rows) -> dict[str, list[str]]:
@@ -190,15 +199,19 @@ def bucc_evaluate(embed, data, task: Task, split: str, lang: str) -> tuple[list[
         pairs = mine(embed(src_text), embed(trg_text))
         scored = [((sid, tid), score) for s, t, score in pairs
                   for sid in src_ids[src_text[s]] for tid in trg_ids[trg_text[t]]]
-        return scored, {(r["id"], r["gold"]) for r in src if r["gold"]}
+        return scored, {(r["id"], eid) for r in src for eid in gold_ids(r)}
     dev_scored, dev_gold = mined("validation")
     threshold, dev_f1 = best_threshold(dev_scored, dev_gold)
     scored, gold = mined(split)
-    predicted = {src: trg for (src, trg), score in scored if score >= threshold}
+    # every kept id pair: a sentence repeated in the corpus pairs with each of its ids (XTREME, jiant)
+    predicted: dict[str, set[str]] = {}
+    for (src, trg), score in scored:
+        if score >= threshold:
+            predicted.setdefault(src, set()).add(trg)
     gold_of: dict[str, list[str]] = {}
     for src, trg in gold:
         gold_of.setdefault(src, []).append(trg)
-    records = [{"id": src, "unit": src, "prediction": [predicted[src]] if src in predicted else [],
+    records = [{"id": src, "unit": src, "prediction": sorted(predicted.get(src, ())),
                 "reference": sorted(gold_of.get(src, []))} for src in sorted(set(predicted) | set(gold_of))]
     # no correct dev candidate: nothing is kept (threshold recorded as null)
     return records, {"threshold": threshold if np.isfinite(threshold) else None, "dev_f1_at_threshold": dev_f1}
