@@ -37,7 +37,7 @@ def reads_of(spec) -> set[Read]:
         reads |= training_reads(name)
     if spec.kind in ("target", "retrieval"):
         task = get_task(spec.eval_task)
-        reads |= {Read(task.name, spec.eval_split, lang) for lang in spec.eval_languages}
+        reads |= {Read(task.name, split, lang) for split, languages in spec.eval_sets for lang in languages}
     return reads
 
 

@@ -100,8 +100,11 @@ class Profile:
     data_source: str                       # "fixture", "hub" or "local"
     intermediate: Mapping[str, TrainConfig]  # phase (ii), per intermediate task
     target: Mapping[str, TrainConfig]        # phase (iii), per target task
-    seeds: tuple[int, ...]                   # phase-(iii) seeds per configuration
+    seeds: tuple[int, ...]                   # replicates (chains) per configuration: phase-(ii) and -(iii) seed
     eval_split: str = "validation"           # the paper's main results are on dev sets
+    # the claim splits every target run predicts from its one training (dev and test, as jiant's --do_val
+    # plus test prediction); each maps to the set it reads through Task.evaluation_set
+    evaluation_splits: tuple[str, ...] = ("validation", "test")
     retrieval: RetrievalConfig = RetrievalConfig()
     smoke_languages: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # fixture langs per task
     # a task not in `smoke_languages`: its first `default_languages` languages, English first (0: all of them)

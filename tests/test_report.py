@@ -66,8 +66,9 @@ def store(tmp_path):
             name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}"
             names.append(_write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed,
                                                  "data": "fake-v1", "parent": _key(root, parent)},
-                                    {"xnli": {"en": {"accuracy": 80.0 + bump + seed},
-                                              "de": {"accuracy": 70.0 + 2 * bump}}}))
+                                    {"xnli": {"validation": {"en": {"accuracy": 80.0 + bump + seed},
+                                                             "de": {"accuracy": 70.0 + 2 * bump}},
+                                              "test": {"en": {"accuracy": 10.0}, "de": {"accuracy": 10.0}}}}))
     return root, names
 
 
