@@ -59,7 +59,7 @@ def store(tmp_path):
     """A store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
     root = tmp_path / "store"
     base = _write_run(root, "pretrained-base-s0", {"kind": "pretrained"})
-    mnli = _write_run(root, "intermediate-mnli-s0", {"kind": "intermediate", "tasks": ["mnli"]})
+    mnli = _write_run(root, "intermediate-mnli-s1", {"kind": "intermediate", "tasks": ["mnli"]})
     names = []
     for seed in (1, 2):
         for config, parent, bump in ((None, base, 0.0), ("mnli", mnli, 2.0)):
