@@ -62,15 +62,16 @@ def main() -> int:
     profile = replace(planted.PROFILE, seeds=seeds)
     engine = planted.build(args.store, profile=profile, breaks="")
     started = time.time()
-    for config in CONFIGURATIONS[1:]:  # the phase-(ii) runs first, once
-        engine.ensure(plan.intermediate_spec(profile, engine.data, config))
+    with ProcessPoolExecutor(args.workers) as pool:  # the phase-(ii) runs first: one per chain (seed)
+        list(pool.map(_compute, [(args.store, plan.intermediate_spec(profile, engine.data, c, s))
+                                 for s in seeds for c in CONFIGURATIONS[1:]]))
     specs = {(c, s): plan.target_spec(profile, engine.data, TARGET, intermediate=c, seed=s)
              for s in seeds for c in CONFIGURATIONS}
     with ProcessPoolExecutor(args.workers) as pool:
         list(pool.map(_compute, [(args.store, spec) for spec in specs.values()]))
     print(f"{len(specs)} target runs ready in {time.time() - started:.0f} s ({args.workers} workers)\n")
 
-    runs = {key: run_outcomes(engine.ensure(spec)) for key, spec in specs.items()}
+    runs = {key: run_outcomes(engine.ensure(spec), "validation") for key, spec in specs.items()}
     metrics = {TARGET: get_task(TARGET).metric}
     print(f"## Effect sizes: {len(seeds)} seeds per configuration\n")
     print("| configuration | difference to no intermediate task | 95% CI |\n|---|---|---|")

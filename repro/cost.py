@@ -46,7 +46,8 @@ class Phase:
     # (task whose data trains, its configuration, epochs over its rows: a mixture's expected
     # examples / rows, repro.plan)
     train: tuple[tuple[str, TrainConfig, float], ...] = ()
-    evaluate: tuple[str, str, int, TrainConfig | None] | None = None  # (task, split, languages, config)
+    # every evaluation set predicted: (task, split, languages, config)
+    evaluate: tuple[tuple[str, str, int, TrainConfig | None], ...] = ()
     retrieval_max_length: int = 512                    # retrieval runs: sentences cut at this length
 
 
@@ -157,7 +158,7 @@ def gpu_hours(phase: Phase, lengths: str = "measured") -> float:
     if lengths not in ("measured", "max"):
         raise ValueError(f"lengths={lengths!r}: 'measured' (the length samples) or 'max' (the upper bound)")
     tokens = (train_tokens(phase.train, lengths)
-              + eval_tokens(phase.evaluate, lengths, phase.retrieval_max_length) / EVAL_SPEEDUP)
+              + sum(eval_tokens(e, lengths, phase.retrieval_max_length) for e in phase.evaluate) / EVAL_SPEEDUP)
     return tokens / THROUGHPUT_TOKENS_PER_S / 3600
 
 

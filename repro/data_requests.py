@@ -37,8 +37,8 @@ def reads_of(spec) -> set[Read]:
         reads |= training_reads(name)
     if spec.kind in ("target", "retrieval"):
         task = get_task(spec.eval_task)
-        reads |= {Read(*read) for lang in spec.eval_languages
-                  for read in task.format.evaluation_reads(task, spec.eval_split, lang)}  # BUCC: dev too
+        reads |= {Read(*read) for split, languages in spec.eval_sets for lang in languages
+                  for read in task.format.evaluation_reads(task, split, lang)}  # BUCC: dev too
     return reads
 
 

@@ -240,36 +240,40 @@ class Engine:
         return trainer, history
 
     def _evaluate(self, spec: RunSpec, trainer, config: TrainConfig, work: Path) -> None:
-        """Predict every evaluation language zero-shot; store per-unit records and metrics."""
+        """Predict every evaluation set (dev and test) in every language zero-shot with the one trained
+        model; store per-unit records and metrics."""
         task = get_task(spec.eval_task)
         fmt = task.format
-        metrics = {}
-        for lang in spec.eval_languages:
-            raw = self.data.load(task, spec.eval_split, lang)
-            features = fmt.eval_features(raw, task, trainer.processing_class, config)
-            # length-sorted batches pad little; rows come back in input order
-            predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
-            records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
-                       for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
-                                                         fmt.references(raw, task), strict=True)]
-            metrics[lang] = self._store_language(task, lang, records, work)
+        metrics: dict = {}
+        for split, languages in spec.eval_sets:
+            for lang in languages:
+                raw = self.data.load(task, split, lang)
+                features = fmt.eval_features(raw, task, trainer.processing_class, config)
+                # length-sorted batches pad little; rows come back in input order
+                predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
+                records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
+                           for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
+                                                             fmt.references(raw, task), strict=True)]
+                metrics.setdefault(split, {})[lang] = self._store_language(task, split, lang, records, work)
         _write_json(work / "metrics.json", {task.name: metrics})
 
     def _retrieve(self, spec: RunSpec, init: str, work: Path) -> None:
-        """Evaluate a retrieval task in every language from the encoder at `init`."""
+        """Evaluate a retrieval task on every evaluation set in every language from the encoder at `init`."""
         task = get_task(spec.eval_task)
         embed = Embedder(init, spec.retrieval, self.profile.retrieval.batch_size)
-        metrics = {}
-        for lang in spec.eval_languages:
-            records, extra = task.format.evaluate(embed, self.data, task, spec.eval_split, lang)
-            metrics[lang] = {**self._store_language(task, lang, records, work), **extra}
+        metrics: dict = {}
+        for split, languages in spec.eval_sets:
+            for lang in languages:
+                records, extra = task.format.evaluate(embed, self.data, task, split, lang)
+                metrics.setdefault(split, {})[lang] = {**self._store_language(task, split, lang, records, work),
+                                                       **extra}
         _write_json(work / "metrics.json", {task.name: metrics})
 
     @staticmethod
-    def _store_language(task, lang: str, records: list[dict], work: Path) -> dict:
-        """Write predictions/<task>/<lang>.jsonl ({id, unit, prediction, reference}); the metric values."""
+    def _store_language(task, split: str, lang: str, records: list[dict], work: Path) -> dict:
+        """Write predictions/<task>/<split>/<lang>.jsonl ({id, unit, prediction, reference}); the metric values."""
         if distributed.state().is_main_process:
-            out_dir = work / "predictions" / task.name
+            out_dir = work / "predictions" / task.name / split
             out_dir.mkdir(parents=True, exist_ok=True)
             with (out_dir / f"{lang}.jsonl").open("w", encoding="utf-8") as fh:
                 for record in records:

@@ -73,7 +73,9 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
     if claim.kind == "setup":
         return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
-    outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(engine.ensure(spec)) for key, spec in specs.items()})
+    # one run per (configuration, target, seed) predicts every split; each key reads its split's set
+    outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(engine.ensure(spec), get_task(key[1]).evaluation_set(key[3]))
+                            for key, spec in specs.items()})
     metrics = {t: get_task(t).metric for t in claim.targets}
     parallel = [t for t in claim.targets if get_task(t).parallel]
 

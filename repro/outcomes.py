@@ -17,22 +17,22 @@ from repro.store import CorruptRunError, Run
 from repro.tasks import get_task
 
 
-def read_predictions(run: Run, task: str, lang: str) -> list[dict]:
-    """The stored prediction records (id, unit, prediction, reference) of one language."""
-    path = run.path / "predictions" / task / f"{lang}.jsonl"
+def read_predictions(run: Run, task: str, split: str, lang: str) -> list[dict]:
+    """The stored prediction records (id, unit, prediction, reference) of one language of one split."""
+    path = run.path / "predictions" / task / split / f"{lang}.jsonl"
     if not path.is_file():
-        raise CorruptRunError(f"{run.path} has no predictions for {task}/{lang}; the run was made for "
-                              f"languages {', '.join(run.spec.eval_languages)}")
+        sets = "; ".join(f"{s}: {', '.join(langs)}" for s, langs in run.spec.eval_sets)
+        raise CorruptRunError(f"{run.path} has no predictions for {task}/{split}/{lang}; the run was made for {sets}")
     with path.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def run_outcomes(run: Run) -> dict[tuple[str, str], CellOutcomes]:
-    """Outcomes of every (task, language) cell that a target run evaluated."""
+def run_outcomes(run: Run, split: str) -> dict[tuple[str, str], CellOutcomes]:
+    """Outcomes of every (task, language) cell that a target run predicted on `split` (the set read)."""
     task = get_task(run.spec.eval_task)
     cells = {}
-    for lang in run.spec.eval_languages:
-        records = read_predictions(run, task.name, lang)
+    for lang in run.spec.eval_languages(split):
+        records = read_predictions(run, task.name, split, lang)
         predictions, references = task.metric_inputs(records)
         stats = task.metric.unit_stats(predictions=predictions, references=references, lang=lang)
         if len(stats) != len(records):  # BUCC's metric has one row per source id, in sorted order

@@ -1,7 +1,10 @@
 """RunSpecs for the paper's configurations under a profile.
 
-One phase-(ii) run per intermediate configuration (seed 0) serves every target
-task and seed that starts from it; phase-(iii) runs vary the seed.
+Replicate r of a configuration is a whole chain: its phase-(ii) run with seed r, the
+phase-(iii) runs with seed r that start from it, and its retrieval runs (BUCC, Tatoeba).
+The baseline's replicate r is phase (iii) with seed r from the pretrained model.  A target
+run trains once and predicts every evaluation set (`Profile.evaluation_splits`), so the
+claim's split is not part of its identity.
 """
 from __future__ import annotations
 
@@ -16,9 +19,6 @@ from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
 from repro.tasks import TASKS, get_task
 
-INTERMEDIATE_SEED = 0
-
-
 def pretrained_spec(profile: Profile, data: DataSource) -> RunSpec | None:
     """The run that builds the tiny base model; None for a hub checkpoint."""
     if not isinstance(profile.model, TinyModel):
@@ -26,8 +26,8 @@ def pretrained_spec(profile: Profile, data: DataSource) -> RunSpec | None:
     return RunSpec(kind="pretrained", base_model=profile.model, seed=profile.model.init_seed)
 
 
-def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]) -> RunSpec:
-    """Phase (ii) on the intermediate task(s) `tasks`; several (or `mlm`) train as one mixture."""
+def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...], seed: int) -> RunSpec:
+    """Phase (ii) with `seed` on the intermediate task(s) `tasks`; several (or `mlm`) train as one mixture."""
     if len(set(tasks)) != len(tasks):
         raise ValueError(f"a configuration names each task once, got {tasks}")
     for name in tasks:
@@ -35,7 +35,7 @@ def intermediate_spec(profile: Profile, data: DataSource, tasks: tuple[str, ...]
     return with_data(data, RunSpec(
         kind="intermediate", base_model=profile.model, tasks=tuple(tasks),
         train=tuple((name, profile.train_config("intermediate", name)) for name in tasks),
-        parent=pretrained_spec(profile, data), seed=INTERMEDIATE_SEED, data=data.identity,
+        parent=pretrained_spec(profile, data), seed=seed, data=data.identity,
         mixture=profile.mixture_config(tasks) if is_mixture(tasks) else None, bf16=profile.bf16,
         # a mixture's batches are single-task draws of its own sampler (repro.multitask)
         length_grouped=profile.length_grouped and not is_mixture(tasks),
@@ -60,29 +60,35 @@ def evaluation_languages(profile: Profile, task_name: str, split: str | None = N
     return tuple(langs)
 
 
-def target_spec(profile: Profile, data: DataSource, target: str, *,
-                intermediate: tuple[str, ...] | None, seed: int, split: str | None = None) -> RunSpec:
-    """Phase (iii) on `target` from the phase-(ii) run on `intermediate` (None: the baseline),
-    evaluated on the set a claim's `split` reads for it (default: the profile's evaluation split;
-    `Task.evaluation_set`: XQuAD's "test" is its one set, "validation" on the hub).
+def evaluation_sets(profile: Profile, task_name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(split read, languages) of every set the profile's evaluation splits read for `task_name`, each once."""
+    task = get_task(task_name)
+    sets = dict.fromkeys(task.evaluation_set(split) for split in profile.evaluation_splits)
+    return tuple((split, evaluation_languages(profile, task_name, split)) for split in sets)
 
-    Retrieval targets (BUCC, Tatoeba) get no phase (iii): their run evaluates the parent's
-    encoder directly and is deterministic, so every seed maps to the same run.
+
+def target_spec(profile: Profile, data: DataSource, target: str, *,
+                intermediate: tuple[str, ...] | None, seed: int) -> RunSpec:
+    """Replicate `seed` of `target` from the phase-(ii) run on `intermediate` with the same seed (None:
+    the baseline, from the pretrained model): phase (iii) trained once, predicting every evaluation set
+    (dev and test; `Task.evaluation_set`: XQuAD's "test" is its one set, "validation" on the hub).
+
+    Retrieval targets (BUCC, Tatoeba) get no phase (iii): their run evaluates the parent's encoder
+    directly, so its seed is its parent's (the chain's); from the pretrained model it is deterministic
+    and every replicate maps to one run (seed 0).
     """
-    parent = (intermediate_spec(profile, data, intermediate) if intermediate
+    parent = (intermediate_spec(profile, data, intermediate, seed) if intermediate
               else pretrained_spec(profile, data))
     task = get_task(target)
     if not task.trained:
         return with_data(data, RunSpec(kind="retrieval", base_model=profile.model, tasks=(target,), parent=parent,
-                       seed=0, data=data.identity, eval_task=target,
-                       eval_split=task.evaluation_set(split or profile.eval_split),
-                       eval_languages=evaluation_languages(profile, target, split), retrieval=profile.retrieval))
+                       seed=seed if intermediate else 0, data=data.identity, eval_task=target,
+                       eval_sets=evaluation_sets(profile, target), retrieval=profile.retrieval))
     return with_data(data, RunSpec(
         kind="target", base_model=profile.model, tasks=(target,),
         train=((target, profile.train_config("target", target)),),
         parent=parent, seed=seed, data=data.identity, bf16=profile.bf16,
-        eval_task=target, eval_split=task.evaluation_set(split or profile.eval_split),
-        eval_languages=evaluation_languages(profile, target, split), length_grouped=profile.length_grouped,
+        eval_task=target, eval_sets=evaluation_sets(profile, target), length_grouped=profile.length_grouped,
     ))
 
 
@@ -103,13 +109,21 @@ def run_keys(claim: Claim, profile) -> list[RunKey]:
 
 
 def required_runs(claim: Claim, profile, data) -> dict[RunKey, RunSpec]:
-    """The target runs a claim needs on `profile` (as given: apply `for_profile` first)."""
+    """The target runs a claim needs on `profile` (as given: apply `for_profile` first); the keys of every
+    split of one (configuration, target, seed) share one run."""
     missing = missing_tasks(claim, profile)
     if missing:
         raise ClaimError(f"claim {claim.id}: profile {profile.name} has no training configuration for "
                          f"{', '.join(missing)}; add one to repro/profiles.py or name a registered task in the claim")
-    return {(config, target, seed, split): target_spec(profile, data, target, intermediate=config or None,
-                                                            seed=seed, split=split)
+    unread = [s for s in claim.splits() if s not in profile.evaluation_splits]
+    if unread:
+        raise ClaimError(f"claim {claim.id}: profile {profile.name}'s runs predict {', '.join(profile.evaluation_splits)}, "
+                         f"not {', '.join(unread)}; use one of those splits or add it to Profile.evaluation_splits")
+    specs: dict = {}
+    for config, target, seed, split in run_keys(claim, profile):
+        if (config, target, seed) not in specs:
+            specs[(config, target, seed)] = target_spec(profile, data, target, intermediate=config or None, seed=seed)
+    return {(config, target, seed, split): specs[(config, target, seed)]
             for config, target, seed, split in run_keys(claim, profile)}
 
 
@@ -161,7 +175,7 @@ def _phase(spec: RunSpec):
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
-        return Phase(evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), None),
+        return Phase(evaluate=tuple((spec.eval_task, split, len(langs), None) for split, langs in spec.eval_sets),
                      retrieval_max_length=spec.retrieval.max_length)
     keys = {t: get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else "") for t, c in spec.train}
     if spec.kind == "intermediate" and spec.mixture is not None:
@@ -172,7 +186,8 @@ def _phase(spec: RunSpec):
     train = tuple((keys[t], c, c.epochs) for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train)
-    return Phase(train=train, evaluate=(spec.eval_task, spec.eval_split, len(spec.eval_languages), spec.train[0][1]))
+    return Phase(train=train, evaluate=tuple((spec.eval_task, split, len(langs), spec.train[0][1])
+                                             for split, langs in spec.eval_sets))
 
 
 def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:

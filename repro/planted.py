@@ -98,5 +98,5 @@ class BrokenEngine(Engine):
                 spec = replace(spec, parent=parent.parent)
             elif self.how == "swap-intermediate" and set(parent.tasks) <= set(INTERMEDIATE):
                 other = tuple(INTERMEDIATE[1 - INTERMEDIATE.index(t)] for t in parent.tasks)
-                spec = replace(spec, parent=plan.intermediate_spec(self.profile, self.data, other))
+                spec = replace(spec, parent=plan.intermediate_spec(self.profile, self.data, other, parent.seed))
         return super().ensure(spec)

@@ -16,7 +16,9 @@ from repro.profiles import RetrievalConfig, TinyModel, TrainConfig
 # 5: early stopping after 30 evaluations past warmup, weight decay 0.01, ANLI+'s early-stopping rows
 # from every part, TyDiQA-GoldP trained on every language, one evaluation set per XTREME target;
 # XTREME QA windows and tagging preprocessing, MLM mixture length and corpus
-ENGINE_VERSION = 5
+# 6: one training predicts every evaluation set (dev and test), predictions/<task>/<split>/<lang>.jsonl;
+# BUCC's dev measured with the dev set's own threshold (jiant); every gold and mined id pair kept
+ENGINE_VERSION = 6
 
 KINDS = ("pretrained", "intermediate", "target", "retrieval")
 
@@ -34,8 +36,8 @@ class RunSpec:
     seed: int = 0
     data: str = ""                              # data source identity, e.g. "fixture-v1" or "hub"
     eval_task: str | None = None                # target task evaluated zero-shot (target runs)
-    eval_split: str | None = None
-    eval_languages: tuple[str, ...] = ()
+    # every evaluation set the run predicts: (split read, its languages), dev and test from one training
+    eval_sets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     retrieval: RetrievalConfig | None = None    # embedding settings (retrieval runs)
     # multi-task phase (ii): the shared optimisation (lr, epochs over the mixture, warmup, early
     # stopping); the per-task entries of `train` give each task's batch size and features
@@ -62,6 +64,18 @@ class RunSpec:
                 continue  # absent from random-batch runs, whose keys predate it
             out[name] = _plain(value)
         return out
+
+    @property
+    def eval_splits(self) -> tuple[str, ...]:
+        """The splits the run predicts, in order."""
+        return tuple(split for split, _ in self.eval_sets)
+
+    def eval_languages(self, split: str) -> tuple[str, ...]:
+        """The languages the run predicts in `split`; KeyError naming the splits it has."""
+        for name, languages in self.eval_sets:
+            if name == split:
+                return languages
+        raise KeyError(f"run {self.slug} predicts no {split!r} set (it predicts {', '.join(self.eval_splits) or 'none'})")
 
     @property
     def key(self) -> str:

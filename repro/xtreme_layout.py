@@ -208,15 +208,16 @@ def _parallel(task: Task, files, lang: str, stop: int | None = None):
 
 
 def _bucc(task: Task, files, lang: str, stop: int | None = None):
-    """BUCC's `id<TAB>sentence` files as rows {id, lang, sentence, gold} (gold: the English id of a pair)."""
-    gold = {}
+    """BUCC's `id<TAB>sentence` files as rows {id, lang, sentence, gold} (gold: the English ids of its pairs,
+    separated by spaces: every pair of a repeated sentence is kept, `repro.tasks.retrieval.gold_ids`)."""
+    gold: dict[str, list[str]] = {}
     if len(files) > 2:
         for number, line in _lines(files[2]):
             if line.strip():
                 cells = line.rstrip("\n").split("\t")
                 if len(cells) != 2:
                     raise LayoutError(f"{files[2]}:{number}: a gold line is {lang}-id<TAB>en-id: fix the line")
-                gold[cells[0]] = cells[1]
+                gold.setdefault(cells[0], []).append(cells[1])
     rows = []
     for side, path in ((lang, files[0]), ("en", files[1])):
         for number, line in _lines(path):
@@ -224,14 +225,14 @@ def _bucc(task: Task, files, lang: str, stop: int | None = None):
                 cells = line.rstrip("\n").split("\t", 1)
                 if len(cells) != 2:
                     raise LayoutError(f"{path}:{number}: a line is id<TAB>sentence: fix the line")
-                rows.append({"id": cells[0], "lang": side, "sentence": cells[1], "gold": gold.get(cells[0], "")})
+                rows.append({"id": cells[0], "lang": side, "sentence": cells[1], "gold": " ".join(gold.get(cells[0], []))})
     return rows, bool(gold)
 
 
 def _bucc_cap(rows: list, lang: str, limit: int) -> list:
     """The sentences of the first `limit // 2` gold pairs, with distractors up to `limit` per side."""
-    pairs = [(r["id"], r["gold"]) for r in rows if r["lang"] == lang and r["gold"]][:max(limit // 2, 1)]
-    keep = {i for pair in pairs for i in pair}
+    pairs = [(r["id"], r["gold"].split()) for r in rows if r["lang"] == lang and r["gold"]][:max(limit // 2, 1)]
+    keep = {i for source, english in pairs for i in (source, *english)}
     out = []
     for side in (lang, "en"):
         sentences = [r for r in rows if r["lang"] == side]

@@ -141,3 +141,13 @@ def test_one_table_of_claim_kinds_gives_fields_rules_wording_and_bands():
     part = {"kind": "improves", "expected": None, "margin": 0.0, "threshold": 2.0, "two_sided": False}
     assert _band(part, -10.0, 10.0) == (2.0, 10.0)
     assert _band({**part, "kind": "magnitude", "expected": 8.0, "margin": 1.0}, -10.0, 10.0) == (7.0, 9.0)
+
+
+def test_claim_5_chooses_from_every_configuration_the_other_claims_train():
+    """The paper's pool: single tasks, with MLM and the multi-task; not the baseline nor translated data."""
+    pool = set(BY_ID["best-per-target-xtreme"].configurations)
+    trained = {c for claim in ALL if claim.id != "best-per-target-xtreme" and claim.kind != "setup"
+               for c in claim.configurations_used() if c}
+    assert pool == {c for c in trained if not any(t.endswith("_translated") for t in c)}
+    assert ("squad", "mlm") in pool and tuple(INTERMEDIATE_TASKS) in pool and () not in pool
+    assert not BY_ID["best-per-target-xtreme"].smoke  # smoke trains the whole pool for the other claims anyway

@@ -30,20 +30,25 @@ class FakeEngine:
         return spec
 
 
-def fake_outcomes(spec):
+READS: list = []  # (spec, split) of every outcome read, cleared by the fixture
+
+
+def fake_outcomes(spec, split):
     """Unit i of a cell is correct when u_i < p: the same u for every run (paired, as shared test items)."""
+    READS.append((spec, split))
     config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
     effect = EFFECTS[config][("xnli", "pawsx").index(spec.eval_task)]
     p = BASE + effect + np.random.default_rng(zlib.crc32(spec.key.encode())).normal(0, 0.004)  # seed noise
     cells = {}
-    for lang in spec.eval_languages:
-        u = np.random.default_rng(zlib.crc32(f"{spec.eval_task}{lang}{spec.eval_split}".encode())).random(N_UNITS)
+    for lang in spec.eval_languages(split):
+        u = np.random.default_rng(zlib.crc32(f"{spec.eval_task}{lang}{split}".encode())).random(N_UNITS)
         cells[(spec.eval_task, lang)] = CellOutcomes(np.arange(N_UNITS), np.column_stack([u < p, np.ones(N_UNITS)]))
     return cells
 
 
 @pytest.fixture
 def engine(monkeypatch):
+    READS.clear()
     monkeypatch.setattr("repro.outcomes.run_outcomes", fake_outcomes)
     cfg = SMOKE.target["xnli"]
     profile = replace(SMOKE, seeds=(1, 2, 3), intermediate=MappingProxyType({"mnli": cfg, "squad": cfg}),
@@ -92,7 +97,12 @@ def test_best_per_target_chooses_on_dev_and_measures_on_test(engine):
     assert "xnli: mnli" in comp.configuration and "pawsx: squad" in comp.configuration
     assert out.verdict.estimate == pytest.approx(100 * (0.08 + 0.06) / 2, abs=1.2)
     assert out.verdict.outcome == "reproduced"
-    assert {s.eval_split for s in engine.ensured} == {"validation", "test"}
+    assert {split for _, split in READS} == {"validation", "test"}
+    # one training per (configuration, target, seed) predicts dev and test: no twins
+    assert len({s.key for s in engine.ensured}) == 3 * 2 * 3
+    assert all(s.eval_splits == ("validation", "test") for s in engine.ensured)
+    assert {(s.key, split) for s, split in READS} == {(s.key, split) for s in engine.ensured
+                                                      for split in ("validation", "test")}
 
 
 def test_a_claim_naming_a_task_the_profile_cannot_train_is_an_error(engine):
@@ -114,16 +124,18 @@ def test_sparse_bucc_cells_are_padded_with_zero_rows():
     assert out[((), "xnli", 1, "test")] is not x and out[((), "xnli", 1, "test")][("xnli", "de")] is x[("xnli", "de")]
 
 
-def test_a_retrieval_run_serves_every_seed_and_is_listed_once(engine, monkeypatch):
-    """Tatoeba is evaluated straight from the encoder, one run for all seeds: the outcome names it once."""
-    def outcomes(spec):
+def test_retrieval_runs_are_per_chain_and_the_baseline_s_serves_every_seed(engine, monkeypatch):
+    """Tatoeba is evaluated straight from the encoder: from phase (ii) one run per chain (seed), from the
+    pretrained model one deterministic run that every replicate reads, named once."""
+    def outcomes(spec, split):
         config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
         u = np.random.default_rng(7).random(N_UNITS)
         p = BASE + (0.05 if config else 0.0)
         return {(spec.eval_task, lang): CellOutcomes(np.arange(N_UNITS), np.column_stack([u < p, np.ones(N_UNITS)]))
-                for lang in spec.eval_languages}
+                for lang in spec.eval_languages(split)}
     monkeypatch.setattr("repro.outcomes.run_outcomes", outcomes)
     profile = replace(engine.profile, smoke_languages=MappingProxyType({"tatoeba": ("de",)}))
     out = judge(claim(kind="improves", threshold=0.0, targets=("tatoeba",)), FakeEngine(profile))
-    assert len(profile.seeds) == 3 and len(out.runs) == len(set(out.runs)) == 2  # baseline and from-mnli
+    assert len(profile.seeds) == 3 and len(out.runs) == len(set(out.runs)) == 4  # baseline and 3 from-mnli
+    assert sorted(r.split("-")[-2] for r in out.runs if "from-mnli" in r) == ["s1", "s2", "s3"]
     assert out.seeds == profile.seeds

@@ -45,19 +45,22 @@ def test_phase_iii_starts_from_phase_ii_encoder_with_fresh_head(quick_engine, qu
     assert_phase_iii_loads_encoder_and_fresh_head(inter.model_path, saved)
 
 
-def test_target_run_predicts_every_language(quick_engine, quick_profile):
+def test_target_run_trains_once_and_predicts_every_set_and_language(quick_engine, quick_profile):
     spec = plan.target_spec(quick_profile, quick_engine.data, "xnli", intermediate=None, seed=1)
     run = quick_engine.ensure(spec)
-    metrics = run.read_json("metrics.json")["xnli"]
-    assert set(metrics) == {"en", "ru", "zh"}
+    by_split = run.read_json("metrics.json")["xnli"]
+    assert set(by_split) == {"validation", "test"}  # one training, dev and test predicted (jiant's --do_val + test)
+    assert isinstance(run.read_json("train_log.json")["steps"], int)
     task = get_task("xnli")
-    for lang, values in metrics.items():
-        rows = [json.loads(l) for l in (run.path / "predictions" / "xnli" / f"{lang}.jsonl").open()]
-        assert len(rows) == quick_profile.fixture_sizes["validation"]
-        gold = task.format.references(quick_engine.data.load(task, "validation", lang), task)
-        assert [r["reference"] for r in rows] == gold
-        recomputed = task.metric.compute(predictions=[r["prediction"] for r in rows], references=gold)
-        assert recomputed == values
+    for split, metrics in by_split.items():
+        assert set(metrics) == {"en", "ru", "zh"}
+        for lang, values in metrics.items():
+            rows = [json.loads(l) for l in (run.path / "predictions" / "xnli" / split / f"{lang}.jsonl").open()]
+            assert len(rows) == quick_profile.fixture_sizes[split]
+            gold = task.format.references(quick_engine.data.load(task, split, lang), task)
+            assert [r["reference"] for r in rows] == gold
+            recomputed = task.metric.compute(predictions=[r["prediction"] for r in rows], references=gold)
+            assert recomputed == values
     env = run.read_json("env.json")
     assert env["packages"]["torch"] and run.read_json("timings.json")["train_s"] > 0
 

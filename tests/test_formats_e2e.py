@@ -47,10 +47,12 @@ def test_target_runs_end_to_end(tiny, target):
     run = _run(tiny, target)
     task = get_task(target)
     langs = profile.smoke_languages[target]
-    metrics = run.read_json("metrics.json")[target]
-    assert tuple(metrics) == langs
-    for lang in langs:
-        records = [json.loads(l) for l in (run.path / "predictions" / target / f"{lang}.jsonl").open()]
+    by_split = run.read_json("metrics.json")[target]
+    assert tuple(by_split) == run.spec.eval_splits
+    for split, lang in [(split, lang) for split in by_split for lang in langs]:
+        metrics = by_split[split]
+        assert tuple(metrics) == langs
+        records = [json.loads(l) for l in (run.path / "predictions" / target / split / f"{lang}.jsonl").open()]
         assert records and all(set(r) == {"id", "unit", "prediction", "reference"} for r in records)
         predictions, references = task.metric_inputs(records)
         recomputed = task.metric.compute(predictions=predictions, references=references, lang=lang)
@@ -58,7 +60,7 @@ def test_target_runs_end_to_end(tiny, target):
         stats = task.metric.unit_stats(predictions=predictions, references=references, lang=lang)
         assert len(stats) == len(records)  # one statistics row per stored record
         if task.trained:
-            assert len(records) == len(engine.data.load(task, run.spec.eval_split, lang))
+            assert len(records) == len(engine.data.load(task, split, lang))
             assert len({r["id"] for r in records}) == len(records)
         if task.format.__class__.__name__ == "Tagging":
             assert all(len(r["prediction"]) == len(r["reference"]) for r in records)
@@ -66,16 +68,24 @@ def test_target_runs_end_to_end(tiny, target):
 
 
 def test_bucc_is_thresholded_on_dev_and_evaluated_on_test(tiny):
+    from repro.tasks.retrieval import THRESHOLD_FROM
     run = _run(tiny, "bucc2018")
-    assert run.spec.eval_split == "test"
-    for values in run.read_json("metrics.json")["bucc2018"].values():
-        assert "threshold" in values and "dev_f1_at_threshold" in values
+    assert run.spec.eval_splits == ("validation", "test")
+    for split, metrics in run.read_json("metrics.json")["bucc2018"].items():
+        for lang, values in metrics.items():
+            assert "threshold" in values and values["threshold_from"] == THRESHOLD_FROM[split]
+            assert values["threshold"] == metrics[lang]["threshold"]
+        if split == "validation":  # measured at its own best cut
+            assert all(v["f1"] == pytest.approx(v["dev_f1_at_threshold"]) for v in metrics.values())
 
 
 def test_retrieval_runs_do_not_depend_on_the_seed(tiny):
     profile, engine = tiny
     specs = {plan.target_spec(profile, engine.data, "tatoeba", intermediate=None, seed=s).key for s in (1, 2)}
     assert len(specs) == 1
+    # from phase (ii) a retrieval run belongs to its chain: one per seed, on that seed's phase-(ii) run
+    chained = [plan.target_spec(profile, engine.data, "tatoeba", intermediate=("mnli",), seed=s) for s in (1, 2)]
+    assert chained[0].key != chained[1].key and [s.parent.seed for s in chained] == [1, 2]
 
 
 @pytest.mark.parametrize("target", ["pawsx", "tydiqa", "xquad"])

@@ -9,7 +9,7 @@ from repro.models import fixture_tokenizer
 from repro.profiles import PAPER, SMOKE, TrainConfig
 from repro.tasks import TASKS, get_task, paper_targets, target_tasks
 from repro.tasks.qa import QA, answer_tokens
-from repro.tasks.retrieval import best_threshold, bucc_evaluate, mine, nearest, read_bucc
+from repro.tasks.retrieval import best_threshold, bucc_evaluate, bucc_metric_inputs, gold_ids, mine, nearest, read_bucc
 from repro.tasks.tagging import IGNORE, TAGGING, first_subword_labels
 from tests.metrics.test_sufficient_stats import XTREME_METRICS
 
@@ -239,3 +239,33 @@ def test_bucc_embeds_a_repeated_sentence_once_and_pairs_every_id_it_has():
     records, extra = bucc_evaluate(embed, data, get_task("bucc2018"), "test", "de")
     predicted = {r["id"]: r["prediction"] for r in records}
     assert predicted["de-1"] == predicted["de-3"] == ["en-1"] and predicted["de-2"] == ["en-2"]
+
+
+def test_bucc_keeps_every_gold_pair_of_a_repeated_english_sentence(tmp_path):
+    """An English sentence with two ids, each the gold of a source with one text: both pairs are predicted
+    (XTREME and jiant keep id pairs), and a source with two gold lines keeps both."""
+    rng = np.random.default_rng(3)
+    vectors = {}
+
+    def embed(texts):
+        return np.stack([vectors.setdefault(t.lower(), rng.normal(size=16)) for t in texts])
+
+    de = [("de-1", "alpha", "en-1"), ("de-3", "alpha", "en-3"), ("de-2", "beta", "en-2")]
+    de += [(f"de-n{i}", f"noise de {i}", "") for i in range(6)]
+    en = [("en-1", "ALPHA"), ("en-3", "ALPHA"), ("en-2", "BETA")] + [(f"en-n{i}", f"noise en {i}") for i in range(6)]
+    rows = ([{"id": i, "lang": "de", "sentence": s, "gold": g} for i, s, g in de]
+            + [{"id": i, "lang": "en", "sentence": s, "gold": ""} for i, s in en])
+    data = type("Rows", (), {"load": lambda self, task, split, lang: rows})()
+    records, _ = bucc_evaluate(embed, data, get_task("bucc2018"), "test", "de")
+    predicted = {(r["id"], t) for r in records for t in r["prediction"]}
+    assert {("de-1", "en-1"), ("de-3", "en-3"), ("de-2", "en-2")} <= predicted
+    tp, n_pred, n_gold = get_task("bucc2018").metric.unit_stats(
+        *(), **dict(zip(("predictions", "references"), bucc_metric_inputs(records)))).sum(axis=0)
+    assert (tp, n_gold) == (3, 3)
+    folder = tmp_path / "bucc2018" / "de-en"
+    folder.mkdir(parents=True)
+    (folder / "de-en.sample.de").write_text("de-1\talpha\n", encoding="utf-8")
+    (folder / "de-en.sample.en").write_text("en-1\tALPHA\nen-3\tALPHA\n", encoding="utf-8")
+    (folder / "de-en.sample.gold").write_text("de-1\ten-1\nde-1\ten-3\n", encoding="utf-8")
+    row = DataSource("local", root=tmp_path).load(get_task("bucc2018"), "validation", "de").to_list()[0]
+    assert gold_ids(row) == ["en-1", "en-3"]

@@ -89,12 +89,12 @@ def test_a_wave_never_waits_on_a_lock_of_a_later_wave(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(RunStore, "_lock", recorded)
     try:
-        assert main(args + ["--wave", "1", "--only", "intermediate-mnli-s0"]) == 0
+        assert main(args + ["--wave", "1", "--only", "intermediate-mnli-s1"]) == 0
     finally:
         for lock in held:
             lock.release()
     assert requested and {wave(spec) for spec in requested} == {1}
-    assert capsys.readouterr().out.startswith("done     intermediate-mnli-s0")
+    assert capsys.readouterr().out.startswith("done     intermediate-mnli-s1")
 
 
 def test_a_waves_shards_get_similar_gpu_hours():

@@ -38,7 +38,7 @@ def test_english_accuracy_beats_the_majority_guess(learning, target):
     profile, engine = learning
     run = engine.ensure(plan.target_spec(profile, engine.data, target, intermediate=None, seed=1))
     task = get_task(target)
-    records = read_predictions(run, target, "en")
+    records = read_predictions(run, target, "validation", "en")
     predictions, references = task.metric_inputs(records)
     if task.format is TAGGING:  # one tag per token
         top = Counter(t for ref in references for t in ref).most_common(1)[0][0]

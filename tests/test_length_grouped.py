@@ -22,8 +22,8 @@ def test_a_length_grouped_profile_trains_in_grouped_batches(quick_engine, quick_
     mixture = replace(grouped, intermediate={"mnli": quick_profile.intermediate["mnli"],
                                              "qqp": quick_profile.intermediate["mnli"]},
                       mixture=quick_profile.intermediate["mnli"])
-    assert not plan.intermediate_spec(mixture, quick_engine.data, ("mnli", "qqp")).length_grouped
-    assert plan.intermediate_spec(grouped, quick_engine.data, ("mnli",)).length_grouped
+    assert not plan.intermediate_spec(mixture, quick_engine.data, ("mnli", "qqp"), 1).length_grouped
+    assert plan.intermediate_spec(grouped, quick_engine.data, ("mnli",), 1).length_grouped
 
     config = spec.train[0][1]
     args = quick_engine.training_args(spec, config, tmp_path)

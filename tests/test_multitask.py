@@ -123,8 +123,8 @@ def test_the_mlm_comparison_configurations_see_matched_examples():
     for configuration, baseline in zip(claim["configurations"], claim["baselines"]):
         (task,) = baseline
         sizes = {name: train_size(name) for name in configuration}
-        with_mlm = spec_examples(plan.intermediate_spec(PAPER, data, tuple(configuration)), sizes)
-        alone = spec_examples(plan.intermediate_spec(PAPER, data, (task,)), sizes)
+        with_mlm = spec_examples(plan.intermediate_spec(PAPER, data, tuple(configuration), 1), sizes)
+        alone = spec_examples(plan.intermediate_spec(PAPER, data, (task,), 1), sizes)
         assert with_mlm[task] == pytest.approx(alone[task], abs=PAPER.intermediate[task].batch_size), task
         assert with_mlm["mlm"] > 0
 
@@ -402,18 +402,18 @@ def test_plan_gives_a_mixture_its_own_optimisation():
     from repro.profiles import SMOKE
     profile = replace(SMOKE, intermediate=MappingProxyType({**SMOKE.intermediate, "squad": SMOKE.target["xquad"]}))
     data = DataSource("fixture", fixture_sizes=profile.fixture_sizes)
-    single = plan.intermediate_spec(profile, data, ("mnli",))
+    single = plan.intermediate_spec(profile, data, ("mnli",), 1)
     assert single.mixture is None and "mixture" not in single.to_dict()
-    both = plan.intermediate_spec(profile, data, ("mnli", "squad"))
+    both = plan.intermediate_spec(profile, data, ("mnli", "squad"), 1)
     assert both.mixture == profile.mixture and both.to_dict()["mixture"]["epochs"] == profile.mixture.epochs
-    assert plan.intermediate_spec(profile, data, ("mnli", "mlm")).mixture == profile.mixture_with_mlm
+    assert plan.intermediate_spec(profile, data, ("mnli", "mlm"), 1).mixture == profile.mixture_with_mlm
     longer = replace(profile.mixture, epochs=profile.mixture.epochs + 1)
     assert both.key != plan.intermediate_spec(replace(profile, mixture=longer),
-                                              data, ("mnli", "squad")).key
+                                              data, ("mnli", "squad"), 1).key
     with pytest.raises(ValueError, match="each task once"):
-        plan.intermediate_spec(profile, data, ("mnli", "mnli"))
+        plan.intermediate_spec(profile, data, ("mnli", "mnli"), 1)
     with pytest.raises(KeyError, match="Profile.mixture"):
-        plan.intermediate_spec(replace(profile, mixture=None), data, ("mnli", "squad"))
+        plan.intermediate_spec(replace(profile, mixture=None), data, ("mnli", "squad"), 1)
 
 
 def test_training_batches_are_masked_afresh_and_never_on_special_tokens(tiny_checkpoint):

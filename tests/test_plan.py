@@ -43,11 +43,19 @@ def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
         assert needed <= set(names), f"{claim.id} needs runs the plan leaves out: {sorted(needed - set(names))[:3]}"
         if claim.kind != "setup":
             assert needed, f"{claim.id} needs no run"
-    # one phase-(ii) run serves every target and seed that starts from it; the hub model needs no base run
-    assert names.count(next(n for n in names if n.startswith("intermediate-mnli-s0-"))) == 1
-    assert sum(n.startswith("intermediate-mnli-s0-") for n in names) == 1
-    assert sum(n.startswith("intermediate-squad-s0-") for n in names) == 1
-    assert sum(n.startswith("intermediate-anli_plus+mnli+") for n in names) == 1  # the nine-task mixture
+    # replicates are chains: every configuration has phase-(ii) runs s1..s3 (none s0), one target run per
+    # seed (no dev/test twins) and retrieval runs per seed; the hub model needs no base run
+    configurations = {c for claim in claims for c in claim.configurations_used() if c}
+    for config in configurations:
+        stem = "+".join(config)
+        assert sorted(re.match(r"intermediate-.*-s(\d+)-", n)[1] for n in names
+                      if n.startswith(f"intermediate-{stem}-s")) == ["1", "2", "3"], stem
+        for target in ("xnli", "tydiqa"):
+            assert sorted(n.split("-s")[-1][0] for n in names if n.startswith(f"target-{target}-from-{stem}-s")) \
+                == ["1", "2", "3"], (target, stem)
+        assert sum(n.startswith(f"retrieval-bucc2018-from-{stem}-s") for n in names) == 3, stem
+    assert not any(re.match(r"intermediate-.*-s0-", n) for n in names)
+    assert sum(n.startswith("intermediate-anli_plus+mnli+") for n in names) == 3  # the nine-task mixture
     assert not any(n.startswith("pretrained") for n in names)
     assert paper_plan[-2].startswith(f"{len(names)} runs for {len(claims)} claim(s) on profile paper: 0 stored, "
                                      f"{len(names)} to compute")
@@ -149,12 +157,15 @@ def test_cost_model_max_length_bound():
     # a mixture costs its tasks' expected examples: ANLI+ with MLM trains ANLI+'s 2 epochs, and MLM
     # rides along at rate 1/2 and batch 8 for as many batches (repro.multitask.mixture_length)
     batches = math.ceil(2 * 1_104_934 / (0.5 * 24))
-    mix = cost.train_tokens(plan._phase(plan.intermediate_spec(PAPER, DataSource("hub"), ("anli_plus", "mlm"))).train,
+    mix = cost.train_tokens(plan._phase(plan.intermediate_spec(PAPER, DataSource("hub"), ("anli_plus", "mlm"), 1)).train,
                             lengths="max")
     assert mix == pytest.approx((2 * 1_104_934 + batches * 0.5 * 8) * 128, rel=1e-4)
     # evaluation is forward only
-    ev = cost.Phase(evaluate=("xnli", "validation", 15, PAPER.train_config("target", "xnli")))
+    ev = cost.Phase(evaluate=(("xnli", "validation", 15, PAPER.train_config("target", "xnli")),))
     assert cost.gpu_hours(ev, lengths="max") == pytest.approx(2_490 * 15 * 128 / 3 / cost.THROUGHPUT_TOKENS_PER_S / 3600)
+    # one training predicts dev and test: a target run costs both evaluations
+    run = plan._phase(plan.target_spec(PAPER, DataSource("hub"), "xnli", intermediate=None, seed=1))
+    assert [e[1] for e in run.evaluate] == ["validation", "test"]
 
 
 def test_cost_model_from_measured_lengths():

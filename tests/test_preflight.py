@@ -102,7 +102,7 @@ def test_data_that_cannot_be_had_is_named_before_any_run(tmp_path, capsys, quick
 def test_a_local_file_without_the_rows_fields_and_a_split_the_hub_lacks_are_named(tmp_path):
     spec = plan.target_spec(PAPER, DataSource("hub"), "xquad", intermediate=None, seed=1)
     assert read_problems(DataSource("hub"), [spec]) == []
-    wrong = replace(spec, eval_split="train")  # google/xtreme holds XQuAD as validation only
+    wrong = replace(spec, eval_sets=(("train", spec.eval_languages("validation")),))  # XQuAD: validation only
     (line, *_) = read_problems(DataSource("hub"), [wrong])
     assert line.startswith("xquad (train, ar): the hub has no google/xtreme (config 'XQuAD.ar', split 'train'")
     assert 'Unknown split "train"' in line and "--data-dir as xquad/ar/train.jsonl" in line

@@ -56,7 +56,8 @@ def test_every_claim_run_on_paper_reads_an_existing_split():
             continue
         for spec in required_runs(claim, PAPER, data).values():
             task = get_task(spec.eval_task)
-            assert _dataset_split(task, spec.eval_split) in DATASET_SPLITS[task.name], (claim.id, spec.slug)
+            for split in spec.eval_splits:
+                assert _dataset_split(task, split) in DATASET_SPLITS[task.name], (claim.id, spec.slug)
 
 
 def test_claim_5_reads_xquad_s_one_set_and_shares_its_dev_runs():
@@ -64,15 +65,11 @@ def test_claim_5_reads_xquad_s_one_set_and_shares_its_dev_runs():
     (claim,) = [c for c in load_claims(CLAIMS_DIR) if c.id == "best-per-target-xtreme"]
     assert claim.split == "test" and claim.comparator == "published-xlmr"
     runs = required_runs(claim, PAPER, data)
-    assert {runs[(("squad",), "xquad", 1, s)].eval_split for s in ("test", "validation")} == {"validation"}
+    assert runs[(("squad",), "xquad", 1, "test")].eval_splits == ("validation",)  # its one set
     assert runs[(("squad",), "xquad", 1, "test")].key == runs[(("squad",), "xquad", 1, "validation")].key
-    assert runs[(("squad",), "mlqa", 1, "test")].eval_split == "test"
-
-
-def test_bucc_is_never_measured_where_its_threshold_is_chosen():
-    from repro.tasks.retrieval import bucc_evaluate
-    with pytest.raises(ValueError, match="threshold is chosen on its dev set"):
-        bucc_evaluate(None, None, get_task("bucc2018"), "validation", "de")
+    # one training predicts MLQA's dev and test: the run claim 5 measures on test is the one chosen on dev
+    assert runs[(("squad",), "mlqa", 1, "test")].eval_splits == ("validation", "test")
+    assert runs[(("squad",), "mlqa", 1, "test")].key == runs[(("squad",), "mlqa", 1, "validation")].key
 
 
 # --- claim 5 against the published XLM-R scores -----------------------------------------------
@@ -110,11 +107,14 @@ UNITS = np.arange(N)
 HALF = np.array([unit_half(u) for u in UNITS])
 
 
-def _correct(spec):
+READS: list = []  # (spec, split) of every outcome read
+
+
+def _correct(spec, split):
     """mnli: right on every unit of the selection half, wrong on the other; squad: right on 40% of the
     selection half and on every unit of the other; no intermediate training: right on 60% of each."""
     config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
-    u = np.random.default_rng(zlib.crc32(f"{spec.eval_task}{spec.eval_split}".encode())).random(N)
+    u = np.random.default_rng(zlib.crc32(f"{spec.eval_task}{split}".encode())).random(N)
     if config == ("mnli",):
         return HALF == SELECT_HALF
     if config == ("squad",):
@@ -122,13 +122,15 @@ def _correct(spec):
     return u < 0.6
 
 
-def _outcomes(spec):
-    return {(spec.eval_task, lang): CellOutcomes(UNITS, np.column_stack([_correct(spec), np.ones(N)]))
-            for lang in spec.eval_languages}
+def _outcomes(spec, split):
+    READS.append((spec, split))
+    return {(spec.eval_task, lang): CellOutcomes(UNITS, np.column_stack([_correct(spec, split), np.ones(N)]))
+            for lang in spec.eval_languages(split)}
 
 
 @pytest.fixture
 def engine(monkeypatch):
+    READS.clear()
     monkeypatch.setattr("repro.outcomes.run_outcomes", _outcomes)
     cfg = SMOKE.target["xnli"]
     profile = replace(SMOKE, seeds=(1, 2), intermediate=MappingProxyType({"mnli": cfg, "squad": cfg}),
@@ -151,24 +153,25 @@ def test_one_evaluation_set_is_chosen_on_one_half_and_measured_on_the_other(engi
     # on the selection half mnli is right everywhere (squad 40%): mnli is chosen, though squad is better overall
     assert "tatoeba: mnli" in comp.configuration and "one evaluation set" in comp.configuration
     # measured on the other half, where mnli is always wrong: 0% against the baseline's 60% there
-    base = _correct(next(s for s in engine.ensured if s.parent is None or s.parent.kind != "intermediate"))
+    base = _correct(next(s for s in engine.ensured if s.parent is None or s.parent.kind != "intermediate"),
+                    "validation")
     assert out.verdict.estimate == pytest.approx(0.0 - 100 * base[HALF == MEASURE_HALF].mean())
-    assert {s.eval_split for s in engine.ensured} == {"validation"}  # one run serves both roles
+    assert {split for _, split in READS} == {"validation"}  # one set serves both roles
 
 
 def test_targets_with_a_dev_set_are_chosen_on_it_and_measured_on_all_of_test(engine):
     out = judge(_claim(targets=("xnli",)), engine)
     assert "one evaluation set" not in out.comparisons[0].configuration
     assert "xnli: squad" in out.comparisons[0].configuration  # squad is better on all of dev
-    assert {s.eval_split for s in engine.ensured} == {"validation", "test"}
+    assert {split for _, split in READS} == {"validation", "test"}
 
 
 def test_claim_5_is_judged_against_the_published_scores_with_the_own_baseline_beside(engine):
     out = judge(_claim(targets=("xnli",), comparator="published-xlmr"), engine)
     published, own = out.comparisons
-    squad_test = 100 * np.mean([_correct(s).mean() for s in engine.ensured
+    squad_test = 100 * np.mean([_correct(s, "test").mean() for s in set(engine.ensured)
                                 if s.parent is not None and s.parent.kind == "intermediate"
-                                and s.parent.tasks == ("squad",) and s.eval_split == "test"])
+                                and s.parent.tasks == ("squad",)])
     assert published.result.estimate == pytest.approx(squad_test - 79.2)
     assert out.verdict is published.verdict and "published (Hu et al. 2020: 79.20)" in published.configuration
     assert "not part of the verdict" in own.configuration
@@ -180,3 +183,37 @@ def test_a_published_comparator_is_only_for_best_per_target_claims():
         _claim(kind="improves", threshold=0.0, comparator="published-xlmr")
     with pytest.raises(ClaimError, match="comparator 'hu'"):
         _claim(comparator="hu")
+
+
+def test_bucc_dev_is_measured_at_its_own_threshold_and_test_at_dev_s():
+    """jiant's validation metric (the paper's dev cells): the best cut on the sample set's own gold; XTREME's
+    test: dev's cut applied to the training gold.  Planted embeddings: half the dev gold pairs are noisy."""
+    from repro.tasks.retrieval import THRESHOLD_FROM, best_threshold, bucc_evaluate, bucc_metric_inputs
+    rng = np.random.default_rng(5)
+    vectors = {}
+
+    def embed(texts):
+        return np.stack([vectors.setdefault(t.lower(), rng.normal(size=32)) for t in texts])
+
+    def rows(split, n, noisy):
+        de = [{"id": f"de-{split}-{i}", "lang": "de", "sentence": f"{split} s{i}" + (" x" if i < noisy else ""),
+               "gold": f"en-{split}-{i}"} for i in range(n)]
+        de += [{"id": f"de-{split}-n{i}", "lang": "de", "sentence": f"{split} noise {i}", "gold": ""} for i in range(n)]
+        en = [{"id": f"en-{split}-{i}", "lang": "en", "sentence": f"{split} S{i}", "gold": ""} for i in range(n)]
+        return de + en
+
+    sets = {"validation": rows("validation", 20, 10), "test": rows("test", 30, 5)}
+    data = type("Rows", (), {"load": lambda self, task, split, lang: sets[split]})()
+    task = get_task("bucc2018")
+    assert task.evaluation_set("validation") == "validation" and task.evaluation_set("test") == "test"
+    dev_records, dev_extra = bucc_evaluate(embed, data, task, "validation", "de")
+    test_records, test_extra = bucc_evaluate(embed, data, task, "test", "de")
+    assert dev_extra["threshold_from"] == THRESHOLD_FROM["validation"] and "own gold" in dev_extra["threshold_from"]
+    assert test_extra["threshold_from"] == THRESHOLD_FROM["test"]
+    assert dev_extra["threshold"] == test_extra["threshold"]  # both from the sample set
+    f1 = task.metric.compute(**dict(zip(("predictions", "references"), bucc_metric_inputs(dev_records))))["f1"]
+    assert f1 == pytest.approx(dev_extra["dev_f1_at_threshold"])  # measured where it was chosen: the best cut
+    assert {r["id"].split("-")[1] for r in dev_records} == {"validation"}
+    assert {r["id"].split("-")[1] for r in test_records} == {"test"}
+    with pytest.raises(ValueError, match="BUCC has no 'train' set"):
+        bucc_evaluate(embed, data, task, "train", "de")

@@ -11,7 +11,7 @@ from repro.data import DataSource
 from repro.early_stopping import PatientEarlyStopping, early_stopping_rows, part_shares
 from repro.engine import INTERMEDIATE_DATA_SEED, Engine
 from repro.models import fixture_tokenizer
-from repro.profiles import PAPER, SMOKE, TYDIQA_TRAIN_ENV, TrainConfig, get_profile
+from repro.profiles import PAPER, SMOKE, TYDIQA_TRAIN_ENV, XNLI_BATCH_ENV, TrainConfig, get_profile
 from repro.spec import RunSpec
 from repro.store import RunStore
 from repro.tasks import get_task
@@ -115,12 +115,14 @@ def test_bf16_enters_the_run_key():
     assert RunSpec(kind="pretrained", base_model="m").key != RunSpec(kind="pretrained", base_model="m", bf16=True).key
 
 
-# --- TyDiQA-GoldP training data: every language (the paper), English one flag away -------------
-def test_tydiqa_trains_on_every_language_by_default_and_on_english_by_flag(monkeypatch, tmp_path):
-    assert PAPER.target["tydiqa"].train_languages == "all"
-    monkeypatch.setenv(TYDIQA_TRAIN_ENV, "en")
-    english = get_profile("paper")
-    assert english.target["tydiqa"].train_languages == "en" and english.target["xquad"] == PAPER.target["xquad"]
+# --- TyDiQA-GoldP training data: English (the paper's stated 3,696), every language one flag away ----
+def test_tydiqa_trains_on_english_by_default_and_on_every_language_by_flag(monkeypatch, tmp_path):
+    assert PAPER.target["tydiqa"].train_languages == "en" and SMOKE.target["tydiqa"].train_languages == "en"
+    assert get_profile("paper").target["tydiqa"].train_languages == "en"
+    monkeypatch.setenv(TYDIQA_TRAIN_ENV, "all")
+    every_language = get_profile("paper")
+    assert every_language.target["tydiqa"].train_languages == "all"
+    assert every_language.target["xquad"] == PAPER.target["xquad"]
     monkeypatch.setenv(TYDIQA_TRAIN_ENV, "some")
     with pytest.raises(ValueError, match="TyDiQA-GoldP training languages must be one of en, all"):
         get_profile("paper")
@@ -143,6 +145,27 @@ def test_tydiqa_trains_on_every_language_by_default_and_on_english_by_flag(monke
         english_only._training_rows(task, TrainConfig(1e-5, 8, 1, train_languages="all"))
     with pytest.raises(ValueError, match="needs a multilingual training config, but qqp"):
         engine._training_rows(get_task("qqp"), TrainConfig(1e-5, 8, 1, train_languages="all"))
+
+
+# --- XNLI: batches of 4 accumulated to 32 (jiant's recipe), the literal 4 one flag away -----------
+def test_xnli_trains_at_an_effective_batch_of_32_by_default_and_4_by_flag(monkeypatch):
+    xnli = PAPER.target["xnli"]
+    assert (xnli.batch_size, xnli.gradient_accumulation) == (4, 8)
+    assert xnli.batch_size * xnli.gradient_accumulation == PAPER.target["pawsx"].batch_size == 32
+    monkeypatch.setenv(XNLI_BATCH_ENV, "4")
+    literal = get_profile("paper").target["xnli"]
+    assert (literal.batch_size, literal.gradient_accumulation) == (4, 1)
+    assert get_profile("rehearsal").target["xnli"].gradient_accumulation == 1
+    monkeypatch.setenv(XNLI_BATCH_ENV, "16")
+    with pytest.raises(ValueError, match="XNLI's effective batch must be one of 32, 4, got '16'"):
+        get_profile("paper")
+
+
+def test_the_xnli_batch_is_part_of_the_run_identity():
+    literal = PAPER.with_xnli_batch("4")
+    data = DataSource("hub")
+    assert (plan.target_spec(PAPER, data, "xnli", intermediate=None, seed=1).key
+            != plan.target_spec(literal, data, "xnli", intermediate=None, seed=1).key)
 
 
 def test_train_languages_are_checked():

@@ -144,7 +144,7 @@ def test_train_log_reports_the_repaired_and_dropped_rows(tmp_path):
     profile = replace(SMOKE, intermediate=MappingProxyType({"squad": config}))
     data = DataSource("local", root=root)
     engine = Engine(RunStore(tmp_path / "store"), data, profile)
-    run = engine.ensure(plan.intermediate_spec(profile, data, ("squad",)))
+    run = engine.ensure(plan.intermediate_spec(profile, data, ("squad",), 1))
     assert run.read_json("train_log.json")["train_rows"] == {"checked": 24, "repaired": 2, "dropped": 1,
                                                              "dropped_ids": [_rows_with_moved_offsets()[11]["id"]]}
 

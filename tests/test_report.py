@@ -59,15 +59,16 @@ def store(tmp_path):
     """A store: baseline and from-mnli xnli runs over two seeds, plus their parents."""
     root = tmp_path / "store"
     base = _write_run(root, "pretrained-base-s0", {"kind": "pretrained"})
-    mnli = _write_run(root, "intermediate-mnli-s0", {"kind": "intermediate", "tasks": ["mnli"]})
+    mnli = _write_run(root, "intermediate-mnli-s1", {"kind": "intermediate", "tasks": ["mnli"]})
     names = []
     for seed in (1, 2):
         for config, parent, bump in ((None, base, 0.0), ("mnli", mnli, 2.0)):
             name = f"target-xnli-{'from-mnli-' if config else ''}s{seed}"
             names.append(_write_run(root, name, {"kind": "target", "eval_task": "xnli", "seed": seed,
                                                  "data": "fake-v1", "parent": _key(root, parent)},
-                                    {"xnli": {"en": {"accuracy": 80.0 + bump + seed},
-                                              "de": {"accuracy": 70.0 + 2 * bump}}}))
+                                    {"xnli": {"validation": {"en": {"accuracy": 80.0 + bump + seed},
+                                                             "de": {"accuracy": 70.0 + 2 * bump}},
+                                              "test": {"en": {"accuracy": 10.0}, "de": {"accuracy": 10.0}}}}))
     return root, names
 
 

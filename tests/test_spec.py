@@ -11,7 +11,7 @@ def base():
     return RunSpec(kind="target", base_model=TinyModel(), tasks=("xnli",),
                    train=(("xnli", TrainConfig(learning_rate=1e-3, batch_size=8, epochs=1)),),
                    parent=RunSpec(kind="pretrained", base_model=TinyModel()), seed=1, data="fixture-v1",
-                   eval_task="xnli", eval_split="validation", eval_languages=("en", "de"))
+                   eval_task="xnli", eval_sets=(("validation", ("en", "de")), ("test", ("en", "de"))))
 
 
 def test_key_is_stable_across_processes():
@@ -23,7 +23,7 @@ def test_key_is_stable_across_processes():
 def test_every_identity_field_changes_the_key():
     spec = base()
     changes = {
-        "seed": 2, "data": "hub", "eval_split": "test", "eval_languages": ("en",),
+        "seed": 2, "data": "hub", "eval_sets": (("validation", ("en",)),),
         "train": (("xnli", TrainConfig(learning_rate=2e-3, batch_size=8, epochs=1)),),
         "parent": RunSpec(kind="pretrained", base_model=TinyModel(init_seed=5)),
         "base_model": "FacebookAI/xlm-roberta-large", "engine_version": 999, "length_grouped": True,
@@ -46,3 +46,10 @@ def test_dirname_is_readable():
 
 def test_profiles_are_hashable_into_specs():
     assert RunSpec(kind="pretrained", base_model=SMOKE.model).key
+
+
+def test_a_run_names_the_languages_of_each_set_it_predicts():
+    assert base().eval_splits == ("validation", "test") and base().eval_languages("test") == ("en", "de")
+    import pytest
+    with pytest.raises(KeyError, match="predicts no 'train' set \\(it predicts validation, test\\)"):
+        base().eval_languages("train")

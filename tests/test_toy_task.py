@@ -100,7 +100,7 @@ def test_claim_on_an_unregistered_task_is_refused(tmp_path):
 def test_the_smoke_profile_plans_the_toy_task_without_an_entry(toy):
     data = DataSource("fixture", fixture_sizes=PROFILE.fixture_sizes)
     spec = plan.target_spec(PROFILE, data, "toy", intermediate=("sst2",), seed=1)
-    assert spec.eval_languages == ("en", "de", "ru")  # the first three, English first
+    assert spec.eval_languages("validation") == ("en", "de", "ru")  # the first three, English first
     assert spec.train == (("toy", PROFILE.target_default),) and PROFILE.target_default.epochs == 8
     assert plan.target_spec(SMOKE, data, "toy", intermediate=None, seed=1).train == (("toy", SMOKE.target_default),)
     assert plan.evaluation_languages(PAPER, "toy") == LANGUAGES  # the paper profile: every language
@@ -130,12 +130,13 @@ def test_cost_of_a_toy_run_from_its_sizes(toy, tmp_path, monkeypatch):
     targets = [r for r in runs if r.kind == "target"]
     assert len(targets) == 4  # baseline and SST-2, two seeds each
     config, hours = PROFILE.target_default, 25_000 * 3600
-    # upper bound: every sequence at the max length; evaluation 3x cheaper per token
-    bound = (1_000 * config.epochs * config.max_length + 200 * 3 * config.max_length / 3) / hours
+    # upper bound: every sequence at the max length; evaluation (dev 200 and test 300 rows, one training
+    # predicts both) 3x cheaper per token
+    bound = (1_000 * config.epochs * config.max_length + (200 + 300) * 3 * config.max_length / 3) / hours
     # measured: a random batch costs its longest sequence (simulated), evaluation each its own length
     cut = np.minimum(sample, config.max_length)
     longest = np.random.default_rng(0).choice(cut, size=(100_000, config.batch_size)).max(axis=1).mean()
-    measured = (1_000 * config.epochs * longest + 200 * 3 * cut.mean() / 3) / hours
+    measured = (1_000 * config.epochs * longest + (200 + 300) * 3 * cut.mean() / 3) / hours
     for run in targets:
         assert run.bound_hours == pytest.approx(bound, rel=1e-9)
         assert run.gpu_hours == pytest.approx(measured, rel=0.01)

@@ -42,8 +42,10 @@ def protocol_rows(records: list[dict]) -> list[dict]:
     from repro.protocol import methods
 
     names = [r.get("profile") for r in records if r.get("profile") in PROFILES]
-    tydiqa = get_profile(names[0]).target.get("tydiqa") if names else None
-    return methods(tydiqa_train=tydiqa.train_languages if tydiqa else "all")
+    target = get_profile(names[0]).target if names else {}
+    tydiqa, xnli = target.get("tydiqa"), target.get("xnli")
+    return methods(tydiqa_train=tydiqa.train_languages if tydiqa else "en",
+                   xnli_batch=xnli.batch_size * xnli.gradient_accumulation if xnli else 32)
 
 
 def build_report(records: list[dict], out_dir, *, store=None, paper_dir=None, previous: dict | None = None) -> list[Path]:

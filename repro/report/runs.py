@@ -1,7 +1,8 @@
 """Measured numbers for the report, read from the runs in a store (no training).
 
 Runs are read through `repro.store.RunStore`, checked against their manifests:
-a target (or retrieval) run's `metrics.json` ({task: {lang: {metric: value}}}),
+a target (or retrieval) run's `metrics.json` ({task: {split: {lang: {metric: value}}}}; the report's
+tables show the dev set, as the paper's Table 2),
 `timings.json` and `env.json`; its intermediate configuration is its parent's
 tasks (the parent found by key).  A run the store lacks is listed as missing,
 a damaged one as damaged, and the rest of the report is built without it.
@@ -52,6 +53,13 @@ def _configuration(store: RunStore, run: StoredRun) -> str:
     return "+".join(parent.spec.get("tasks", ())) if parent.spec.get("kind") == "intermediate" else BASELINE
 
 
+def _dev_metrics(target: str, by_split: dict) -> dict:
+    """{lang: {metric: value}} of the set a claim's "validation" reads for `target` (the first split otherwise)."""
+    from repro.tasks import TASKS
+    split = TASKS[target].evaluation_set("validation") if target in TASKS else "validation"
+    return by_split.get(split) or next(iter(by_split.values()), {})
+
+
 def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
     """The target runs `names` in `store`, read through RunStore (which creates nothing).
 
@@ -69,8 +77,8 @@ def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
                 continue
             target = stored.spec.get("eval_task") or next(iter(metrics))
             runs.append(TargetRun(name, target, _configuration(store, stored), int(stored.spec.get("seed", 0)),
-                                  str(stored.spec.get("data", "")), metrics.get(target, {}), _wall(stored),
-                                  stored.read_json("env.json", {})))
+                                  str(stored.spec.get("data", "")), _dev_metrics(target, metrics.get(target, {})),
+                                  _wall(stored), stored.read_json("env.json", {})))
         except MissingRunError:
             missing.append(name)
         except (CorruptRunError, ValueError, TypeError, AttributeError) as err:

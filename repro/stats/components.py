@@ -33,6 +33,10 @@ ESTIMATOR = ("paired example bootstrap + between-seed variance with the seed x e
              "clipped at 0; Welch-Satterthwaite df over all components (docs/statistics.md §3)")
 
 
+#: lower tail of χ²_{S−1} whose seed-variance limit caps the df (`VarianceComponents.at`)
+DF_SEED_QUANTILE = 0.5
+
+
 @dataclass(frozen=True)
 class VarianceComponents:
     """The estimated pieces of Var(Δ̂), per configuration a and b, and their degrees of freedom.
@@ -72,13 +76,25 @@ class VarianceComponents:
         v_ex = max(self.var_examples - sum(i * (1 / s0 - 1 / s) for s, s0, _, i, _, _ in sides), 0.0)
         if not all(np.isfinite(seed) for _, _, seed, _, _, _ in sides):
             return v_ex, np.nan, np.inf
-        raw = sum((seed - i) / s for s, _, seed, i, _, _ in sides)
-        # Var(s_c²) = 2 (σ²_u + I)² / (S − 1), with s_c² for σ²_u + I; an assumed seed_sd is known
-        spread = sum(0.0 if known else 2 * (seed / s) ** 2 / (s - 1) for s, _, seed, _, _, known in sides)
         terms = [(v_ex, self.df_examples)] + [(i / s, df_i * (s - 1) / max(s0 - 1, 1))
                                               for s, s0, _, i, df_i, _ in sides]
+
+        def seed_part(scale):
+            """(Σ_c (seed_c − I_c)/s_c with every estimated seed_c times `scale(S_c)`, its spread)."""
+            up = [(s, seed if known else seed * scale(s0), i, known) for s, s0, seed, i, _, known in sides]
+            # Var(s_c²) = 2 (σ²_u + I)² / (S − 1), with s_c² for σ²_u + I; an assumed seed_sd is known
+            return (sum((seed - i) / s for s, seed, i, _ in up),
+                    sum(0.0 if known else 2 * (seed / s) ** 2 / (s - 1) for s, seed, _, known in up))
+
+        raw, spread = seed_part(lambda s0: 1.0)
         v_seed = max(raw, 0.0)
         df = satterthwaite(v_ex + v_seed, terms, extra=clipped_normal_var(raw, spread) / 2)
+        # The plug-in df grows where a seed variance came out small by chance, exactly where the interval
+        # is already too narrow (a seed variance on S − 1 = 2 df is often a tenth of its value).  So the
+        # df is at most the one with every seed variance at its upper DF_SEED_QUANTILE confidence limit,
+        # s²(S − 1)/χ²_{S−1}: seed parts the data cannot rule out keep the df they would have.
+        up_raw, up_spread = seed_part(lambda s0: (s0 - 1) / sps.chi2.ppf(DF_SEED_QUANTILE, s0 - 1) if s0 > 1 else 1.0)
+        df = min(df, satterthwaite(v_ex + max(up_raw, 0.0), terms, extra=clipped_normal_var(up_raw, up_spread) / 2))
         # Floor: the df of a sum of independent chi-square parts is at least the smallest part's, and
         # clipping only narrows the seed part's spread, so min(df_examples, S_c - 1) bounds it below.
         # Without it a seed part clipped at 0 beside a tiny example variance (runs of two configurations

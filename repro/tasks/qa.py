@@ -390,7 +390,7 @@ TYDIQA = Task(
     fields=("question", "context"),
     # XTREME trains on English GoldP only (tydiqa.goldp.en.train.json); jiant's downloader trained on
     # all languages (xtreme-protocol.md 1.3).  `select` keeps one language's rows; the profile's
-    # `train_languages` decides which protocol trains (paper: "all", as the authors did).
+    # `train_languages` decides which protocol trains (paper: "en", the paper's stated 3,696).
     select=_tydiqa_language,
     source="TyDiQA-GoldP (Clark et al. 2020) via google/xtreme tydiqa; en train 3,696 (paper Table 1)",
 )

@@ -6,6 +6,7 @@ import pytest
 from scipy import stats as sps
 
 from repro.stats import CellOutcomes, aggregate_score, paired_difference
+from repro.stats.components import DF_SEED_QUANTILE
 
 
 def acc_cells(correct_by_cell, ids_by_cell=None):
@@ -47,7 +48,13 @@ def test_no_example_variance_gives_the_welch_variance_and_a_clipped_satterthwait
     assert r.var_seeds**2 / (spread / 2) == pytest.approx(welch, rel=1e-9)  # unclipped: Welch's df
     x = sps.norm.rvs(r.var_seeds, np.sqrt(spread), size=400_000, random_state=0)
     df_mc = r.var_seeds**2 / (np.var(np.maximum(x, 0)) / 2)
-    assert r.df == pytest.approx(df_mc, rel=0.02) and r.df > welch  # the clip narrows the estimate's spread
+    # capped by the same df with every seed variance at its upper DF_SEED_QUANTILE limit s²(S-1)/χ²_{S-1}
+    fa, fb = (3 / sps.chi2.ppf(DF_SEED_QUANTILE, 3), 2 / sps.chi2.ppf(DF_SEED_QUANTILE, 2))
+    up = fa * sa2 / 4 + fb * sb2 / 3
+    up_spread = 2 * ((fa * sa2 / 4) ** 2 / 3 + (fb * sb2 / 3) ** 2 / 2)
+    y = sps.norm.rvs(up, np.sqrt(up_spread), size=400_000, random_state=0)
+    df_cap = up**2 / (np.var(np.maximum(y, 0)) / 2)
+    assert r.df == pytest.approx(min(df_mc, df_cap), rel=0.02)
     h = sps.t.ppf(0.975, r.df) * np.sqrt(r.var_seeds + r.var_examples)
     np.testing.assert_allclose(r.ci95, (r.estimate - h, r.estimate + h), rtol=1e-12)
     assert r.n_seeds_a == 4 and r.n_seeds_b == 3 and r.seed_variance_estimable
@@ -156,7 +163,10 @@ def test_assumed_seed_sd_for_a_single_seed(acc):
     assert r.var_seeds == pytest.approx(4.0 + vb / 3, rel=1e-9)
     # only the estimated part carries finite degrees of freedom
     x = sps.norm.rvs(r.var_seeds, np.sqrt(2 * (vb / 3) ** 2 / 2), size=400_000, random_state=0)
-    assert r.df == pytest.approx(r.var_seeds**2 / (np.var(np.maximum(x, 0)) / 2), rel=0.02)
+    f = 2 / sps.chi2.ppf(DF_SEED_QUANTILE, 2)  # the cap: the estimated part at its upper limit
+    y = sps.norm.rvs(4.0 + f * vb / 3, np.sqrt(2 * (f * vb / 3) ** 2 / 2), size=400_000, random_state=0)
+    assert r.df == pytest.approx(min(r.var_seeds**2 / (np.var(np.maximum(x, 0)) / 2),
+                                     (4.0 + f * vb / 3) ** 2 / (np.var(np.maximum(y, 0)) / 2)), rel=0.02)
     with pytest.raises(ValueError, match="seed_sd"):
         paired_difference(a, b, metrics={"t": acc}, n_resamples=100, seed_sd=-1)
 
