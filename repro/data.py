@@ -370,6 +370,9 @@ def data_source(profile, data_dir: str | os.PathLike | None = None) -> DataSourc
         raise DataError("--data-dir is empty: give it a directory, or leave it out (then $REPRO_DATA_DIR, else none)")
     data_dir = data_dir or os.environ.get("REPRO_DATA_DIR")
     root = Path(data_dir) if data_dir else None
+    if root is not None and root.exists() and not root.is_dir():
+        raise DataError(f"--data-dir {root} is a file, not a directory; give it the directory that holds "
+                        "<task>/<lang>/<split>.jsonl or XTREME's download layout")
     check_data_dir(root)
     if root is not None and profile.data_source == "fixture":
         return DataSource("local", root)

@@ -25,6 +25,9 @@ class PreflightError(ValueError):
 def read_problems(data: DataSource, specs) -> list[str]:
     """One line per read of the runs `specs` that cannot be served, each once."""
     problems: dict[str, None] = {}
+    if data.root is not None and not data.root.is_dir() and not data.synthetic:
+        problems[f"data directory {data.root} does not exist: give --data-dir (or REPRO_DATA_DIR) the directory "
+                 "that holds the data"] = None
     for read in sorted({read for spec in specs for read in reads_of(spec)}):
         for line in _task_problems(data, get_task(read.task), read.split, read.lang):
             problems.setdefault(line)

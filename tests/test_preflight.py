@@ -91,6 +91,7 @@ def test_data_that_cannot_be_had_is_named_before_any_run(tmp_path, capsys, quick
     assert main(["run", "--store", str(store), "--claims", str(claims), "--data-dir", str(tmp_path / "data")]) == 2
     err = capsys.readouterr().err
     assert "data read(s) of the planned runs cannot be served; nothing was computed" in err
+    assert f"data directory {tmp_path / 'data'} does not exist" in err
     assert f"{tmp_path / 'data' / 'mnli' / 'en' / 'train.jsonl'} is missing: put the train split of mnli" in err
     assert not RunStore(store, create=False).runs()  # runs computed: 0 (not even the base model)
     # `repro plan` says the same, and still lists the runs
@@ -136,3 +137,9 @@ def test_pytest_claims_stop_before_any_run_on_a_bad_claim_or_missing_data(pytest
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: bad claim file: {bad}, line *: margin = \"1.0\" is a string; write a number*"])
     assert not RunStore(store, create=False).runs()
+
+
+def test_a_data_dir_that_is_a_file_is_named(tmp_path, capsys):
+    (tmp_path / "data").write_text("not a directory")
+    assert main(["plan", "--store", str(tmp_path / "store"), "--data-dir", str(tmp_path / "data")]) == 2
+    assert f"--data-dir {tmp_path / 'data'} is a file, not a directory" in capsys.readouterr().err
