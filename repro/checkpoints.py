@@ -37,6 +37,9 @@ class CheckpointManifest(TrainerCallback):
             state.best_model_checkpoint = str(Path(args.output_dir) / Path(state.best_model_checkpoint).name)
 
     def on_save(self, args, state, control, **kwargs):
+        if args.world_size > 1:  # every rank has written its own RNG state before rank 0 lists the files
+            import torch.distributed as dist
+            dist.barrier()
         folder = Path(args.output_dir) / f"checkpoint-{state.global_step}"
         if state.is_world_process_zero and folder.is_dir():
             write_manifest(folder)

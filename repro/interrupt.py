@@ -47,11 +47,6 @@ def install() -> None:
         signal.signal(sig, _handle)
 
 
-def requested() -> int | None:
-    """The signal that asked this process to stop, or None."""
-    return _requested
-
-
 def reset() -> None:
     """Forget a request (tests)."""
     global _requested, _training
