@@ -272,7 +272,8 @@ def main(argv=None) -> int:
                "speedup_by_format": {k: round(r["speedup"], 3) for k, r in results.items()},
                "device": gpu or "cpu", "precision": "bf16" if bf16 else "fp32", "quick": args.quick,
                "model": args.model or ("tiny" if args.quick else "FacebookAI/xlm-roberta-large"),
-               "data": args.data_dir or "fixture", "tokenizer": args.tokenizer or ("fixture" if args.quick else "model's"),
+               "data": args.data_dir or "fixture",
+               "tokenizer": args.tokenizer or ("fixture" if args.quick else "model's"),
                "formats": results}
     if args.group_by_length:
         grouped = [r["grouped_speedup"] for r in results.values()]

@@ -170,7 +170,8 @@ def test_a_covering_subset_of_the_rehearsal_on_real_rows_and_xlmr_s_tokenizer(tm
     assert engine.data.identity != data_source(REHEARSAL).identity
     from repro import xtreme_layout
     xnli = get_task("xnli")
-    real = xtreme_layout.read(xnli, REALDATA / "xtreme", "validation", "de").rows[:REHEARSAL.fixture_sizes["validation"]]
+    cap = REHEARSAL.fixture_sizes["validation"]
+    real = xtreme_layout.read(xnli, REALDATA / "xtreme", "validation", "de").rows[:cap]
     assert engine.data.load(xnli, "validation", "de")["premise"] == [r["premise"] for r in real]
     for spec in chosen:
         expected = hub_refusal(spec)
