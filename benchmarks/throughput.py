@@ -21,7 +21,9 @@ each arm are not counted.  Per format and arm: examples/s, non-pad tokens/s and 
 (padded) tokens/s.  The last line is one JSON object: `speedup` is the geometric mean over
 formats of engine non-pad tokens/s / baseline non-pad tokens/s (same tokens, so the ratio
 of step times).  Fixture sentences are shorter than the real data's, so `--quick` overstates
-what padding costs on real data; `--data-dir` measures real data.
+what padding costs on real data; `--data-dir` measures real data: a folder in XTREME's download
+layout gives each format the real training-like rows it holds (`REAL_ROWS`; a format without
+any is skipped), `--tokenizer` the tokenizer (the tiny model then embeds its vocabulary).
 """
 from __future__ import annotations
 
@@ -48,6 +50,9 @@ FORMATS = {
     "qa": ("squad", "intermediate"),
     "multiple_choice": ("hellaswag", "intermediate"),
 }
+# format -> (task, split) read from an XTREME-layout --data-dir: English rows of the format's kind
+# (XNLI's dev pairs stand for MNLI's, TyDiQA-GoldP's English training questions for SQuAD's)
+REAL_ROWS = {"classification": ("xnli", "validation"), "tagging": ("udpos", "train"), "qa": ("tydiqa", "train")}
 # dense bf16 peak TFLOP/s of GPUs, for model FLOPs utilisation (vendors' data sheets)
 PEAK_BF16_TFLOPS = {"H200": 989.0, "H100": 989.0, "A100": 312.0, "L40S": 362.0, "A10": 125.0}
 
@@ -57,6 +62,7 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="tiny model on fixture data: minutes on 2 CPU cores")
     p.add_argument("--model", default=None, help="hub id or path (default: XLM-R Large; --quick: the tiny model)")
     p.add_argument("--data-dir", default=None, help="local data <task>/en/train.jsonl (default: fixture data)")
+    p.add_argument("--tokenizer", default=None, help="tokenizer folder for --quick's tiny model (default: fixture)")
     p.add_argument("--formats", default=",".join(FORMATS), help="comma-separated subset of " + ", ".join(FORMATS))
     p.add_argument("--steps", type=int, default=None, help="timed steps per arm and format (default 24; GPU 40)")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps per arm and format")
@@ -78,7 +84,12 @@ def load_model_dir(args, tmp: Path) -> str:
         from repro.models import build_tiny_model
         from repro.profiles import TinyModel
         path = tmp / "tiny"
-        build_tiny_model(TinyModel(max_positions=514), path)
+        if args.tokenizer:
+            from repro.models import tokenizer_fingerprint
+            spec = TinyModel(max_positions=514, tokenizer=tokenizer_fingerprint(args.tokenizer))
+            build_tiny_model(spec, path, args.tokenizer)
+        else:
+            build_tiny_model(TinyModel(max_positions=514), path)
         return str(path)
     return "FacebookAI/xlm-roberta-large"
 
@@ -94,10 +105,26 @@ def task_features(fmt_name: str, args, tokenizer):
     config = PAPER.train_config(phase, name)
     data = (DataSource("local", Path(args.data_dir)) if args.data_dir
             else DataSource("fixture", fixture_sizes={"train": args.examples, "validation": 8, "test": 8}))
-    raw = data.load(task, "train", "en")
+    split = "train"
+    from repro import xtreme_layout
+    if args.data_dir and xtreme_layout.detect(Path(args.data_dir)):
+        task, split = get_task(REAL_ROWS[fmt_name][0]), REAL_ROWS[fmt_name][1]
+    raw = data.load(task, split, "en")
     raw = raw.select(range(min(len(raw), args.examples)))
     task = task.with_labels_from(raw)
     return task, config, task.format.train_features(raw, task, tokenizer, config)
+
+
+def data_files(task, args) -> tuple:
+    """The files of an XTREME-layout --data-dir the format's rows came from (() otherwise)."""
+    from repro.data import DataSource
+    if not args.data_dir:
+        return ()
+    for split in ("train", "validation"):
+        files = DataSource("local", Path(args.data_dir)).files_read(task, split, "en")
+        if files:
+            return files
+    return ()
 
 
 def fixed_collator(fmt, tokenizer, max_length: int):
@@ -192,7 +219,8 @@ def bench_format(fmt_name: str, args, model_dir: str, device: str, bf16: bool, p
         turn = arms[i % len(arms):] + arms[:i % len(arms)]  # rotate who goes first
         for arm in turn:
             arm.step(timed=i >= args.warmup)
-    result = {"task": task.name, "max_length": config.max_length, "batch_size": config.batch_size,
+    result = {"task": task.name, "data": [str(p) for p in data_files(task, args)] or "fixture",
+              "max_length": config.max_length, "batch_size": config.batch_size,
               "steps": steps, **{arm.name: arm.figures(params, peak) for arm in arms}}
     result["speedup"] = result["engine"]["nonpad_tokens_per_s"] / result["baseline"]["nonpad_tokens_per_s"]
     if args.group_by_length:
@@ -221,6 +249,9 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = load_model_dir(args, Path(tmp))
         for fmt_name in args.formats.split(","):
+            if args.data_dir and fmt_name not in REAL_ROWS and _is_layout(args.data_dir):
+                print(f"{fmt_name:<16} skipped: {args.data_dir} holds no real rows of this format", flush=True)
+                continue
             try:
                 r = bench_format(fmt_name, args, model_dir, device, bf16, peak)
             except OSError as err:  # a hub model that is not cached (nothing is downloaded)
@@ -241,12 +272,19 @@ def main(argv=None) -> int:
                "speedup_by_format": {k: round(r["speedup"], 3) for k, r in results.items()},
                "device": gpu or "cpu", "precision": "bf16" if bf16 else "fp32", "quick": args.quick,
                "model": args.model or ("tiny" if args.quick else "FacebookAI/xlm-roberta-large"),
-               "data": args.data_dir or "fixture", "formats": results}
+               "data": args.data_dir or "fixture",
+               "tokenizer": args.tokenizer or ("fixture" if args.quick else "model's"),
+               "formats": results}
     if args.group_by_length:
         grouped = [r["grouped_speedup"] for r in results.values()]
         summary["grouped_speedup"] = math.exp(sum(map(math.log, grouped)) / len(grouped))
     print(json.dumps(summary, sort_keys=True))
     return 0
+
+
+def _is_layout(data_dir) -> bool:
+    from repro import xtreme_layout
+    return bool(xtreme_layout.detect(Path(data_dir)))
 
 
 if __name__ == "__main__":

@@ -94,8 +94,10 @@ def qa_windows(question: int, context: int, max_length: int, doc_stride: int) ->
     starts `doc_stride` context sub-words apart, as `repro.tasks.qa.context_windows` cuts them."""
     from repro.tasks.qa import window_starts
     capacity = max_length - question - PAIR_SPECIALS
+    # a long real question at a tiny profile's max length leaves less room than the stride (the
+    # engine would refuse that row): planning counts it at the stride the room allows
     return [question + PAIR_SPECIALS + min(capacity, context - lo)
-            for lo in window_starts(context, capacity, doc_stride)]
+            for lo in window_starts(context, capacity, min(doc_stride, max(capacity, 1)))]
 
 
 @functools.cache

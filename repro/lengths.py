@@ -194,7 +194,8 @@ def main(argv=None) -> int:
         tasks, sources = measure_layout(DataSource("local", Path(args.data_dir)), tokenizer, args.rows, base,
                                         described)
         real = sorted(name for name, sample in sources.items() if any(str(args.data_dir) in s for s in sample.values()))
-        source = (f"mixed: {', '.join(real)} measured on XTREME's download layout {args.data_dir} with the {described}; "
+        source = (f"mixed: {', '.join(real)} measured on XTREME's download layout {args.data_dir} with the "
+                  f"{described}; "
                   f"the others kept from {args.base.name} ({base['source']}); per sample: sources")
         _write({"source": source, "tasks": tasks, "sources": sources}, args.out)
         return 0

@@ -51,7 +51,8 @@ def run_check_data(args) -> int:
     checks = run_checks(data, tokenizer, profile, args.select, args.rows)
     problems = [p for c in checks for p in c.problems]
     if args.json:
-        print(json.dumps({"data_dir": str(data_dir), "tokenizer": folder or "fixture", "profile": profile.name, "rows": args.rows,
+        print(json.dumps({"data_dir": str(data_dir), "tokenizer": folder or "fixture", "profile": profile.name,
+                          "rows": args.rows,
                           "seconds": round(time.time() - started, 1), "problems": problems,
                           "checks": [c.record() for c in checks]}, indent=1, sort_keys=True))
     else:
