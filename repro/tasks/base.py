@@ -126,7 +126,7 @@ class Task:
     reader_files: Callable[[str, str], tuple[str, ...]] | None = None
     # languages that have no data in a split (UDPOS kk/th/tl/yo have no dev set)
     missing: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    eval_split: str | None = None       # fixed evaluation split (BUCC: test, thresholded on dev)
+    eval_split: str | None = None       # a fixed evaluation split for every claim split (none of the registry uses it)
     # a claim's split ("validation": dev, "test": XTREME's evaluation set) -> the split that is read,
     # where they differ: XQuAD, TyDiQA-GoldP and Tatoeba have one set, which is XTREME's test
     evaluation_sets: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
