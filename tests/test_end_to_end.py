@@ -29,8 +29,8 @@ def test_claims_on_smoke_then_reuse(pytester, tmp_path, monkeypatch):
     first.stdout.fnmatch_lines(["*claim verdicts*", "setup-xlmr-large*setup*reproduced", "xnli-no-benefit*smoke*",
                                 "*tiny model on synthetic data, which is no evidence*"])
     runs = sorted(p.name for p in store.iterdir() if not p.name.startswith("."))
-    # baseline and MNLI configurations x 2 seeds, one phase-(ii) run, one base model
-    assert len(runs) == 6 and sum(r.startswith("intermediate-mnli") for r in runs) == 1
+    # baseline and MNLI configurations x 2 chains: a phase-(ii) run per chain, one base model
+    assert len(runs) == 7 and sum(r.startswith("intermediate-mnli") for r in runs) == 2
     stamps = {r: (store / r / "MANIFEST.json").stat().st_mtime_ns for r in runs}
 
     record = json.loads((report / "report.json").read_text())["claims"][1]

@@ -36,7 +36,8 @@ def mix_engine(tmp_path_factory, mix_profile):
 def _run(engine, profile, configuration):
     spec = plan.target_spec(profile, engine.data, "xnli", intermediate=configuration, seed=1)
     run = engine.ensure(spec)
-    assert set(run.read_json("metrics.json")["xnli"]) == {"en", "ru"}
+    metrics = run.read_json("metrics.json")["xnli"]  # {split: {lang: ...}}: one training, every evaluation set
+    assert set(metrics) == set(spec.eval_splits) and all(set(by_lang) == {"en", "ru"} for by_lang in metrics.values())
     return spec, engine.store.get(spec.parent).read_json("train_log.json")
 
 

@@ -138,22 +138,22 @@ def _evaluations(run: Path) -> list:
 @pytest.mark.slow
 def test_sigterm_after_the_first_checkpoint_requeues_and_the_rerun_resumes_to_the_same_model(tmp_path):
     whole, cut = tmp_path / "whole", tmp_path / "cut"
-    _finish(_repro_run(whole, "intermediate-mnli"))
+    _finish(_repro_run(whole, "intermediate-mnli-s1"))
     _finish(_repro_run(cut, "pretrained"))
-    proc = _repro_run(cut, "intermediate-mnli")
+    proc = _repro_run(cut, "intermediate-mnli-s1")
     deadline = time.time() + 240
-    while time.time() < deadline and not list(cut.glob(".work/intermediate-*/checkpoints/*/MANIFEST.json")):
+    while time.time() < deadline and not list(cut.glob(".work/intermediate-mnli-s1-*/checkpoints/*/MANIFEST.json")):
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=300)
     assert proc.returncode == interrupt.EXIT_REQUEUE, err[-3000:]
     assert "SIGTERM received: training stopped at step" in err
-    work, = cut.glob(".work/intermediate-*")
+    work, = cut.glob(".work/intermediate-mnli-s1-*")
     saved_step = checkpoints.latest_step(work)
-    err = _finish(_repro_run(cut, "intermediate-mnli"))
+    err = _finish(_repro_run(cut, "intermediate-mnli-s1"))
     assert f"from step {saved_step}" in err
-    ran, = cut.glob("intermediate-*")
-    ref, = whole.glob("intermediate-*")
+    ran, = cut.glob("intermediate-mnli-s1-*")
+    ref, = whole.glob("intermediate-mnli-s1-*")
     log = json.loads((ran / "train_log.json").read_text())
     assert log["resumed_from_step"] == saved_step > 0
     assert (ran / "model" / "model.safetensors").read_bytes() == (ref / "model" / "model.safetensors").read_bytes()
@@ -176,7 +176,7 @@ def test_a_mixture_interrupted_after_its_first_checkpoint_resumes_to_the_same_en
                       mixture=replace(fast, epochs=2),
                       fixture_sizes=MappingProxyType({"train": 128, "validation": 32, "test": 32}))
     data = DataSource("fixture", fixture_sizes=profile.fixture_sizes)
-    spec = plan.intermediate_spec(profile, data, ("mnli", "qqp"))
+    spec = plan.intermediate_spec(profile, data, ("mnli", "qqp"), 1)
     whole = Engine(RunStore(tmp_path / "whole"), data, profile).ensure(spec)
 
     original = checkpoints.CheckpointManifest.on_save

@@ -121,9 +121,9 @@ def test_the_waves_run_as_afterok_arrays_and_judge_as_a_local_run(cluster, local
 def test_a_signalled_training_job_is_requeued_and_resumes_to_the_same_model(cluster, local, tmp_path):
     only = ["-k", "mnli-gain", "--only"]
     whole, store = local[1], _store_with_base_model(local, tmp_path)
-    job = _sbatch_run(cluster, store, *only, "intermediate-mnli")
-    _wait_for(".work/intermediate-*/checkpoints/checkpoint-*/MANIFEST.json", store)
-    work, = store.glob(".work/intermediate-*")
+    job = _sbatch_run(cluster, store, *only, "intermediate-mnli-s1")
+    _wait_for(".work/intermediate-mnli-s1-*/checkpoints/checkpoint-*/MANIFEST.json", store)
+    work, = store.glob(".work/intermediate-mnli-s1-*")
     cluster.run("scancel", "--batch", "--signal=USR1", job)  # what --signal=B:USR1@<s> sends
     deadline = time.time() + 120
     while cluster.state(job).get("Restarts", "0") == "0":
@@ -134,8 +134,8 @@ def test_a_signalled_training_job_is_requeued_and_resumes_to_the_same_model(clus
     assert _states(cluster, job) == ["COMPLETED"]
     log = (store / f"slurm-{job}.out").read_text()
     assert f"stopped by USR1 (status {interrupt.EXIT_REQUEUE}), requeued" in log and "restart 1" in log
-    ran, = store.glob("intermediate-*")
-    ref, = whole.glob("intermediate-*")
+    ran, = store.glob("intermediate-mnli-s1-*")
+    ref, = whole.glob("intermediate-mnli-s1-*")
     train_log = json.loads((ran / "train_log.json").read_text())
     assert train_log["resumed_from_step"] == saved > 0  # the steps before it were not trained again
     assert (ran / "model" / "model.safetensors").read_bytes() == (ref / "model" / "model.safetensors").read_bytes()
@@ -147,16 +147,16 @@ def test_a_signalled_training_job_is_requeued_and_resumes_to_the_same_model(clus
 def test_a_job_killed_while_holding_a_runs_lock_never_blocks_the_next_attempt(cluster, local, tmp_path):
     only = ["-k", "mnli-gain", "--only"]
     store = _store_with_base_model(local, tmp_path)
-    job = _sbatch_run(cluster, store, *only, "intermediate-mnli")
-    _wait_for(".work/intermediate-*/checkpoints/checkpoint-*/MANIFEST.json", store)
-    lock, = store.glob(".locks/intermediate-*.lock")
+    job = _sbatch_run(cluster, store, *only, "intermediate-mnli-s1")
+    _wait_for(".work/intermediate-mnli-s1-*/checkpoints/checkpoint-*/MANIFEST.json", store)
+    lock, = store.glob(".locks/intermediate-mnli-s1-*.lock")
     # Slurm cancels with SIGTERM to every process of the job, then SIGKILL after KillWait
     cluster.run("scancel", "--full", "--signal=KILL", job)
     cluster.wait_idle(60)
     assert _states(cluster, job) == ["CANCELLED"] and cluster.state(job)["Restarts"] == "0"  # not requeued
-    assert not list(store.glob("intermediate-*")) and lock.exists()  # killed: nothing published
-    again = _sbatch_run(cluster, store, *only, "intermediate-mnli", name="repro-again")
+    assert not list(store.glob("intermediate-mnli-s1-*")) and lock.exists()  # killed: nothing published
+    again = _sbatch_run(cluster, store, *only, "intermediate-mnli-s1", name="repro-again")
     cluster.wait_idle(240)
     assert _states(cluster, again) == ["COMPLETED"], (store / f"slurm-{again}.out").read_text()[-3000:]
-    ran, = store.glob("intermediate-*")
+    ran, = store.glob("intermediate-mnli-s1-*")
     assert json.loads((ran / "train_log.json").read_text())["resumed_from_step"] > 0

@@ -40,7 +40,9 @@ def test_runs_above_a_gpu_hour_limit_get_their_own_torchrun_array(capsys, tmp_pa
     lines = dict(line.split("=", 1) for line in out.splitlines())
     assert rc == 0 and set(lines) == {"W0", "W0M", "W1"}
     assert "--gres=gpu:4" in lines["W0M"] and f"{JOB_SCRIPT} " in lines["W0M"]
-    assert " 4 1 --profile paper" in lines["W0M"] and "--min-gpu-hours 2.0" in lines["W0M"]
+    # the nine-task mixture, one run per chain (three): one shard each
+    assert " 4 3 --profile paper" in lines["W0M"] and "--array=0-2 " in lines["W0M"]
+    assert "--min-gpu-hours 2.0" in lines["W0M"]
     assert "--max-gpu-hours 2.0" in lines["W0"] and '"--dependency=afterok:$W0:$W0M"' in lines["W1"]
 
 
