@@ -70,8 +70,13 @@ class Check:
     problems: list = field(default_factory=list)      # broken tolerances, one line each
 
     def record(self) -> dict:
-        """A JSON-ready dict of the check."""
-        return asdict(self)
+        """A JSON-ready dict of the check (QA: with the shares of answers not lost by preprocessing, which
+        the tolerance bounds, and the exact-match ceiling the tokenizer imposes)."""
+        record = asdict(self)
+        if self.answerable:
+            record["qa_not_lost"] = (self.recovered + self.tokenizer_limited) / self.answerable
+            record["qa_exact_match_ceiling"] = 1 - self.tokenizer_limited / self.answerable
+        return record
 
 
 def locations(task: Task, data) -> list[tuple[str, str]]:
@@ -240,7 +245,8 @@ def table(checks: list[Check]) -> str:
         words = "" if c.words is None else f"{c.labelled_words}/{c.words}"
         qa = "| |" if c.recovered is None else (
             f"{c.recovered}/{c.answerable} ({_percent(c.recovered, c.answerable)}) | {c.tokenizer_limited} "
-            f"({_percent(c.answerable - c.tokenizer_limited, c.answerable)}) | {c.lost} ({_percent(c.lost, c.answerable)})")
+            f"({_percent(c.answerable - c.tokenizer_limited, c.answerable)}) | "
+            f"{c.lost} ({_percent(c.lost, c.answerable)})")
         predicted = "-" if c.predicted_tokens_per_example is None else f"{c.predicted_tokens_per_example:.0f}"
         checked = f"first {c.rows}" if c.more else f"{c.rows}"
         lines.append(f"| {c.task} | {c.lang} | {c.split}{'' if c.labelled else ' (no labels)'} | {checked} | "
