@@ -24,6 +24,7 @@ given tokenizer, and the result is measured:
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+import unicodedata
 
 import numpy as np
 
@@ -162,8 +163,9 @@ def _check_qa(result: Check, raw, task: Task, tokenizer, config) -> np.ndarray:
                                                 enc["max_context"]):
         if example in picked:
             continue
-        lo = answers[example]["answer_start"][0]
-        start, end = answer_tokens(offsets, sequence, lo, lo + len(answers[example]["text"][0]))
+        lo, hi = visible_span(contexts[example], answers[example]["answer_start"][0],
+                              answers[example]["text"][0])
+        start, end = answer_tokens(offsets, sequence, lo, hi)
         if start and best[start]:  # the window prediction would take this start from
             picked[example] = (tuple(offsets[start]), tuple(offsets[end]))
     result.answerable, result.recovered, result.tokenizer_limited, result.lost = len(raw), 0, 0, 0
@@ -192,6 +194,24 @@ def _check_qa(result: Check, raw, task: Task, tokenizer, config) -> np.ndarray:
     return lengths
 
 
+def visible_span(context: str, lo: int, gold: str) -> tuple[int, int]:
+    """The characters [lo, hi) of a gold answer at `lo` without its leading and trailing invisible
+    characters (format characters such as U+200B, and spaces), which XLM-R's tokenizer drops: no token
+    covers them, so no token span can start or end there."""
+    hi = lo + len(gold)
+    if context[lo:hi] != gold:
+        return lo, hi
+    while lo < hi and _invisible(context[lo]):
+        lo += 1
+    while hi > lo and _invisible(context[hi - 1]):
+        hi -= 1
+    return lo, hi
+
+
+def _invisible(char: str) -> bool:
+    return char.isspace() or unicodedata.category(char) == "Cf"
+
+
 def classify_answer(context: str, gold: str, lo: int, pieces, norm) -> str:
     """RECOVERED, TOKENIZER_LIMIT or LOST for one gold answer (text `gold` at character `lo`).
 
@@ -200,7 +220,8 @@ def classify_answer(context: str, gold: str, lo: int, pieces, norm) -> str:
     under `norm`.  Tokenizer-limited: the gold text is at `lo`, its start lies strictly inside
     (a, b) or its end strictly inside (c, d), and the decoded span cut back to the gold span
     equals the gold text: the only difference is the extra characters of the boundary pieces.
-    Lost (by preprocessing): everything else.
+    Gold text whose first or last characters are invisible ones the tokenizer drops (U+200B) is
+    tokenizer-limited too when the span without them is recovered.  Lost (by preprocessing): everything else.
     """
     if pieces is None:
         return LOST
@@ -208,8 +229,12 @@ def classify_answer(context: str, gold: str, lo: int, pieces, norm) -> str:
     hi = lo + len(gold)
     if norm(context[a:d]) == norm(gold):
         return RECOVERED
-    inside = a < lo < b or c < hi < d
-    if inside and context[lo:hi] == gold and norm(context[max(a, lo):min(d, hi)]) == norm(gold):
+    if context[lo:hi] != gold:
+        return LOST
+    vlo, vhi = visible_span(context, lo, gold)
+    inside = a < vlo < b or c < vhi < d
+    dropped = (vlo, vhi) != (lo, hi) and norm(context[a:d]) == norm(context[vlo:vhi])
+    if (inside and norm(context[max(a, vlo):min(d, vhi)]) == norm(context[vlo:vhi])) or dropped:
         return TOKENIZER_LIMIT
     return LOST
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from repro.cli import main
-from repro.datacheck import LOST, RECOVERED, TOKENIZER_LIMIT, classify_answer
+from repro.datacheck import LOST, RECOVERED, TOKENIZER_LIMIT, classify_answer, visible_span
 from repro.tasks.qa import QA
 
 REALDATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata"
@@ -64,6 +64,15 @@ def test_a_moved_start_wrong_offsets_or_no_window_are_lost_by_preprocessing():
     assert classify_answer("Der Hund bellt", "Hund", 4, ((5, 9), (5, 9)), NORM) == LOST  # offsets shifted by one
     assert classify_answer("Der Hund bellt", "Hund", 4, ((4, 8), (4, 8)), NORM) == RECOVERED
     assert classify_answer(MONEY, "766亿", 0, None, NORM) == LOST  # no window holds it
+
+
+def test_a_gold_answer_ending_in_a_character_the_tokenizer_drops_is_tokenizer_limited():
+    context = "Norfolk,[1]\u200b y más"  # MLQA es: gold answers ending in U+200B, which no token covers
+    gold = "Norfolk,[1]\u200b"
+    assert visible_span(context, 0, gold) == (0, 11)
+    assert classify_answer(context, gold, 0, ((0, 7), (7, 11)), NORM) == TOKENIZER_LIMIT
+    assert classify_answer(context, gold, 0, ((0, 7), (7, 9)), NORM) == LOST  # the visible span is not recovered
+    assert classify_answer(context, "Norfolk,[1]", 0, ((0, 7), (7, 11)), NORM) == RECOVERED
 
 
 @pytest.mark.parametrize("lost, status", [(1, 0), (2, 1)])
