@@ -62,6 +62,8 @@ def run_check_data(args) -> int:
         for c in checks:
             for failure in c.failures:
                 print(f"  {c.task} {c.lang} {c.split}: {failure}")
+            for limit in c.tokenizer_limits:
+                print(f"  {c.task} {c.lang} {c.split}: tokenizer-limited {limit}")
     for problem in problems:
         print(f"tolerance broken: {problem}", file=sys.stderr)
     return 1 if problems else 0
