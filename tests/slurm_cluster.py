@@ -60,6 +60,14 @@ def unavailable() -> str | None:
     return None
 
 
+def _seconds_until(stamp: str) -> float:
+    """Seconds from now to a Slurm time stamp (2026-12-04T21:51:32); 0 when it is not one."""
+    try:
+        return time.mktime(time.strptime(stamp.strip(), "%Y-%m-%dT%H:%M:%S")) - time.time()
+    except ValueError:
+        return 0.0
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -145,11 +153,15 @@ class Cluster:
         return [tuple(line.split(None, 2)) for line in out.splitlines() if line.strip()]
 
     def release_requeued(self) -> None:
-        """Start requeued jobs now: Slurm holds a requeued job about two minutes (reason BeginTime);
-        an administrator's `scontrol update StartTime=now` lifts that hold, which keeps the tests short."""
-        for job, state, reason in self.jobs():
-            if state == "PENDING" and reason == "BeginTime":
-                self.run("scontrol", "update", f"jobid={job}", "StartTime=now", check=False)
+        """Start requeued jobs soon: Slurm holds a requeued job about two minutes (reason BeginTime);
+        an administrator's `scontrol update StartTime=now+5` shortens that hold, which keeps the tests
+        short.  Not `now`: slurmd refuses a credential issued in the second the old one was revoked
+        ("Job credential revoked")."""
+        out = self.run("squeue", "-h", "-o", "%i %T %r %S").stdout
+        for line in out.splitlines():
+            job, state, reason, start = line.split(None, 3)
+            if state == "PENDING" and reason == "BeginTime" and _seconds_until(start) > 10:
+                self.run("scontrol", "update", f"jobid={job}", "StartTime=now+5", check=False)
 
     def wait_idle(self, timeout: float) -> None:
         """Until no job is queued or running (requeued ones released at once)."""
