@@ -126,14 +126,14 @@ def test_pytest_claims_stop_before_any_run_on_a_bad_claim_or_missing_data(pytest
     _project(pytester, monkeypatch)
     store = pytester.path / "store"  # inside the project: an existing --store path keeps the rootdir
     args = ["-p", "no:cacheprovider", "-p", "no:xdist", "-m", "claims", "-k", "xnli-no-benefit", "--store", str(store)]
-    result = pytester.runpytest_inprocess(*args, "--data-dir", str(tmp_path / "empty"))
+    result = pytester.runpytest_subprocess(*args, "--data-dir", str(tmp_path / "empty"))
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: * data read(s) of the planned runs cannot be served; nothing was computed:",
                                  f"{tmp_path / 'empty'}/*.jsonl is missing: put the *"])
     assert not RunStore(store, create=False).runs()  # runs computed: 0
     bad = pytester.path / "claims" / "xnli-no-benefit.toml"
     bad.write_text(re.sub(r"^margin = .*$", 'margin = "1.0"', bad.read_text(), flags=re.M))
-    result = pytester.runpytest_inprocess(*args)
+    result = pytester.runpytest_subprocess(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"ERROR: bad claim file: {bad}, line *: margin = \"1.0\" is a string; write a number*"])
     assert not RunStore(store, create=False).runs()
