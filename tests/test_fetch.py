@@ -52,6 +52,18 @@ def test_a_local_copy_is_not_fetched(tmp_path):
     assert set(local) < set(hub)
 
 
+def test_a_split_held_in_xtremes_layout_is_not_fetched(tmp_path):
+    """XNLI's dev in German from XTREME's download folder: only that split and language leave the list."""
+    (tmp_path / "xnli").mkdir()
+    (tmp_path / "xnli" / "dev-de.tsv").write_text("Ein Satz.\tNoch einer.\tcontradiction\n", encoding="utf-8")
+    runs = planned_runs(select_claims(CLAIMS, "xnli-no-benefit"), PAPER, DataSource("hub"))
+    hub, layout = downloads(reads(runs), DataSource("hub")), downloads(reads(runs), DataSource("hub", tmp_path))
+    skipped = set(hub) - set(layout)
+    assert len(skipped) == 1 and set(layout) < set(hub)
+    (only,) = skipped
+    assert "xnli" in only.path and only.config == "de" and only.split == "validation"
+
+
 def test_profiles_without_hub_data_fetch_nothing(calls, capsys):
     assert main(["fetch", "--profile", "smoke", "--claims", str(CLAIMS)]) == 0
     assert calls == [] and "reads no hub data" in capsys.readouterr().err

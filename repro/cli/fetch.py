@@ -4,7 +4,7 @@ Compute nodes without network run with `HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1` 
 base model and every hub dataset from the cache (`HF_HOME`).  This command, run first on a
 machine that reaches the hub, makes the same `datasets.load_dataset` calls the runs will make
 (`repro.data_requests`: every split, config and revision of the plan; local copies in
-`--data-dir` are skipped, as the runs read those) and loads the base model's configuration,
+`--data-dir`, and the splits it holds in XTREME's download layout, are skipped, as the runs read those) and loads the base model's configuration,
 tokenizer and weights once.
 """
 from __future__ import annotations
@@ -37,8 +37,14 @@ def reads(runs) -> set:
 
 
 def downloads(reads, data) -> list[HubRequest]:
-    """The hub requests of `reads`, each once, in order; none for a task with a local copy."""
-    return sorted({r for read in reads for r in hub_requests(read, data.has_local_copy)})
+    """The hub requests of `reads`, each once, in order; none for a task with a local copy, nor for a
+    split `--data-dir` holds in XTREME's download layout (the runs read those files instead)."""
+    return sorted({r for read in reads if not _in_layout(read, data)
+                   for r in hub_requests(read, data.has_local_copy)})
+
+
+def _in_layout(read, data) -> bool:
+    return bool(data.layout_files(get_task(read.task), read.split, read.lang))
 
 
 def not_on_the_hub(reads, data) -> dict[str, str]:
