@@ -12,7 +12,6 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as sps
 
 from repro.metrics.base import Metric
 from repro.stats import components as vc
@@ -60,7 +59,7 @@ class DifferenceResult:
     def interval(self, level: float = 0.95) -> tuple[float, float]:
         """Two-sided `level` interval: estimate ± t_df quantile × se."""
         _check_level(level)
-        h = float(sps.t.ppf(0.5 + level / 2, self.df)) * self.se
+        h = vc.t_quantile(0.5 + level / 2, self.df) * self.se
         return (self.estimate - h, self.estimate + h)
 
     def examples_interval(self, level: float = 0.95) -> tuple[float, float]:
