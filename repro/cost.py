@@ -18,7 +18,8 @@ Length distributions are the samples in `repro/length_samples.json` (`repro.leng
 records where they were measured); `lengths="max"` gives the former upper bound with every
 sequence at its max length.  A task without a sample there (a new task) is costed at that bound,
 every sequence at its max length, and `repro plan` names it and the fix
-(`python -m repro.lengths --out repro/length_samples.json`), so planning never stops for a sample.  Early-stopping evaluations on 500 dev examples are left out.
+(`python -m repro.lengths --out repro/length_samples.json`), so planning never stops for a sample.
+Early-stopping evaluations on 500 dev examples are left out.
 Sizes are each task's registry entry (`Task.sizes`): the paper's (shared/paper/README.md) or,
 where it gives none, the datasets' cards, rounded; planning figures, not the data's exact row counts.
 """

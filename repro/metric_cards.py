@@ -224,8 +224,10 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m repro.metric_cards", description=__doc__.splitlines()[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help="write every card")
-    mode.add_argument("--check", action="store_true", help="exit 1 if a committed card differs from the generated one")
-    parser.add_argument("--root", type=Path, default=CARDS_ROOT, help="the evaluate_metrics folder (default: the package's)")
+    mode.add_argument("--check", action="store_true",
+                      help="exit 1 if a committed card differs from the generated one")
+    parser.add_argument("--root", type=Path, default=CARDS_ROOT,
+                        help="the evaluate_metrics folder (default: the package's)")
     args = parser.parse_args(argv)
     if args.write:
         for name in card_tasks():
