@@ -133,7 +133,7 @@ class Claim:
         missing = [k for k in REQUIRED if k not in raw]
         unknown = sorted(set(raw) - set(cls.__dataclass_fields__) - {"path"})
         if missing:
-            raise ClaimError(f"{path}: missing field(s) {', '.join(missing)}; add them (see README, The claims)")
+            raise ClaimError(f"{path}: missing field(s) {', '.join(missing)}; add them (see docs/claims.md)")
         if unknown:
             raise ClaimError(f"{at(unknown[0])}: unknown field(s) {', '.join(unknown)}; known fields: "
                              f"{', '.join(f for f in cls.__dataclass_fields__ if f != 'path')}")

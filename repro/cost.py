@@ -16,7 +16,10 @@ on one A100-80GB-class GPU in bf16 (about 25% of its 312 TFLOP/s peak, usual for
 
 Length distributions are the samples in `repro/length_samples.json` (`repro.lengths`, which
 records where they were measured); `lengths="max"` gives the former upper bound with every
-sequence at its max length.  Early-stopping evaluations on 500 dev examples are left out.
+sequence at its max length.  A task without a sample there (a new task) is costed at that bound,
+every sequence at its max length, and `repro plan` names it and the fix
+(`python -m repro.lengths --out repro/length_samples.json`), so planning never stops for a sample.
+Early-stopping evaluations on 500 dev examples are left out.
 Sizes are each task's registry entry (`Task.sizes`): the paper's (shared/paper/README.md) or,
 where it gives none, the datasets' cards, rounded; planning figures, not the data's exact row counts.
 """
@@ -106,14 +109,21 @@ def _samples() -> dict:
     return load_samples()
 
 
-def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128) -> tuple[np.ndarray, float]:
+MEASURE_FIX = "python -m repro.lengths --out repro/length_samples.json"  # (re)measures every registered task
+
+
+def has_sample(task: str, split: str) -> bool:
+    """Whether `repro/length_samples.json` holds a `split` ("train" or "eval") sample of `task`."""
+    return split in _samples()["tasks"].get(task, {})
+
+
+def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128) -> tuple[np.ndarray, float] | None:
     """(lengths of the model inputs, inputs per example) of `task`'s `split` ("train" or "eval")
-    sample at `max_length`: QA windows, one input otherwise (multiple choice: the longest choice)."""
-    tasks = _samples()["tasks"]
-    if task not in tasks or split not in tasks[task]:
-        raise KeyError(f"no {split} length sample for task {task!r} in repro/length_samples.json; "
-                       "re-measure it with `python -m repro.lengths --out repro/length_samples.json`")
-    sample = tasks[task][split]
+    sample at `max_length`: QA windows, one input otherwise (multiple choice: the longest choice);
+    None where the file holds no such sample (the callers then cost every sequence at its max length)."""
+    if not has_sample(task, split):
+        return None
+    sample = _samples()["tasks"][task][split]
     if sample and isinstance(sample[0], list):  # QA: [question, context] per question
         windows = [qa_windows(q, c, max_length, doc_stride) for q, c in sample]
         return np.array([n for w in windows for n in w]), sum(map(len, windows)) / len(windows)
@@ -123,9 +133,10 @@ def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128)
 def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "measured") -> float:
     """Tokens one training example of `task` costs in a random batch of `config.batch_size`."""
     choices = sizes(task).sequences
-    if lengths == "max":
+    measured = None if lengths == "max" else length_sample(task, "train", config.max_length, config.doc_stride)
+    if measured is None:
         return config.max_length * choices
-    features, per_example = length_sample(task, "train", config.max_length, config.doc_stride)
+    features, per_example = measured
     return per_example * expected_max(features, config.batch_size) * choices
 
 
@@ -144,13 +155,12 @@ def eval_tokens(evaluate, lengths: str = "measured", retrieval_max_length: int =
     task, split, languages, config = evaluate
     examples = sizes(task).evaluation_examples(task, split) * languages
     if not get_task(task).trained:  # retrieval: every sentence embedded once
-        if lengths == "max":
-            return examples * RETRIEVAL_TOKENS
-        features, _ = length_sample(task, "eval", retrieval_max_length)
-        return examples * float(features.mean())
-    if lengths == "max":
+        measured = None if lengths == "max" else length_sample(task, "eval", retrieval_max_length)
+        return examples * (RETRIEVAL_TOKENS if measured is None else float(measured[0].mean()))
+    measured = None if lengths == "max" else length_sample(task, "eval", config.max_length, config.doc_stride)
+    if measured is None:
         return examples * config.max_length
-    features, per_example = length_sample(task, "eval", config.max_length, config.doc_stride)
+    features, per_example = measured
     return examples * per_example * float(features.mean()) * sizes(task).sequences
 
 
@@ -162,6 +172,14 @@ def gpu_hours(phase: Phase, lengths: str = "measured") -> float:
     tokens = (train_tokens(phase.train, lengths)
               + sum(eval_tokens(e, lengths, phase.retrieval_max_length) for e in phase.evaluate) / EVAL_SPEEDUP)
     return tokens / THROUGHPUT_TOKENS_PER_S / 3600
+
+
+def unmeasured(phase: Phase) -> tuple[str, ...]:
+    """The tasks of `phase` that `repro/length_samples.json` holds no sample for, as "task (train)" or
+    "task (eval)": their part of the run is costed at the max-length bound."""
+    needed = [(length_task(task), "train") for task, _, _ in phase.train]
+    needed += [(task, "eval") for task, *_ in phase.evaluate]
+    return tuple(dict.fromkeys(f"{task} ({split})" for task, split in needed if not has_sample(task, split)))
 
 
 def describe() -> str:

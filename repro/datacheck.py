@@ -134,10 +134,10 @@ def check(task: Task, split: str, lang: str, data, tokenizer, profile, rows: int
 def _predicted(task: Task, split: str, max_length: int, stride: int) -> float | None:
     """Mean model-input tokens per example the cost model assumes (None: no committed sample)."""
     name, which = (task.trains_on, "train") if split == "train" else (task.name, "eval")
-    try:
-        features, per_example = length_sample(name, which, max_length, stride or 128)
-    except KeyError:
+    measured = length_sample(name, which, max_length, stride or 128)
+    if measured is None:
         return None
+    features, per_example = measured
     return float(features.mean() * per_example)
 
 

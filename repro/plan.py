@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from repro.claims import Claim, ClaimError
-from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size
+from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size, unmeasured
 from repro.data import DataSource
 from repro.data_requests import reads_of
 from repro.multitask import is_mixture, spec_examples
@@ -164,6 +164,7 @@ class PlannedRun:
     spec: RunSpec
     gpu_hours: float = 0.0    # estimated on the paper profile (repro.cost)
     bound_hours: float = 0.0  # the same with every sequence at its max length (an upper bound)
+    unmeasured: tuple[str, ...] = ()  # "task (train|eval)" without a length sample: costed at the bound
 
     @property
     def wave(self) -> int:
@@ -197,7 +198,8 @@ def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool 
         return []
     specs = with_ancestors(list(required_runs(claim, profile, data).values()))
     phases = [(s, _phase(s)) for s in specs]
-    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(phase), gpu_hours(phase, lengths="max")) for s, phase in phases]
+    return [PlannedRun(s.dirname, s.kind, s, gpu_hours(phase), gpu_hours(phase, lengths="max"), unmeasured(phase))
+            for s, phase in phases]
 
 
 def planned_runs(claims, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:

@@ -104,6 +104,10 @@ def _hub_problems(task, split: str, lang: str) -> list[str]:
     config, split_name = hub.config_for(lang), hub.split_for(split)
     revision = f", revision {hub.revision}" if hub.revision else ""
     asked = f"{hub.path} (config {config!r}, split {split_name!r}{revision})"
+    if hub.path not in load_schemas().datasets:  # a new task's dataset: its schema is not recorded yet
+        return [f"{task.name} ({split}, {lang}): {hub.path} is not recorded in repro/hub_schemas.json: add it "
+                "under \"datasets\" (revisions, configs, splits with num_examples, features, and the hub card "
+                f"they come from as \"source\"), or put a local copy in --data-dir as {task.name}/{lang}/{split}.jsonl"]
     try:
         schema = resolve(load_schemas(), hub.path, config, split_name, hub.revision)[0]
     except (ValueError, FileNotFoundError) as err:

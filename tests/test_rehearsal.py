@@ -160,7 +160,7 @@ def test_a_covering_subset_of_the_rehearsal_on_real_rows_and_xlmr_s_tokenizer(tm
     engine = build_engine(profile, tmp_path / "store", REALDATA / "xtreme")
     specs = [run.spec for run in planned_runs(select_claims(ROOT / "claims"), profile, engine.data)]
     # one target per format and file kind of the layout (tsv, conll, squad, parallel, bucc): the others
-    # take the same paths (the full command is in README, Rehearsing the paper run)
+    # take the same paths (the full command is in docs/data.md, Rehearsing the paper run)
     covering = {"xnli", "udpos", "mlqa", "tatoeba", "bucc2018"}
     assert {get_task(t).xtreme.kind for t in covering} == {"tsv", "conll", "squad", "parallel", "bucc"}
     baselines = [s for s in specs if s.kind in ("target", "retrieval") and s.parent.kind == "pretrained"

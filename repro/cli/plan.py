@@ -12,7 +12,7 @@ import sys
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, explicit, seeds_count, value
 from repro.models import with_tokenizer
-from repro.cost import describe
+from repro.cost import MEASURE_FIX, describe
 from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
 from repro.preflight import read_problems
@@ -79,6 +79,11 @@ def run_plan(args) -> int:
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
     print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
           f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
+    unsampled = dict.fromkeys(part for run in todo for part in run.unmeasured)
+    if unsampled:
+        print(f"no length sample for {', '.join(unsampled)} in repro/length_samples.json: those parts are costed "
+              f"with every sequence at its max length (an upper bound); measure them with `{MEASURE_FIX}` "
+              "(on real rows: add --data-dir DIR --tokenizer PATH)")
     if args.gpus is not None:
         print_makespan(todo, args.gpus)
     return 0

@@ -21,6 +21,10 @@ class Metric(ABC):
     stat_names: tuple[str, ...]
     #: names of the values returned by `from_sums`, as the XTREME evaluator prints them
     metric_names: tuple[str, ...]
+    #: the function of XTREME's evaluator (google-research/xtreme evaluate.py) this metric reproduces
+    reference: str = ""
+    #: what the value cannot tell a reader (for the metric cards, `repro.metric_cards`)
+    limitation: str = ""
 
     @abstractmethod
     def unit_stats(self, *, predictions: Sequence, references: Sequence, lang: str | None = None) -> np.ndarray:
@@ -71,6 +75,9 @@ class Accuracy(Metric):
 
     stat_names = ("correct", "count")
     metric_names = ("accuracy",)
+    reference = "`accuracy` in XTREME's evaluate.py: the share of predictions equal to the gold label, as strings"
+    limitation = ("Every example weighs the same and every error costs the same: with unbalanced labels a "
+                  "majority-class predictor scores high, and the value says nothing about calibration.")
 
     def unit_stats(self, *, predictions, references, lang=None):
         check_same_length(predictions, references)

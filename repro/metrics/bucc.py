@@ -19,6 +19,9 @@ class BuccF1(Metric):
 
     stat_names = ("tp", "n_pred", "n_gold")
     metric_names = ("f1", "precision", "recall")
+    reference = "`bucc_f1` in XTREME's evaluate.py: set precision, recall and F1 of the mined (source id, English id) pairs"
+    limitation = ("The value depends on the similarity threshold that decides which pairs are mined: a threshold "
+                  "chosen on the scored set itself (as jiant's validation metric does) gives an optimistic figure.")
 
     def unit_stats(self, *, predictions, references, lang=None):
         """One row per source id seen in either set, in sorted order; pairs are (src, trg)."""

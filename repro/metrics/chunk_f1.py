@@ -104,6 +104,11 @@ class ChunkF1(Metric):
 
     stat_names = ("tp", "n_pred", "n_gold")
     metric_names = ("f1", "precision", "recall")
+    reference = ("`f1` in XTREME's evaluate.py: seqeval's `f1_score`, `precision_score` and `recall_score` "
+                 "(version 0.0.12, as jiant pins) over chunks of the concatenated sentences")
+    limitation = ("A chunk counts only when its type and both ends match: one wrong tag inside a long entity loses "
+                  "the whole entity, and runs of one bare tag (UPOS) merge into a single chunk, so POS F1 is not "
+                  "the token accuracy usual for POS tagging.")
 
     def unit_stats(self, *, predictions, references, lang=None):
         """One row (tp, n_pred, n_gold) per sentence; sentences are lists of tags."""

@@ -89,6 +89,8 @@ class _QaEmF1(Metric):
     stat_names = ("f1", "exact_match", "count")
     metric_names = ("exact_match", "f1")
     score_names = ("exact_match", "f1")
+    limitation = ("Answers are compared as normalised strings against the gold texts: a correct answer worded "
+                  "otherwise scores 0 EM and partial F1, and F1's bag of tokens ignores word order.")
 
     def normalizer(self, lang: str | None) -> Callable[[str], str]:
         raise NotImplementedError
@@ -118,12 +120,18 @@ class _QaEmF1(Metric):
 class SquadEmF1(_QaEmF1):
     """SQuAD v1.1 EM/F1 with English normalisation for every language (XQuAD, TyDiQA-GoldP)."""
 
+    reference = ("`squad_em_f1` in XTREME's evaluate.py: the official SQuAD v1.1 evaluation, English normalisation "
+                 "(lower case, ASCII punctuation and English articles removed) for every language")
+
     def normalizer(self, lang=None):
         return squad_normalize
 
 
 class MlqaEmF1(_QaEmF1):
     """MLQA EM/F1 with language-specific normalisation; `lang` is required."""
+
+    reference = ("`mlqa_em_f1` in XTREME's evaluate.py: MLQA's official evaluation, with the answer language's "
+                 "normalisation (Unicode punctuation and that language's articles removed, Chinese split into characters)")
 
     def normalizer(self, lang=None):
         if lang not in _MLQA_ARTICLES:

@@ -304,7 +304,7 @@ BUCC = Task(
     source="BUCC 2018 shared task (Zweigenbaum et al. 2018); sample -> dev, training -> test (XTREME)",
     obtain=("download bucc2018-{de,fr,ru,zh}-en.sample-gold.tar.bz2 and ...training-gold.tar.bz2 from "
             "https://comparable.limsi.fr/bucc2018/bucc2018-task.html and extract them in "
-            "<data-dir>/bucc2018/ (README, BUCC 2018 data)"),
+            "<data-dir>/bucc2018/ (docs/data.md, BUCC 2018 data)"),
 )
 
 TASKS = (BUCC, TATOEBA)  # the order of the paper's columns
