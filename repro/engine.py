@@ -25,6 +25,7 @@ from repro import distributed, multitask
 from repro.batching import predict_in_length_order
 from repro.data import DataError, DataSource, data_source
 from repro.data_requests import reads_of
+from repro.mixture import is_mixture
 from repro.models import build_tiny_model, check_hub_model, checkpoint_tokenizer
 from repro.profiles import Profile, TinyModel, TrainConfig
 from repro.provenance import environment
@@ -89,11 +90,11 @@ class Engine:
             t0 = time.time()
             self._retrieve(spec, self.model_path(spec.parent, spec.base_model), work)
             timings["eval_s"] = time.time() - t0
-        elif spec.kind == "intermediate" and multitask.is_mixture(spec.tasks):
+        elif spec.kind == "intermediate" and is_mixture(spec.tasks):
             # several tasks (or MLM): one shared encoder, a head per task, batches drawn by the paper's rule
             init = self.model_path(spec.parent, spec.base_model)
             t0 = time.time()
-            trainer, history = multitask.train(self, spec, init, work, self._load_task)
+            trainer, history = multitask.train(spec, init, work, self._load_task, self.training_args)
             timings["train_s"] = time.time() - t0
             _write_json(work / "train_log.json", history)
             if distributed.state().is_main_process:

@@ -336,7 +336,7 @@ SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=256),
 # The mixture, "multi-task mixed/3": every task at its own batch size (`batch_size` here is
 # unused), 3 passes over the capped total, lr 1e-5, or 5e-6 with MLM; 10% warmup; early stopping.
 # With MLM mixed in, `epochs` is not the length: the tasks get the examples they get without MLM
-# (a single task its own epochs) and MLM adds its batches (repro.multitask.mixture_length).
+# (a single task its own epochs) and MLM adds its batches (repro.mixture.mixture_length).
 _PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
 PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
                                               max_train_examples=2_000_000),

@@ -195,7 +195,7 @@ def engine(pytestconfig, profile):
 def claim_source(request):
     """claim -> ClaimOutcome from the selected --source."""
     if request.config.getoption("--source") == "paper-v1":
-        from repro.paper.replay import replay
+        from repro.replay import replay
         return replay
     engine = request.getfixturevalue("engine")
     chosen = request.config.getoption("--seeds") is not None
@@ -258,7 +258,7 @@ class ClaimCollector:
         for line in verdict_table(self.records):
             terminalreporter.write_line(line)
         if any(r.get("source") == "paper-v1" for r in self.records):
-            from repro.paper.replay import average_inconsistencies
+            from repro.replay import average_inconsistencies
             for bad in average_inconsistencies():
                 terminalreporter.write_line(f"{bad['table']}: row {bad['row']} prints avg {bad['printed']:+.1f}, "
                                             f"its own cells give {bad['from_cells']:+.1f}")

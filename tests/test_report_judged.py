@@ -28,7 +28,7 @@ def test_stamp_says_when_in_utc_and_where():
 
 
 def test_a_selective_run_replaces_only_its_parts_and_marks_what_differs():
-    earlier = [record("a", outcome="not reproduced"), record("b"), record("c", store="/other"),
+    earlier = [record("a", outcome="not_reproduced"), record("b"), record("c", store="/other"),
                record("d", commit="old", profile="paper")]
     now = [record("a", at=100.0)]
     merged = {r["claim"]["id"]: r for r in merge_records(earlier, now)}

@@ -1,7 +1,7 @@
 """What the report says: claims, figures, per-language tables and provenance, as document blocks."""
 from __future__ import annotations
 
-from repro.claims import KIND_TABLE
+from repro.kinds import KINDS
 from repro.report.judged import differs_note
 from repro.report.records import DASH, interval, measured, num, sorted_records
 from repro.report.runs import BASELINE
@@ -14,7 +14,7 @@ FIGURES = (("forest.png", "Forest plot: every claim part against the paper's val
 
 
 def _expected(c: dict) -> str:
-    kind = KIND_TABLE.get(c.get("kind"))
+    kind = KINDS.get(c.get("kind"))
     return kind.expected(c) if kind else f"{num(c.get('expected'))} ± {num(c.get('margin'), False)}"
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import numpy as np
-from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
@@ -20,7 +19,10 @@ from repro.tasks.formats import PredictingFormat
 class Classification(PredictingFormat):
     """The format handler the engine calls for classification tasks."""
 
-    model_class = AutoModelForSequenceClassification
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForSequenceClassification  # only to build a model: the registry stays light
+        return AutoModelForSequenceClassification
     label_field = "label"  # ClassLabel ids or label names
 
     @staticmethod
@@ -56,6 +58,7 @@ class Classification(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorWithPadding
         return DataCollatorWithPadding(tokenizer)
 
     @staticmethod

@@ -29,7 +29,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-from transformers import AutoModelForMaskedLM
 
 from repro.fixtures import lexicon
 from repro.metrics import Accuracy
@@ -257,7 +256,10 @@ class MaskingCollator:
 class MaskedLanguageModelling(TrainedFormat):
     """The format handler of `mlm`: corpus, masking, the checkpoint's LM head, masked-token accuracy."""
 
-    model_class = AutoModelForMaskedLM
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForMaskedLM  # only to build a model: the registry stays light
+        return AutoModelForMaskedLM
     pretrained_head = True  # the checkpoint's LM head, never a fresh one
     reads_own_rows = True  # the corpus, sampled over languages
 

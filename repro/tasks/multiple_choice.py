@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from transformers import AutoModelForMultipleChoice, DataCollatorForMultipleChoice
 
 from repro.fixtures import intermediate
 from repro.metrics import Accuracy
@@ -67,7 +66,10 @@ class MultipleChoice(PredictingFormat):
 
     to_example: Callable[[dict], Example]
     label_field: str  # the gold field of a row, which local data must carry
-    model_class = AutoModelForMultipleChoice
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForMultipleChoice  # only to build a model: the registry stays light
+        return AutoModelForMultipleChoice
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
@@ -99,6 +101,7 @@ class MultipleChoice(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorForMultipleChoice
         return DataCollatorForMultipleChoice(tokenizer)
 
     @staticmethod

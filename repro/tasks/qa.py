@@ -22,7 +22,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import numpy as np
-from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from repro.fixtures import generators
 from repro.metrics import MlqaEmF1, SquadEmF1
@@ -37,7 +36,10 @@ MAX_QUESTION_TOKENS = 64  # run_squad.py max_query_length: longer questions are 
 class QuestionAnswering(PredictingFormat):
     """The format handler the engine calls for extractive QA tasks."""
 
-    model_class = AutoModelForQuestionAnswering
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForQuestionAnswering  # only to build a model: the registry stays light
+        return AutoModelForQuestionAnswering
     label_field = "answers"  # the gold spans, which local rows must carry (else evaluation fails late)
 
     @staticmethod
@@ -87,6 +89,7 @@ class QuestionAnswering(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorWithPadding
         return DataCollatorWithPadding(tokenizer)
 
     @staticmethod

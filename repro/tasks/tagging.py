@@ -15,7 +15,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import numpy as np
-from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import ChunkF1, TokenAccuracy
@@ -28,7 +27,10 @@ IGNORE = -100  # torch CrossEntropyLoss().ignore_index
 class Tagging(PredictingFormat):
     """The format handler the engine calls for tagging tasks."""
 
-    model_class = AutoModelForTokenClassification
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForTokenClassification  # only to build a model: the registry stays light
+        return AutoModelForTokenClassification
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
@@ -97,6 +99,7 @@ class Tagging(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorForTokenClassification
         return DataCollatorForTokenClassification(tokenizer)
 
     @staticmethod
