@@ -58,9 +58,9 @@ def training_rows(task_name: str, data, rows: int):
     from repro.tasks import get_task
 
     task = get_task(task_name)
-    if task.format.reads_own_rows:  # the corpus the run assembles (MLM)
+    if task.trained_format.reads_own_rows:  # the corpus the run assembles (MLM)
         config = replace(SMOKE.intermediate[task_name], max_train_examples=rows, early_stopping_examples=1)
-        return task, task.format.load_rows(data, task, config, 0)[0]
+        return task, task.trained_format.load_rows(data, task, config, 0)[0]
     raw = data.load(task, "train", "en")
     return task, raw.select(range(min(rows, len(raw))))
 
@@ -204,7 +204,7 @@ def main(argv=None) -> int:
         languages = all_languages
     else:
         data = DataSource("fixture", fixture_sizes={"train": args.rows, "validation": args.rows, "test": args.rows})
-        languages = lambda name: SMOKE.fixture_languages(name, get_task(name).languages)  # noqa: E731
+        languages = lambda task_name: SMOKE.fixture_languages(task_name, get_task(task_name).languages)  # noqa: E731
     source = (f"data {args.data_dir or 'fixture (synthetic, in the hub schemas)'}, tokenizer "
               f"{args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}, up to {args.rows} rows per task "
               "and split (evaluation: per language)")

@@ -35,12 +35,15 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch.nn as nn
 from transformers import Trainer
 from transformers.utils import find_labels
 
 from repro.mixture import K, expected_examples, is_mixture, mixture_batches, mixture_length, mixture_rates
+from repro.profiles import TrainConfig
+from repro.tasks import Task
 
 __all__ = ["K", "MixtureModel", "MixtureSampler", "MixtureTrainer", "TaskData", "expected_examples", "is_mixture",
            "mixture_batches", "mixture_length", "mixture_rates", "train"]
@@ -222,18 +225,23 @@ def _size(module) -> int:
 class TaskData:
     """One task of a mixture: its entry, configuration, and raw and featurised data."""
 
-    task: object
-    config: object
-    train_raw: object
-    dev_raw: object
-    train: object
-    dev: object
+    task: Task
+    config: TrainConfig
+    train_raw: Any      # datasets.Dataset: the rows
+    dev_raw: Any
+    train: Any          # datasets.Dataset: the features
+    dev: Any
     checks: dict | None = None  # the format's report on its training rows (QA: repaired, dropped)
 
 
 class MixtureTrainer(Trainer):
     """`Trainer` over a mixture: its own loader and a mean dev score.  Checkpoints and the best
     model's loading are the Trainer's own, through `MixtureModel`'s tie-aware state dict."""
+
+    # the Trainer's own attributes that `evaluate` sets per task (transformers is not type-checked here)
+    label_names: list[str]
+    preprocess_logits_for_metrics: Callable | None
+    control: Any
 
     def __init__(self, *args, mixture: list[TaskData], sampler: MixtureSampler, dev_scores, **kwargs):
         super().__init__(*args, **kwargs)
@@ -255,7 +263,7 @@ class MixtureTrainer(Trainer):
             for m, item in enumerate(self.mixture):
                 head = self.accelerator.unwrap_model(self.model).heads[m]
                 self.label_names = find_labels(type(head))
-                self.preprocess_logits_for_metrics = item.task.format.reduce_logits
+                self.preprocess_logits_for_metrics = item.task.trained_format.reduce_logits
                 columns = [c for c in item.dev.column_names if c in model_columns(head)]
                 rows = item.dev.select_columns(columns).add_column("task", [m] * len(item.dev))
                 output = self.evaluation_loop(self.get_eval_dataloader(rows), f"Evaluation {item.task.name}",
@@ -313,14 +321,14 @@ def train(spec, init: str, work, load_task: Callable[..., TaskData], training_ar
     # evaluate every `eval_every_steps`, or once per pass over the capped total
     every = config.eval_every_steps or max(1, math.ceil(steps / max(config.epochs, 1)))
     args = training_args(spec, config, work, max_steps=steps, remove_unused_columns=False,
-                                eval_strategy="steps", save_strategy="steps", logging_strategy="steps",
-                                eval_steps=every, save_steps=every, logging_steps=every,
-                                per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
+                         eval_strategy="steps", save_strategy="steps", logging_strategy="steps",
+                         eval_steps=every, save_steps=every, logging_steps=every,
+                         per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
     stopping = PatientEarlyStopping(config.patience)  # jiant's rule; never during warmup
     trainer = MixtureTrainer(
         model=model, args=args, train_dataset=MixtureRows(train_sets),
         eval_dataset={item.task.name: item.dev for item in mixture},  # read by `evaluate` through `mixture`
-        data_collator=MixtureCollator([item.task.format.collator(tokenizer) for item in mixture]),
+        data_collator=MixtureCollator([item.task.trained_format.collator(tokenizer) for item in mixture]),
         processing_class=tokenizer, mixture=mixture, sampler=sampler, dev_scores=dev_score,
         callbacks=[stopping])
     trainer.remove_callback(PrinterCallback)
@@ -340,4 +348,4 @@ def train(spec, init: str, work, load_task: Callable[..., TaskData], training_ar
 
 def dev_score(item: TaskData, predictions) -> float:
     """A task's early-stopping score on its dev subset (QA: the mean of EM and F1, as single-task)."""
-    return float(item.task.format.dev_score(predictions, item.dev, item.dev_raw, item.task))
+    return float(item.task.trained_format.dev_score(predictions, item.dev, item.dev_raw, item.task))

@@ -24,9 +24,9 @@ from repro.models import with_tokenizer
 from repro.profiles import get_profile
 from repro.provenance import git_commit
 from repro.pytest_rootdir import restore_rootdir
-from repro.report import build_report, claim_record, verdict_table
-from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
-                                 previous_records, report_lock, stamp)
+from repro.report import build_report, verdict_table
+from repro.report.judged import (ReportDirError, check_report_dir, differs_note, judged_record, merge_records,
+                                 previous_records, report_lock)
 from repro.store import RunStore, StorePathError, check_store_path
 
 CLAIM_PROPERTY = "repro_claim"
@@ -220,9 +220,8 @@ def record_claim(request):
     from_engine = config.getoption("--source") == "engine"
 
     def record(outcome):
-        entry = claim_record(outcome)
-        entry["judged"] = stamp(profile=outcome.profile, source=config.getoption("--source"),
-                                store=_store_path(config) if from_engine else None, commit=_commit())
+        entry = judged_record(outcome, source=config.getoption("--source"),
+                              store=_store_path(config) if from_engine else None, commit=_commit())
         request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(entry)))
         request.node.user_properties.extend(junit_properties(entry))
     yield record

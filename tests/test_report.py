@@ -340,7 +340,7 @@ def test_the_report_reads_the_store_and_creates_nothing_in_it(tmp_path, store):
 def test_repro_report_records_a_claim_with_a_damaged_run_as_damaged_and_judges_the_rest(tmp_path, monkeypatch):
     import repro.judging
     from repro.cli.options import REPO
-    from repro.cli.report import judge_from_store
+    from repro.report.rejudge import judge_from_store
     from repro.store import CorruptRunError
 
     def judge(claim, engine):

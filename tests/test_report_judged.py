@@ -76,7 +76,7 @@ def test_repro_report_judges_every_part_again_and_stamps_it(tmp_path, monkeypatc
     import repro.judging
     from repro.provenance import git_commit
     from repro.cli.options import REPO
-    from repro.cli.report import judge_from_store
+    from repro.report.rejudge import judge_from_store
 
     monkeypatch.setattr(repro.judging, "judge", lambda claim, engine: repro.judging.skipped(
         claim, "stand-in", profile="smoke", source="engine"))

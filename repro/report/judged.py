@@ -13,7 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from repro.report.schema import ReportSchemaError, read_report
+from repro.report.schema import ReportSchemaError, claim_record, read_report
+from repro.results import ClaimOutcome
 
 #: the fields of `judged` that say whether two verdicts rest on the same runs and code
 CONTEXT = ("profile", "store", "commit")
@@ -29,6 +30,13 @@ def stamp(*, profile: str | None, source: str, store, commit: str | None, at: fl
     when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if at is None else at))
     return {"at": when, "profile": profile, "source": source,
             "store": None if store is None else str(Path(store).absolute()), "commit": commit}
+
+
+def judged_record(outcome: ClaimOutcome, *, source: str, store, commit: str | None) -> dict:
+    """The report.json record of an outcome with its `judged` stamp: the one path from judged outcomes to
+    records, taken by the pytest plugin and by `repro report`."""
+    return {**claim_record(outcome),
+            "judged": stamp(profile=outcome.profile, source=source, store=store, commit=commit)}
 
 
 def context_of(records: list[dict]) -> dict:

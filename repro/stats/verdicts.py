@@ -36,9 +36,9 @@ class Verdict:
 
     outcome: Outcome
     kind: str
-    estimate: float
-    ci90: tuple[float, float]
-    ci95: tuple[float, float]
+    estimate: float | None                 # None: a setup check, which measures nothing
+    ci90: tuple[float, float] | None       # None: a point estimate (a printed value) or a setup check
+    ci95: tuple[float, float] | None
     reason: str
     seeds_needed: int | None = None
     qualifier: str | None = None
@@ -244,7 +244,7 @@ def judge_best(best: BestResult, *, margin: float = 0.0, label: str | None = Non
     if outcome == Outcome.INCONCLUSIVE:
         rule = partial(improves_rule, threshold=-margin)
         per = [seeds_needed(r, rule, alpha=2 * best.alpha / k) for r in best.pairwise.values()]
-        needed = None if None in per else max(per)
+        needed = most(per)
     reason = (f"{label + ': ' if label else ''}{best.claimed} minus each alternative, simultaneous "
               f"{100 * (1 - best.alpha):g}% bounds: {bounds}; P(best) = {best.prob_best:.2f}: {why}.")
     return Verdict(outcome, "best", closest.estimate, closest.ci90, closest.ci95, reason, needed, qualifier,
@@ -272,8 +272,7 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
         if strict.outcome == Outcome.NOT_REPRODUCED:
             return _conj(Outcome.NOT_REPRODUCED, v, f"{n} is refuted even at alpha/{k} = {v.alpha / k:.3g}",
                          None, verdicts, label)
-    per = [v.seeds_needed for _, v in pending]
-    needed = None if None in per else max(per)
+    needed = most([v.seeds_needed for _, v in pending])
     n, v = pending[0]
     return _conj(Outcome.INCONCLUSIVE, worst, f"{len(pending)} of {k} components are not reproduced "
                  f"(first: {n}, {v.outcome.value}) and none is refuted at alpha/{k}", needed, verdicts, label)
@@ -313,12 +312,18 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
         outcome, why = Outcome.INCONCLUSIVE, (f"{sum(rep)} of {n} hold and {sum(ref)} are refuted; "
                                               f"{k} must hold, or {n - k + 1} be refuted, to decide")
     per = [v.seeds_needed for v in verdicts if v.outcome == Outcome.INCONCLUSIVE]
-    needed = max(per) if per and None not in per and outcome == Outcome.INCONCLUSIVE else None
+    needed = most(per) if per and outcome == Outcome.INCONCLUSIVE else None
     shown = decisive(verdicts, k)
     reason = (f"{label + ': ' if label else ''}at least {k} of {n} claims: {why}; the numbers shown are "
               f"the {_ordinal(k)} best component's ({shown.label or 'unlabelled'}).")
     return Verdict(outcome, "at_least", shown.estimate, shown.ci90, shown.ci95, reason, needed, None, label,
                    alpha, components=verdicts)
+
+
+def most(counts: Sequence[int | None]) -> int | None:
+    """The largest of `counts`; None when any is unknown (None) or there are none."""
+    known = [c for c in counts if c is not None]
+    return max(known) if known and len(known) == len(counts) else None
 
 
 def _ordinal(k: int) -> str:
@@ -346,8 +351,11 @@ def judge_point(kind: str, estimate: float, rule: Callable, params: Mapping[str,
 def decisive(verdicts: Sequence[Verdict], k: int) -> Verdict:
     """The component whose numbers stand for "at least k of these hold": the k-th best estimate,
     best meaning lowest for "no benefit" claims and highest otherwise (k = K: the worst one)."""
-    order = sorted(verdicts, key=lambda v: v.estimate if v.kind == "no_benefit" else -v.estimate)
-    return order[k - 1]
+    def rank(v: Verdict) -> float:
+        if v.estimate is None:
+            raise ValueError(f"component {v.label or v.kind!r} has no estimate to rank; combine measured verdicts only")
+        return v.estimate if v.kind == "no_benefit" else -v.estimate
+    return sorted(verdicts, key=rank)[k - 1]
 
 
 def _conj(outcome, v, why, needed, verdicts, label):

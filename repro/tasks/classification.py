@@ -47,10 +47,10 @@ class Classification(PredictingFormat):
                 raise ValueError(f"{task.name}: unknown label {value!r}; expected one of {task.labels}")
         return names
 
-    def train_features(self, dataset, task: Task, tokenizer, config):
+    def train_features(self, raw, task: Task, tokenizer, config):
         """Tokenised features with integer `labels` in the task's label order."""
-        label_ids = [task.labels.index(n) for n in self.label_names(dataset, task)]
-        texts = [list(dataset[f]) for f in task.fields]
+        label_ids = [task.labels.index(n) for n in self.label_names(raw, task)]
+        texts = [list(raw[f]) for f in task.fields]
         enc = tokenizer(*texts, truncation=True, max_length=config.max_length)
         return _as_dataset({**enc, "labels": label_ids})
 

@@ -109,7 +109,7 @@ class MultipleChoice(PredictingFormat):
         """The index of the best-scored choice per question."""
         return [int(i) for i in np.asarray(logits).argmax(-1)]
 
-    def references(self, raw, task: Task) -> list[int]:
+    def references(self, raw, task: Task) -> list[int | None]:
         return [e.label for e in self.examples(raw)]
 
     @staticmethod
