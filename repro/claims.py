@@ -20,7 +20,7 @@ from repro.comparators import COMPARATORS
 from repro.errors import ClaimError
 from repro.kinds import KINDS, ClaimKind, get_kind
 from repro.paper import TARGETS
-from repro.profiles import INTERMEDIATE_TASKS
+from repro.profiles import INTERMEDIATE_TASKS, Profile
 from repro.tasks import TASKS
 from repro.tasks.planted import INTERMEDIATE as PLANTED_INTERMEDIATE
 
@@ -193,7 +193,7 @@ class Claim:
                 over[key] = tuple(tuple(c) for c in over[key])
         return replace(self, **over, smoke={})
 
-    def for_profile(self, profile, *, seeds_chosen: bool = False) -> tuple["Claim", object]:
+    def for_profile(self, profile: Profile, *, seeds_chosen: bool = False) -> tuple[Claim, Profile]:
         """The claim and profile as `profile` runs it: smoke applies the [smoke] overrides
         (its seed count only when the user chose none)."""
         if profile.name != "smoke" or not self.smoke:
@@ -266,7 +266,7 @@ def load_claims(directory: Path) -> list[Claim]:
             problems.append(str(err))
     if problems:
         raise ClaimError("\n".join(problems))
-    seen: dict[str, Path] = {}
+    seen: dict[str, Path | None] = {}
     for c in claims:
         if c.id in seen:
             raise ClaimError(f"claim id {c.id!r} is used by both {seen[c.id]} and {c.path}")

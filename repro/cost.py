@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repro.errors import UnknownName
 from repro.profiles import TrainConfig
 from repro.tasks import get_task
 from repro.tasks.base import Sizes
@@ -61,7 +62,7 @@ def sizes(name: str) -> Sizes:
     """The registry's sizes of task `name`; KeyError naming the fix for a task without them."""
     task = get_task(name)
     if task.sizes is None:
-        raise KeyError(f"task {name!r} has no sizes for the cost model; give its registry entry "
+        raise UnknownName(f"task {name!r} has no sizes for the cost model; give its registry entry "
                        "sizes=Sizes(...) (repro/tasks/base.py)")
     return task.sizes
 
@@ -111,7 +112,7 @@ def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128)
     sample at `max_length`: QA windows, one input otherwise (multiple choice: the longest choice)."""
     tasks = _samples()["tasks"]
     if task not in tasks or split not in tasks[task]:
-        raise KeyError(f"no {split} length sample for task {task!r} in repro/length_samples.json; "
+        raise UnknownName(f"no {split} length sample for task {task!r} in repro/length_samples.json; "
                        "re-measure it with `python -m repro.lengths --out repro/length_samples.json`")
     sample = tasks[task][split]
     if sample and isinstance(sample[0], list):  # QA: [question, context] per question

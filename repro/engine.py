@@ -25,6 +25,7 @@ from repro import distributed, multitask
 from repro.batching import predict_in_length_order
 from repro.data import DataError, DataSource, data_source
 from repro.data_requests import evaluation_sets, reads_of, training_source
+from repro.errors import UsageError
 from repro.mixture import is_mixture
 from repro.models import build_tiny_model, check_hub_model, checkpoint_tokenizer
 from repro.profiles import Profile, TinyModel, TrainConfig
@@ -83,6 +84,9 @@ class Engine:
         started = time.time()
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
+            if not isinstance(spec.base_model, TinyModel):
+                raise ValueError(f"run {spec.slug}: a pretrained run builds a tiny model, not {spec.base_model!r}; "
+                                 "a hub model needs no run (repro.plan.pretrained_spec gives none for it)")
             if distributed.state().is_main_process:
                 build_tiny_model(spec.base_model, work / "model", self.profile.tokenizer_dir)
         elif spec.kind == "retrieval":
@@ -153,12 +157,12 @@ class Engine:
         if config.train_languages == "en":
             return self.data.load(source, "train", "en")  # `select` keeps TyDiQA's english-* rows
         if source.select is None:
-            raise ValueError(f"train_languages='all' needs a multilingual training config, but {source.name}'s "
+            raise UsageError(f"train_languages='all' needs a multilingual training config, but {source.name}'s "
                              "training data is English; set train_languages='en' for it in the profile")
         from dataclasses import replace
         rows = self.data.load(replace(source, select=None), "train", "en")  # the whole config, every language
         if len(source.select(rows, "en")) == len(rows):
-            raise ValueError(f"{source.name}: train_languages='all', but its training data holds English rows only; "
+            raise UsageError(f"{source.name}: train_languages='all', but its training data holds English rows only; "
                              "give the whole multilingual training config (the hub's), or train on English with "
                              "REPRO_TYDIQA_TRAIN=en")
         return rows.shuffle(seed=INTERMEDIATE_DATA_SEED)

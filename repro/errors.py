@@ -20,3 +20,11 @@ class UnknownName(ReproError, KeyError):
 
 class ClaimError(ReproError, ValueError):
     """A claim file that cannot be used."""
+
+
+class UsageError(ReproError, ValueError):
+    """A bad option, environment variable or setting: the message names it and what to give instead."""
+
+
+class MissingFile(ReproError, FileNotFoundError):
+    """A file the project ships or needs that is absent: the message says how to make it."""

@@ -55,8 +55,13 @@ class RunEvidence:
     def runs_of(self, configuration: tuple[str, ...] | None, split: str | None = None,
                 chosen: Mapping[str, tuple[str, ...]] | None = None) -> list[RunOutcomes]:
         split = split or self.claim.split
-        return [{cell: co for t in self.claim.targets
-                 for cell, co in self.outcomes[((chosen or {}).get(t, configuration), t, s, split)].items()}
+
+        def read(t: str) -> tuple[str, ...]:
+            found = (chosen or {}).get(t, configuration)
+            if found is None:
+                raise ValueError(f"claim {self.claim.id}: no configuration is read for target {t}")
+            return found
+        return [{cell: co for t in self.claim.targets for cell, co in self.outcomes[(read(t), t, s, split)].items()}
                 for s in self.seeds]
 
     def difference(self, a: Sequence[RunOutcomes], b: Sequence[RunOutcomes], label: str) -> DifferenceResult:

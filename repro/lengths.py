@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from repro.errors import UsageError
+
 SAMPLES_PATH = Path(__file__).with_name("length_samples.json")
 UNLIMITED = 10**6  # a max length that truncates nothing
 
@@ -155,13 +157,13 @@ def load_samples(path: Path = SAMPLES_PATH) -> dict:
     ValueError naming the file and the fix when it is missing or not such an object."""
     fix = f"measure it with `python -m repro.lengths --out {path}`, or restore the committed file with git"
     if not path.is_file():
-        raise ValueError(f"{path} is missing; {fix}")
+        raise UsageError(f"{path} is missing; {fix}")
     try:
         samples = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not JSON ({err}); {fix}") from None
+        raise UsageError(f"{path} is not JSON ({err}); {fix}") from None
     if not isinstance(samples, dict) or not isinstance(samples.get("tasks"), dict) or "source" not in samples:
-        raise ValueError(f"{path} holds no length samples (an object with \"source\" and \"tasks\"); {fix}")
+        raise UsageError(f"{path} holds no length samples (an object with \"source\" and \"tasks\"); {fix}")
     return samples
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size
 from repro.data import DataSource
 from repro.data_requests import reads_of
-from repro.errors import ClaimError
+from repro.errors import ClaimError, UsageError
 from repro.mixture import is_mixture, spec_examples
 from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
@@ -57,7 +57,7 @@ def evaluation_languages(profile: Profile, task_name: str, split: str | None = N
     langs = tuple(l for l in langs if l not in task.missing.get(split, ()))  # e.g. UDPOS kk has no dev set
     unknown = sorted(set(langs) - set(task.languages))
     if unknown:
-        raise ValueError(f"profile {profile.name}: {task_name} has no language(s) {', '.join(unknown)}")
+        raise UsageError(f"profile {profile.name}: {task_name} has no language(s) {', '.join(unknown)}")
     return tuple(langs)
 
 
@@ -193,7 +193,8 @@ def _phase(spec: RunSpec):
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
-        return Phase(evaluate=tuple((spec.eval_task, split, len(langs), None) for split, langs in spec.eval_sets),
+        assert spec.retrieval is not None, "a retrieval run carries its retrieval configuration"
+        return Phase(evaluate=tuple((spec.evaluated_task, split, len(langs), None) for split, langs in spec.eval_sets),
                      retrieval_max_length=spec.retrieval.max_length)
     keys = {t: get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else "") for t, c in spec.train}
     if spec.kind == "intermediate" and spec.mixture is not None:
@@ -204,7 +205,7 @@ def _phase(spec: RunSpec):
     train = tuple((keys[t], c, c.epochs) for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train)
-    return Phase(train=train, evaluate=tuple((spec.eval_task, split, len(langs), spec.train[0][1])
+    return Phase(train=train, evaluate=tuple((spec.evaluated_task, split, len(langs), spec.train[0][1])
                                              for split, langs in spec.eval_sets))
 
 

@@ -6,6 +6,8 @@ Plotting functions return Figure objects, so tests can inspect their artists;
 """
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -147,7 +149,7 @@ def _match(rows: list[str], measured: dict) -> tuple[list[str], dict[str, str]]:
     return rows, mapping
 
 
-def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> object:
+def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> Any:
     ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), grid.shape[1], grid.shape[0], fill=False,
                                               hatch="///", edgecolor="#cccccc", lw=0, gid="blank", zorder=0))
     image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", norm=norm, aspect="auto", zorder=1)

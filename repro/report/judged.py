@@ -13,6 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from repro.errors import ReproError
 from repro.report.schema import ReportSchemaError, claim_record, read_report
 from repro.results import ClaimOutcome
 
@@ -20,7 +21,7 @@ from repro.results import ClaimOutcome
 CONTEXT = ("profile", "store", "commit")
 
 
-class ReportDirError(ValueError):
+class ReportDirError(ReproError, ValueError):
     """A report location that cannot take the report (a file, or not writable)."""
 
 
@@ -41,7 +42,7 @@ def judged_record(outcome: ClaimOutcome, *, source: str, store, commit: str | No
 
 def context_of(records: list[dict]) -> dict:
     """The profile, store and commit of this run's records (those of the first one that says)."""
-    judged = next((r["judged"] for r in records if r.get("judged")), {})
+    judged: dict = next((r["judged"] for r in records if r.get("judged")), {})
     return {k: judged.get(k) for k in CONTEXT}
 
 

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from repro.errors import ReproError
+
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 NoneType = type(None)
@@ -38,7 +40,7 @@ VERDICT_OPTIONAL = {"estimate": (*NUMBER, NoneType), "ci90": (list, NoneType), "
 COMPARISON_FIELDS = {"configuration": (str,), "result": (dict, NoneType), "verdict": (dict,), "seeds": (list,)}
 
 
-class ReportSchemaError(ValueError):
+class ReportSchemaError(ReproError, ValueError):
     """A report payload or claim record that does not follow the schema."""
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from repro.errors import UnknownName
 from repro.metrics.base import Metric
 
 
@@ -90,13 +91,13 @@ class Sizes:
         n = self.train_all_languages if all_languages else self.train
         if n is None:
             what = "train_all_languages (every language's training examples)" if all_languages else "train"
-            raise KeyError(f"task {task!r} has no Sizes.{what}; give it in the task's registry entry")
+            raise UnknownName(f"task {task!r} has no Sizes.{what}; give it in the task's registry entry")
         return n
 
     def evaluation_examples(self, task: str, split: str) -> int:
         """Evaluation examples per language of `task` on the claim split `split`; KeyError naming the fix."""
         if split not in self.evaluation:
-            raise KeyError(f"task {task!r} has no evaluation size for split {split!r} in Sizes.evaluation; "
+            raise UnknownName(f"task {task!r} has no evaluation size for split {split!r} in Sizes.evaluation; "
                            f"give it in the task's registry entry (sizes given: {', '.join(self.evaluation) or 'none'})")
         return self.evaluation[split]
 
@@ -154,6 +155,21 @@ class Task:
         if self.submission is not None and self.submission not in SUBMISSION_FORMATS:
             raise ValueError(f"task {self.name!r}: submission {self.submission!r} is no submission file format; "
                              f"use one of {', '.join(SUBMISSION_FORMATS)} or None")
+
+    @property
+    def xtreme_files(self) -> XtremeFiles:
+        """`xtreme`, for a task read from XTREME's download layout; ValueError for one that has none."""
+        if self.xtreme is None:
+            raise ValueError(f"task {self.name!r} has no files in XTREME's download layout (Task.xtreme)")
+        return self.xtreme
+
+    @property
+    def hub_source(self) -> HubSource:
+        """`hub`, for a task read from the hub; ValueError for one the hub does not hold."""
+        if self.hub is None:
+            raise ValueError(f"task {self.name!r} is not on the hub (Task.hub is None); "
+                             f"{self.obtain or 'give its files in --data-dir'}")
+        return self.hub
 
     @property
     def trained_format(self) -> TrainedFormat:
@@ -273,7 +289,7 @@ class TrainedFormat(Format):
 
     @property
     @abstractmethod
-    def model_class(self) -> type:
+    def model_class(self) -> Any:
         """The `AutoModelFor...` class of the head."""
 
     @abstractmethod

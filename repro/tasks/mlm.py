@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from repro.errors import ReproError
 from repro.fixtures import lexicon
 from repro.metrics import Accuracy
 from repro.tasks.base import HubSource, Sizes, Task
@@ -51,7 +52,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;।॥۔።])\s+|(?<=[。！？])")
 _FINAL = re.compile(r"[.!?;।॥۔።。！？]")
 
 
-class CorpusError(ValueError):
+class CorpusError(ReproError, ValueError):
     """A multilingual MLM corpus that is missing or unusable."""
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from repro.errors import ReproError
 from repro.tasks.base import HubSource, Task
 from repro.tasks.formats import PredictingFormat
 
@@ -30,7 +31,7 @@ HUB_TRANSLATIONS = {"mnli": HubSource("facebook/xnli", "{lang}")}  # XNLI train 
 SUFFIX = "_translated"
 
 
-class TranslationError(ValueError):
+class TranslationError(ReproError, ValueError):
     """Translated intermediate data that is missing."""
 
 
