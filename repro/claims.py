@@ -5,7 +5,8 @@ configurations against a baseline, on the XTREME aggregate of its target tasks
 (mean over languages per task, QA as mean(F1, EM), mean over tasks), and judges
 the difference with margins fixed in the file before any result is seen.
 Setup claims check the `paper` profile and the task registry instead.  The runs a claim
-needs are planned in `repro.plan`, its judging is `repro.judging`.
+needs are planned in `repro.plan`, its judging is `repro.judging`; everything that depends on
+its kind is the kind's object (`repro.kinds`).
 """
 from __future__ import annotations
 
