@@ -29,7 +29,7 @@ def test_claim(claim, claim_source, record_claim, pytestconfig):
         pytest.skip(outcome.skipped)
     verdict = outcome.verdict
     summary = f"{verdict.outcome.value}: {verdict.reason}"
-    if verdict.outcome == "reproduced" and (outcome.is_evidence or claim.kind == "setup"):
+    if verdict.outcome == "reproduced" and (outcome.is_evidence or not claim.needs_runs):
         return
     if not outcome.is_evidence:
         pytest.xfail(f"profile {outcome.profile} uses a tiny model on synthetic data, which is no evidence "

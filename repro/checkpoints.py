@@ -63,12 +63,13 @@ def resume_point(work: Path) -> tuple[str | None, int, list[dict]]:
     Under a multi-process launch rank 0 decides and the other ranks follow.
     """
     state = distributed.state()
-    decision = None
+    decision: tuple[str | None, int, list[dict]] | None = None
     if state.is_main_process:
         decision = _choose(Path(work))
     if state.num_processes > 1:
         from accelerate.utils import broadcast_object_list
         (decision,) = broadcast_object_list([decision])
+    assert decision is not None, "rank 0 chose a checkpoint (or none) for every rank"
     return decision
 
 

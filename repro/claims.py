@@ -5,62 +5,25 @@ configurations against a baseline, on the XTREME aggregate of its target tasks
 (mean over languages per task, QA as mean(F1, EM), mean over tasks), and judges
 the difference with margins fixed in the file before any result is seen.
 Setup claims check the `paper` profile and the task registry instead.  The runs a claim
-needs are planned in `repro.plan`, its judging is `repro.judging`.
+needs are planned in `repro.plan`, its judging is `repro.judging`; everything that depends on
+its kind is the kind's object (`repro.kinds`).
 """
 from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from repro import stats as V
 from repro.claim_types import type_problems
 from repro.comparators import COMPARATORS
+from repro.errors import ClaimError
+from repro.kinds import KINDS, ClaimKind, get_kind
 from repro.paper import TARGETS
-from repro.profiles import INTERMEDIATE_TASKS
+from repro.profiles import INTERMEDIATE_TASKS, Profile
 from repro.tasks import TASKS
 from repro.tasks.planted import INTERMEDIATE as PLANTED_INTERMEDIATE
 
-
-@dataclass(frozen=True)
-class ClaimKind:
-    """What a claim kind needs and how it is judged and shown: the one table of kinds (KIND_TABLE)."""
-
-    name: str
-    fields: tuple[str, ...]               # claim fields a file of this kind must set
-    judge: Callable | None = None         # verdict rule on a difference (kinds judged on differences)
-    judge_fields: tuple[str, ...] = ()    # claim fields `judge` takes as keyword arguments
-    expected: Callable[[dict], str] = lambda c: f"{_num(c.get('expected'))} ± {_num(c.get('margin'), False)}"
-    band: str = "around_expected"         # the forest plot's band: see repro.report.figures
-
-
-def _num(value, signed: bool = True) -> str:
-    return "—" if value is None else f"{value:+.2f}" if signed else f"{value:.2f}"
-
-
-# "best": the first configuration beats every other one (Hsu's comparisons with the best), and, with
-# `expected`, improves on the baseline by about that much.  "best_per_target": per target task the
-# configuration best on `select_split`, measured on `split` against the baseline.  "setup": a check of
-# the `paper` profile's configuration and the task registry (repro.setup_checks).
-KIND_TABLE = {k.name: k for k in (
-    ClaimKind("no_benefit", ("margin",), V.judge_no_benefit, ("margin", "two_sided"),
-              lambda c: f"no gain above {_num(c.get('margin'), False)}"
-              + (" (either way)" if c.get("two_sided") else ""), "below_margin"),
-    ClaimKind("magnitude", ("expected", "margin"), V.judge_magnitude, ("expected", "margin")),
-    ClaimKind("improves", ("threshold",), V.judge_improves, ("threshold",),
-              lambda c: f"gain above {_num(c.get('threshold'), False)}", "above_threshold"),
-    ClaimKind("beats", ("trivial_margin",), V.judge_beats, ("trivial_margin",),
-              lambda c: f"better than baseline (trivial margin {_num(c.get('trivial_margin'), False)})", "above_zero"),
-    ClaimKind("best", ()),
-    ClaimKind("best_per_target", ("expected", "margin")),
-    ClaimKind("setup", ("check",)),
-)}
-KINDS = tuple(KIND_TABLE)
-# kinds judged on differences: judge function and the claim fields it takes as keyword arguments
-COMPARED = {k.name: (k.judge, k.judge_fields) for k in KIND_TABLE.values() if k.judge is not None}
-KIND_FIELDS = {k.name: k.fields for k in KIND_TABLE.values()}
 REQUIRED = ("id", "seed_claim", "quote", "source", "kind", "margin_reason")
 # named target sets a claim file may give as `targets = "xtreme"`
 TARGET_SETS = {"xtreme": TARGETS}  # the nine XTREME target tasks, in the paper's order
@@ -68,12 +31,7 @@ PSEUDO_TASKS = ("mlm",)
 TRANSLATED = "_translated"
 SPLITS = ("validation", "test")
 SMOKE_FIELDS = ("configurations", "baselines", "at_least", "seeds", "split", "reason")
-# what a setup claim's `check` may name: the checks of repro.setup_checks.CHECKS (a test keeps them equal)
-SETUP_CHECKS = ("model", "phases", "intermediate_tasks")
-
-
-class ClaimError(ValueError):
-    """A claim file that cannot be used."""
+__all__ = ["KINDS", "Claim", "ClaimError", "load_claims", "select_claims"]
 
 
 def intermediate_names() -> tuple[str, ...]:
@@ -142,7 +100,7 @@ class Claim:
             raise ClaimError("\n".join(problems))
         if raw["kind"] not in KINDS:
             raise ClaimError(f"{at('kind')}: unknown kind {raw['kind']!r}; one of {', '.join(KINDS)}")
-        lacking = [k for k in KIND_FIELDS[raw["kind"]] if k not in raw]
+        lacking = [k for k in KINDS[raw["kind"]].fields if k not in raw]
         if lacking:
             raise ClaimError(f"{at('kind')}: a {raw['kind']} claim needs field(s) {', '.join(lacking)}; add them")
         for key in ("configurations", "baselines"):
@@ -160,11 +118,14 @@ class Claim:
         ("path, line N"), `table` the TOML table being checked ([smoke])."""
         given, at = at, at or (lambda field, table=None: where)
         known = intermediate_names()
+        if self.kind not in KINDS:
+            raise ClaimError(f"{at('kind')}: unknown kind {self.kind!r}; one of {', '.join(KINDS)}")
+        kind = KINDS[self.kind]
 
         def field_of(config):
             return ("configurations" if config in self.configurations
                     else "baselines" if config in self.baselines else "baseline")
-        if self.kind != "setup" and not self.configurations:
+        if kind.needs_runs and not self.configurations:
             raise ClaimError(f"{at('configurations', table)}: a {self.kind} claim needs at least one configuration")
         for config in (*self.configurations, self.baseline, *self.baselines):
             bad = [n for n in config if n not in known]
@@ -177,14 +138,11 @@ class Claim:
             if target not in TASKS:
                 raise ClaimError(f"{at('targets')}: unknown target task {target!r}; "
                                  f"known tasks: {', '.join(sorted(TASKS))}")
-        if self.kind != "setup" and not self.targets:
+        if kind.needs_runs and not self.targets:
             raise ClaimError(f"{at('kind')}: a {self.kind} claim needs target tasks")
         if self.baselines and len(self.baselines) != len(self.configurations):
             raise ClaimError(f"{at('baselines', table)}: {len(self.baselines)} baselines for "
                              f"{len(self.configurations)} configurations; give one baseline per configuration, or none")
-        if self.kind == "best" and len(self.configurations) < 2:
-            raise ClaimError(f"{at('configurations', table)}: a best claim needs the claimed configuration "
-                             "and at least one other")
         if not 0 <= self.at_least <= len(self.configurations):
             raise ClaimError(f"{at('at_least', table)}: at_least = {self.at_least}, but the claim has "
                              f"{len(self.configurations)} configurations (0 means all)")
@@ -192,15 +150,12 @@ class Claim:
             if split not in SPLITS:
                 field_name = "split" if split == self.split else "select_split"
                 raise ClaimError(f"{at(field_name, table)}: unknown split {split!r}; one of {', '.join(SPLITS)}")
-        if self.kind == "best_per_target" and self.split == self.select_split and len(self.configurations) > 1:
-            raise ClaimError(f"{at('split', table)}: choosing the best of {len(self.configurations)} configurations "
-                             f"and measuring it on the same split ({self.split}) has a winner's curse; "
-                             "measure on another split")
-        if self.comparator not in COMPARATORS or (self.comparator != "baseline" and self.kind != "best_per_target"):
-            raise ClaimError(f"{where}: comparator {self.comparator!r}: one of {', '.join(COMPARATORS)}, and "
-                             "other than 'baseline' only for a best_per_target claim")
-        if self.kind == "setup" and self.check not in SETUP_CHECKS:
-            raise ClaimError(f"{at('check')}: unknown setup check {self.check!r}; one of {', '.join(SETUP_CHECKS)}")
+        if self.comparator not in kind.comparators:
+            others = [k.name for k in KINDS.values() if self.comparator in k.comparators]
+            raise ClaimError(f"{where}: comparator {self.comparator!r}: a {self.kind} claim takes "
+                             f"{', '.join(kind.comparators)} (comparators: {', '.join(COMPARATORS)}"
+                             + (f"; {self.comparator!r} only for a {' or '.join(others)} claim)" if others else ")"))
+        kind.check(self, at, table)
         if self.smoke:
             bad = sorted(set(self.smoke) - set(SMOKE_FIELDS))
             if bad or "reason" not in self.smoke:
@@ -208,7 +163,18 @@ class Claim:
                                  f"(unknown: {bad or 'none'})")
             self.for_smoke()._check(f"{where} [smoke]", given, "smoke")
 
+    @property
+    def kind_object(self) -> ClaimKind:
+        """The claim's kind (`repro.kinds`): its fields, checks, judging, replay, wording and band."""
+        return get_kind(self.kind)
+
+    @property
+    def needs_runs(self) -> bool:
+        """Whether judging it reads runs (a setup claim checks the `paper` profile instead)."""
+        return self.kind_object.needs_runs
+
     def label(self, configuration: tuple[str, ...]) -> str:
+        """A configuration's name in labels: its tasks joined by "+", "XLM-R" for none."""
         return "+".join(configuration) or "XLM-R"
 
     def comparisons(self) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
@@ -227,7 +193,7 @@ class Claim:
                 over[key] = tuple(tuple(c) for c in over[key])
         return replace(self, **over, smoke={})
 
-    def for_profile(self, profile, *, seeds_chosen: bool = False) -> tuple["Claim", object]:
+    def for_profile(self, profile: Profile, *, seeds_chosen: bool = False) -> tuple[Claim, Profile]:
         """The claim and profile as `profile` runs it: smoke applies the [smoke] overrides
         (its seed count only when the user chose none)."""
         if profile.name != "smoke" or not self.smoke:
@@ -236,8 +202,8 @@ class Claim:
         return self.for_smoke(), (profile.with_seeds(seeds) if seeds else profile)
 
     def splits(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys([self.select_split, self.split] if self.kind == "best_per_target"
-                                   else [self.split]))
+        """The splits its runs are read on (its kind says which)."""
+        return self.kind_object.splits(self)
 
 
 def _targets(value, at) -> tuple[str, ...]:
@@ -300,7 +266,7 @@ def load_claims(directory: Path) -> list[Claim]:
             problems.append(str(err))
     if problems:
         raise ClaimError("\n".join(problems))
-    seen: dict[str, Path] = {}
+    seen: dict[str, Path | None] = {}
     for c in claims:
         if c.id in seen:
             raise ClaimError(f"claim id {c.id!r} is used by both {seen[c.id]} and {c.path}")

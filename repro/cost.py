@@ -12,7 +12,7 @@ on one A100-80GB-class GPU in bf16 (about 25% of its 312 TFLOP/s peak, usual for
 - evaluation: length-sorted batches (`repro.batching`), so an example costs its own length;
 - QA: every window of a question (max length and doc_stride as the windows are cut); multiple
   choice: every choice at the question's longest; retrieval: every sentence embedded; a multi-task
-  mixture: each task's expected examples (`repro.multitask.spec_examples`).
+  mixture: each task's expected examples (`repro.mixture.spec_examples`).
 
 Length distributions are the samples in `repro/length_samples.json` (`repro.lengths`, which
 records where they were measured); `lengths="max"` gives the former upper bound with every
@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from repro.errors import UnknownName
 from repro.profiles import TrainConfig
 from repro.tasks import get_task
 from repro.tasks.base import Sizes
@@ -64,7 +65,7 @@ def sizes(name: str) -> Sizes:
     """The registry's sizes of task `name`; KeyError naming the fix for a task without them."""
     task = get_task(name)
     if task.sizes is None:
-        raise KeyError(f"task {name!r} has no sizes for the cost model; give its registry entry "
+        raise UnknownName(f"task {name!r} has no sizes for the cost model; give its registry entry "
                        "sizes=Sizes(...) (repro/tasks/base.py)")
     return task.sizes
 
@@ -143,7 +144,7 @@ def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "mea
 def train_tokens(train, lengths: str = "measured") -> float:
     """Training tokens of a phase: each (task, config, epochs) for its epochs over its rows (a
     mixture's task: its expected examples over its rows, `repro.plan` from
-    `repro.multitask.spec_examples`), each example at the cost of a random batch of its config."""
+    `repro.mixture.spec_examples`), each example at the cost of a random batch of its config."""
     return sum(train_size(task) * epochs * train_tokens_per_example(length_task(task), config, lengths)
                for task, config, epochs in train)
 

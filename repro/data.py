@@ -1,18 +1,15 @@
 """Where task data comes from: generated fixtures, the Hugging Face hub, its stand-in, or local files.
 
-Every source yields a `datasets.Dataset` in the hub's schema for a
-(task, split, language).  Local directories mirror the hub:
-`<root>/<task>/<lang>/<split>.jsonl`, one JSON row per line with the hub's fields.
-A task built from `parts` (ANLI+) is the concatenation of its parts, each read
-from the same source.  The hub source with a `root` reads a task from the local
-layout when `<root>/<task>/` exists (a copy made on a machine without network)
-and always for tasks the hub does not hold (CCG; BUCC's corpora).
+Every source yields a `datasets.Dataset` in the hub's schema for a (task, split, language).  Local
+directories mirror the hub: `<root>/<task>/<lang>/<split>.jsonl`, one JSON row per line with the hub's
+fields.  A task built from `parts` (ANLI+) is the concatenation of its parts, each read from the same
+source.  The hub source with a `root` reads a task from the local layout when `<root>/<task>/` exists
+(a copy made on a machine without network) and always for tasks the hub does not hold (CCG; BUCC's corpora).
 
-Fixtures and the rehearsal profile's hub stand-in synthesise rows, and both ask first what
-the hub would be asked (`repro.hub_schemas`): a config or split the recorded schema lacks is
-refused, by the fixtures with a DataError that names the fix, by the stand-in with the
-exception and message of `datasets.load_dataset`.  The stand-in serves its rows in the
-recorded features (ClassLabel columns included), as the hub does.
+Fixtures and the rehearsal profile's hub stand-in synthesise rows, and both ask first what the hub
+would be asked (`repro.hub_schemas`): a config or split the recorded schema lacks is refused, by the
+fixtures with a DataError that names the fix, by the stand-in with the exception and message of
+`datasets.load_dataset`.  It serves its rows in the recorded features (ClassLabel columns included).
 """
 from __future__ import annotations
 
@@ -21,9 +18,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
+from typing import Mapping, cast
 
 from repro import xtreme_layout
+from repro.errors import ReproError
 from repro.tasks import TASKS, Task
 
 # Bump when the fixture generators change what they produce.
@@ -37,7 +35,7 @@ _SYNTHESISED: dict = {}
 _LAYOUT_READS: dict = {}
 
 
-class DataError(ValueError):
+class DataError(ReproError, ValueError):
     """Task data that is missing or malformed."""
 
 
@@ -137,8 +135,12 @@ class DataSource:
                 reads = [xtreme_layout.read(task, self.root, split, code, cap) for code in languages]
             except xtreme_layout.LayoutError as err:
                 raise DataError(str(err)) from None
-            rows = [row for read in reads for row in read.rows]
-            _LAYOUT_READS[key] = (self._from_rows(task, rows), all(r.labelled for r in reads), files)
+            if any(read is None for read in reads):
+                raise DataError(f"{task.name}: XTREME's layout in {self.root} lacks a language's {split} file, which a "
+                                "whole-config read needs; re-run XTREME's download_data.sh")
+            found = [read for read in reads if read is not None]
+            rows = [row for read in found for row in read.rows]
+            _LAYOUT_READS[key] = (self._from_rows(task, rows), all(r.labelled for r in found), files)
         return _LAYOUT_READS[key]
 
     def load_parts(self, task: Task, split: str, lang: str = "en") -> list:
@@ -179,6 +181,8 @@ class DataSource:
     def _generate(self, task: Task, split: str, lang: str):
         local_only = task.hub is None or task.reader is not None  # data the hub does not hold: nothing to ask
         config = None if local_only else self.check_hub(task.hub, split, lang)
+        if task.fixture is None:
+            raise DataError(f"{task.name}: no fixture generator (Task.fixture); give it one, or use --data-dir")
         rows = task.fixture(split, lang, self.fixture_sizes.get(split, 100))
         if config is None or self.kind == "fixture":
             return self._from_rows(task, rows)
@@ -194,7 +198,7 @@ class DataSource:
         XTREME's layout come first, as `load` reads them first (on the hub stand-in too)."""
         layout = () if task.parts else self.layout_files(task, split, lang)
         if layout:
-            return [p.relative_to(self.root).as_posix() for p in layout]
+            return [p.relative_to(cast(Path, self.root)).as_posix() for p in layout]  # found under the root
         if self.synthetic:
             return []
         own = task.format.local_files(self, task, split, lang)
@@ -274,9 +278,9 @@ def _from_hub(task: Task, split: str, lang: str):
     """`task.hub.load`, with a hub that cannot be reached (offline mode, no network, not cached) as a
     DataError naming the dataset and the fixes."""
     try:
-        return task.hub.load(split, lang)
+        return task.hub_source.load(split, lang)
     except ConnectionError as err:  # datasets: "Couldn't reach ... on the Hub"
-        hub = task.hub
+        hub = task.hub_source
         raise DataError(f"{task.name}: {hub.path} (config {hub.config_for(lang)!r}, split {hub.split_for(split)!r}) "
                         f"cannot be read ({err}); download it beforehand into the same HF_HOME on a machine "
                         "that reaches the hub (offline mode reads only the cache), or put a local copy in "
@@ -298,7 +302,7 @@ def conform_parts(task: Task, datasets: list) -> list:
     from datasets import ClassLabel
 
     columns = list(task.fields) + (["label"] if task.labels else [])
-    out = []
+    out: list = []
     for part, data in zip(task.parts, datasets, strict=True):
         missing = [c for c in columns if c not in data.column_names]
         if missing:

@@ -1,14 +1,16 @@
 """What data a run reads: every (task, split, language), and the hub request each one becomes.
 
-Follows the engine's reads (`Engine._load_task`, `_evaluate`, `_retrieve`, the translated and
-MLM formats' `load_rows`) without loading anything, so that a plan can be checked against
-the recorded hub schemas (`repro.hub_schemas`) before any run.
+The one description of a run's reads: the engine reads through it (`training_source` for the
+task whose rows train a task, `evaluation_sets` for the sets a run predicts; the translated and
+MLM formats' `training_reads` say what their `load_rows` reads), and `reads_of` lists them without
+loading anything, so that a plan can be checked against the recorded hub schemas
+(`repro.hub_schemas`) before any run and a run's key holds the content of what it reads.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from repro.tasks import get_task
+from repro.tasks import Task, get_task
 
 
 @dataclass(frozen=True, order=True)
@@ -30,6 +32,16 @@ class HubRequest:
     revision: str | None
 
 
+def training_source(name: str) -> Task:
+    """The task whose rows train `name` (XNLI: MNLI)."""
+    return get_task(get_task(name).trains_on)
+
+
+def evaluation_sets(spec) -> list[tuple[str, str]]:
+    """Every (split, language) a target or retrieval run predicts, in the order it predicts them."""
+    return [(split, lang) for split, languages in spec.eval_sets for lang in languages]
+
+
 def reads_of(spec) -> set[Read]:
     """The reads of one run (not of its parents)."""
     reads: set[Read] = set()
@@ -37,7 +49,7 @@ def reads_of(spec) -> set[Read]:
         reads |= training_reads(name)
     if spec.kind in ("target", "retrieval"):
         task = get_task(spec.eval_task)
-        reads |= {Read(*read) for split, languages in spec.eval_sets for lang in languages
+        reads |= {Read(*read) for split, lang in evaluation_sets(spec)
                   for read in task.format.evaluation_reads(task, split, lang)}  # BUCC: dev too
     return reads
 
@@ -45,8 +57,8 @@ def reads_of(spec) -> set[Read]:
 def training_reads(name: str) -> set[Read]:
     """The reads that train `name`: English train and dev of the task it trains on, the
     translations of a `<task>_translated`, the Wikipedia languages of `mlm`."""
-    source = get_task(get_task(name).trains_on)
-    return {Read(*read) for read in source.format.training_reads(source)}
+    source = training_source(name)
+    return {Read(*read) for read in source.trained_format.training_reads(source)}
 
 
 def hub_requests(read: Read, local=None) -> list[HubRequest]:

@@ -30,6 +30,7 @@ import numpy as np
 
 from repro import xtreme_layout
 from repro.cost import length_sample, qa_windows
+from repro.metrics import MlqaEmF1, SquadEmF1
 from repro.tasks import Task, target_tasks
 from repro.tasks.qa import QA, answer_tokens, check_answers
 from repro.tasks.tagging import Tagging
@@ -74,9 +75,10 @@ class Check:
         """A JSON-ready dict of the check (QA: with the shares of answers not lost by preprocessing, which
         the tolerance bounds, and the exact-match ceiling the tokenizer imposes)."""
         record = asdict(self)
-        if self.answerable:
-            record["qa_not_lost"] = (self.recovered + self.tokenizer_limited) / self.answerable
-            record["qa_exact_match_ceiling"] = 1 - self.tokenizer_limited / self.answerable
+        if self.answerable:  # a QA check sets its counts together
+            recovered, limited = self.recovered or 0, self.tokenizer_limited or 0
+            record["qa_not_lost"] = (recovered + limited) / self.answerable
+            record["qa_exact_match_ceiling"] = 1 - limited / self.answerable
         return record
 
 
@@ -105,6 +107,9 @@ def check(task: Task, split: str, lang: str, data, tokenizer, profile, rows: int
     (0: all; BUCC's corpora always whole: its sentences of both sides are one set)."""
     from datasets import Dataset
     read = xtreme_layout.read(task, data.root, split, lang, limit=rows + 1 if rows else None)  # stops early
+    if read is None:
+        raise xtreme_layout.LayoutError(f"{task.name}: XTREME's layout in {data.root} has no {split} file for "
+                                        f"{lang}; re-run XTREME's download_data.sh, or check that language")
     more = bool(rows) and task.reader is None and len(read.rows) > rows
     raw = Dataset.from_list(read.rows[:rows] if more else read.rows)  # the rows as DataSource.load gives them
     result = Check(task.name, lang, split, [str(p) for p in read.paths], read.labelled, rows=len(raw), more=more)
@@ -157,7 +162,9 @@ def _check_qa(result: Check, raw, task: Task, tokenizer, config) -> np.ndarray:
     if not result.labelled:
         return lengths
     contexts, answers = raw["context"], raw["answers"]
-    norm = task.metric.normalizer(result.lang)
+    metric = task.metric
+    assert isinstance(metric, (SquadEmF1, MlqaEmF1)), f"{task.name}: a QA task scores EM and F1"
+    norm = metric.normalizer(result.lang)
     picked: dict[int, tuple] = {}  # example -> the offsets of its gold start and end tokens in the picked window
     for example, offsets, sequence, best in zip(enc["example"], enc["offset_mapping"], enc["sequence_ids"],
                                                 enc["max_context"]):
@@ -241,7 +248,9 @@ def classify_answer(context: str, gold: str, lo: int, pieces, norm) -> str:
 
 def _check_tagging(result: Check, raw, task: Task, tokenizer, config) -> np.ndarray:
     """Chunks of every sentence; every word must get a label position (its first sub-word)."""
-    columns = task.format.chunks(raw, task, tokenizer, config)
+    fmt = task.format
+    assert isinstance(fmt, Tagging), f"{task.name}: a tagging task has the tagging format"
+    columns = fmt.chunks(raw, task, tokenizer, config)
     enc = tokenizer(columns["words"], is_split_into_words=True, truncation=True, max_length=config.max_length)
     sentences = [list(words) for words in raw[task.fields[0]]]
     result.words = sum(map(len, sentences))
@@ -268,10 +277,11 @@ def table(checks: list[Check]) -> str:
     for c in checks:
         q = c.quantiles
         words = "" if c.words is None else f"{c.labelled_words}/{c.words}"
+        answerable, limited, lost = c.answerable or 0, c.tokenizer_limited or 0, c.lost or 0  # set together
         qa = "| |" if c.recovered is None else (
-            f"{c.recovered}/{c.answerable} ({_percent(c.recovered, c.answerable)}) | {c.tokenizer_limited} "
-            f"({_percent(c.answerable - c.tokenizer_limited, c.answerable)}) | "
-            f"{c.lost} ({_percent(c.lost, c.answerable)})")
+            f"{c.recovered}/{answerable} ({_percent(c.recovered, answerable)}) | {limited} "
+            f"({_percent(answerable - limited, answerable)}) | "
+            f"{lost} ({_percent(lost, answerable)})")
         predicted = "-" if c.predicted_tokens_per_example is None else f"{c.predicted_tokens_per_example:.0f}"
         checked = f"first {c.rows}" if c.more else f"{c.rows}"
         lines.append(f"| {c.task} | {c.lang} | {c.split}{'' if c.labelled else ' (no labels)'} | {checked} | "

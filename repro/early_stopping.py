@@ -14,6 +14,8 @@ import numpy as np
 from transformers import TrainerCallback
 from transformers.trainer_callback import ExportableState
 
+from repro.errors import UnknownName
+
 
 class PatientEarlyStopping(TrainerCallback, ExportableState):
     """Stop after `patience` evaluations past warmup without a new best score; record the steps.
@@ -46,7 +48,8 @@ class PatientEarlyStopping(TrainerCallback, ExportableState):
         key = args.metric_for_best_model
         key = key if key.startswith("eval_") else f"eval_{key}"
         if not metrics or key not in metrics:
-            raise KeyError(f"early stopping needs {key!r} among the evaluation metrics; got {sorted(metrics or {})}")
+            raise UnknownName(f"early stopping needs {key!r} among the evaluation metrics; got {sorted(metrics or {})}; "
+                              "compute it in the task's dev metrics, or stop on one of those")
         score = float(metrics[key])
         if self.best_score is None or score > self.best_score:  # strictly better, as the Trainer's best model
             self.best_score, self.best_step, self.since_best = score, state.global_step, 0

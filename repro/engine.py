@@ -24,7 +24,9 @@ from pathlib import Path
 from repro import distributed, multitask
 from repro.batching import predict_in_length_order
 from repro.data import DataError, DataSource, data_source
-from repro.data_requests import reads_of
+from repro.data_requests import evaluation_sets, reads_of, training_source
+from repro.errors import UsageError
+from repro.mixture import is_mixture
 from repro.models import build_tiny_model, check_hub_model, checkpoint_tokenizer
 from repro.profiles import Profile, TinyModel, TrainConfig
 from repro.provenance import environment
@@ -82,6 +84,9 @@ class Engine:
         started = time.time()
         timings: dict[str, float] = {}
         if spec.kind == "pretrained":
+            if not isinstance(spec.base_model, TinyModel):
+                raise ValueError(f"run {spec.slug}: a pretrained run builds a tiny model, not {spec.base_model!r}; "
+                                 "a hub model needs no run (repro.plan.pretrained_spec gives none for it)")
             if distributed.state().is_main_process:
                 build_tiny_model(spec.base_model, work / "model", self.profile.tokenizer_dir)
         elif spec.kind == "retrieval":
@@ -89,11 +94,11 @@ class Engine:
             t0 = time.time()
             self._retrieve(spec, self.model_path(spec.parent, spec.base_model), work)
             timings["eval_s"] = time.time() - t0
-        elif spec.kind == "intermediate" and multitask.is_mixture(spec.tasks):
+        elif spec.kind == "intermediate" and is_mixture(spec.tasks):
             # several tasks (or MLM): one shared encoder, a head per task, batches drawn by the paper's rule
             init = self.model_path(spec.parent, spec.base_model)
             t0 = time.time()
-            trainer, history = multitask.train(self, spec, init, work, self._load_task)
+            trainer, history = multitask.train(spec, init, work, self._load_task, self.training_args)
             timings["train_s"] = time.time() - t0
             _write_json(work / "train_log.json", history)
             if distributed.state().is_main_process:
@@ -127,10 +132,9 @@ class Engine:
         """
         from repro.early_stopping import early_stopping_rows
 
-        task = get_task(task_name)
-        source = get_task(task.trains_on)  # e.g. XNLI trains on MNLI
-        if source.format.reads_own_rows:
-            train_raw, dev_raw = source.format.load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
+        source = training_source(task_name)  # e.g. XNLI trains on MNLI
+        if source.trained_format.reads_own_rows:
+            train_raw, dev_raw = source.trained_format.load_rows(self.data, source, config, INTERMEDIATE_DATA_SEED)
             train_raw, checks = _checked_rows(source, train_raw)
             source = source.with_labels_from(train_raw)
         else:
@@ -141,7 +145,7 @@ class Engine:
             # every part of a concatenated dev set (ANLI+) is represented (repro.early_stopping)
             dev_raw = early_stopping_rows(self.data.load_parts(source, "validation", "en"),
                                           config.early_stopping_examples, INTERMEDIATE_DATA_SEED)
-        fmt = source.format
+        fmt = source.trained_format
         train = fmt.train_features(train_raw, source, tokenizer, config)
         dev = fmt.eval_features(dev_raw, source, tokenizer, config)
         return multitask.TaskData(source, config, train_raw, dev_raw, train, dev, checks)
@@ -153,12 +157,12 @@ class Engine:
         if config.train_languages == "en":
             return self.data.load(source, "train", "en")  # `select` keeps TyDiQA's english-* rows
         if source.select is None:
-            raise ValueError(f"train_languages='all' needs a multilingual training config, but {source.name}'s "
+            raise UsageError(f"train_languages='all' needs a multilingual training config, but {source.name}'s "
                              "training data is English; set train_languages='en' for it in the profile")
         from dataclasses import replace
         rows = self.data.load(replace(source, select=None), "train", "en")  # the whole config, every language
         if len(source.select(rows, "en")) == len(rows):
-            raise ValueError(f"{source.name}: train_languages='all', but its training data holds English rows only; "
+            raise UsageError(f"{source.name}: train_languages='all', but its training data holds English rows only; "
                              "give the whole multilingual training config (the hub's), or train on English with "
                              "REPRO_TYDIQA_TRAIN=en")
         return rows.shuffle(seed=INTERMEDIATE_DATA_SEED)
@@ -205,7 +209,7 @@ class Engine:
 
         tokenizer = checkpoint_tokenizer(init)
         item = self._load_task(task_name, config, tokenizer)
-        source, fmt, train, dev, dev_raw = item.task, item.task.format, item.train, item.dev, item.dev_raw
+        source, fmt, train, dev, dev_raw = item.task, item.task.predicting_format, item.train, item.dev, item.dev_raw
 
         set_seed(spec.seed)  # the fresh head's initialisation and the data order
         model = fmt.model_class.from_pretrained(init, **fmt.model_kwargs(source))
@@ -242,31 +246,29 @@ class Engine:
     def _evaluate(self, spec: RunSpec, trainer, config: TrainConfig, work: Path) -> None:
         """Predict every evaluation set (dev and test) in every language zero-shot with the one trained
         model; store per-unit records and metrics."""
-        task = get_task(spec.eval_task)
-        fmt = task.format
+        task = get_task(spec.evaluated_task)
+        fmt = task.predicting_format
         metrics: dict = {}
-        for split, languages in spec.eval_sets:
-            for lang in languages:
-                raw = self.data.load(task, split, lang)
-                features = fmt.eval_features(raw, task, trainer.processing_class, config)
-                # length-sorted batches pad little; rows come back in input order
-                predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
-                records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
-                           for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
-                                                             fmt.references(raw, task), strict=True)]
-                metrics.setdefault(split, {})[lang] = self._store_language(task, split, lang, records, work)
+        for split, lang in evaluation_sets(spec):
+            raw = self.data.load(task, split, lang)
+            features = fmt.eval_features(raw, task, trainer.processing_class, config)
+            # length-sorted batches pad little; rows come back in input order
+            predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
+            records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
+                       for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
+                                                         fmt.references(raw, task), strict=True)]
+            metrics.setdefault(split, {})[lang] = self._store_language(task, split, lang, records, work)
         _write_json(work / "metrics.json", {task.name: metrics})
 
     def _retrieve(self, spec: RunSpec, init: str, work: Path) -> None:
         """Evaluate a retrieval task on every evaluation set in every language from the encoder at `init`."""
-        task = get_task(spec.eval_task)
+        task = get_task(spec.evaluated_task)
         embed = Embedder(init, spec.retrieval, self.profile.retrieval.batch_size)
         metrics: dict = {}
-        for split, languages in spec.eval_sets:
-            for lang in languages:
-                records, extra = task.format.evaluate(embed, self.data, task, split, lang)
-                metrics.setdefault(split, {})[lang] = {**self._store_language(task, split, lang, records, work),
-                                                       **extra}
+        for split, lang in evaluation_sets(spec):
+            records, extra = task.retrieval_format.evaluate(embed, self.data, task, split, lang)
+            metrics.setdefault(split, {})[lang] = {**self._store_language(task, split, lang, records, work),
+                                                   **extra}
         _write_json(work / "metrics.json", {task.name: metrics})
 
     @staticmethod

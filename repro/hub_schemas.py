@@ -21,12 +21,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from repro.errors import ReproError
+
 SCHEMA_PATH = Path(__file__).with_name("hub_schemas.json")
 FORMAT = 1
 DEFAULT_REVISION = "main"
 
 
-class SchemaError(ValueError):
+class SchemaError(ReproError, ValueError):
     """A recorded-schema file that is malformed or lacks a dataset."""
 
 

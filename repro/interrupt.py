@@ -15,13 +15,15 @@ import signal
 
 from transformers import TrainerCallback
 
+from repro.errors import ReproError
+
 log = logging.getLogger(__name__)
 
 EXIT_REQUEUE = 75  # EX_TEMPFAIL: interrupted, requeue me
 SIGNALS = (signal.SIGTERM, signal.SIGUSR1)
 
 
-class Interrupted(Exception):
+class Interrupted(ReproError):
     """The process was asked to stop (SIGTERM/SIGUSR1); a training run saved a checkpoint first."""
 
 

@@ -1,161 +1,93 @@
-"""Judging a claim: its runs' per-unit outcomes, the paired differences and the verdict.
+"""Judging a claim from the engine's runs: their per-unit outcomes, handed to the claim's kind.
 
-`judge(claim, engine)` reads (or computes) the runs `repro.plan.required_runs`
-lists and compares configurations on the XTREME aggregate of the claim's
-targets; `ClaimOutcome` is what the report records (repro.report.schema).
+`judge(claim, engine)` reads (or computes) the runs `repro.plan.required_runs` lists and lets the
+claim's kind (`repro.kinds`) compare its configurations on the XTREME aggregate of its targets;
+the `ClaimOutcome` (repro.results) is what the report records (repro.report.schema).
 """
 from __future__ import annotations
 
 import zlib
-from dataclasses import dataclass
-from functools import reduce
+from collections.abc import Mapping, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from repro import outcomes as stored_outcomes
-from repro import stats as V
-from repro.claims import COMPARED, Claim
-from repro.comparators import (MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, difference_from_constant,
-                               published_xlmr_score, restrict)
-from repro.plan import required_runs
-from repro.setup_checks import judge_setup
-from repro.stats import CellOutcomes, aggregate_score, compare_with_best, paired_difference
+from repro.claims import Claim
+from repro.data import DataSource
+from repro.metrics.base import Metric
+from repro.plan import RunKey, required_runs
+from repro.profiles import Profile
+from repro.results import ClaimOutcome, Comparison, PointResult, Skipped, judged, skipped
+from repro.spec import RunSpec
+from repro.stats import CellOutcomes, DifferenceResult, RunOutcomes, paired_difference
+from repro.store import Run
 from repro.tasks import get_task
 
-
-@dataclass(frozen=True)
-class Comparison:
-    """One configuration against its baseline (or a point read from the paper)."""
-
-    configuration: str
-    result: object   # repro.stats.DifferenceResult, BestResult summary, or a PointResult
-    verdict: object  # repro.stats.verdicts.Verdict
+__all__ = ["ClaimOutcome", "Comparison", "JudgingEngine", "PointResult", "Skipped", "judge", "skipped"]
 
 
-@dataclass(frozen=True)
-class PointResult:
-    """A number without an interval (the paper's printed values)."""
+class JudgingEngine(Protocol):
+    """What judging needs of an engine (`repro.engine.Engine` is one): its profile, its data source,
+    and a stored run for a spec (computed if it may compute)."""
 
-    estimate: float
-    note: str = ""
-    ci90: None = None
-    ci95: None = None
+    @property
+    def profile(self) -> Profile: ...
+    @property
+    def data(self) -> DataSource: ...
 
-
-@dataclass(frozen=True)
-class ClaimOutcome:
-    """A judged (or skipped) claim with everything the report shows."""
-
-    claim: Claim
-    verdict: object                 # Verdict, or a dict {"outcome": "skipped", ...} when skipped
-    comparisons: tuple[Comparison, ...]
-    runs: tuple[str, ...]           # run folder names, each once
-    seeds: tuple[int, ...]
-    profile: str
-    is_evidence: bool
-    source: str = "engine"
-    skipped: str | None = None      # why the claim part could not be judged from this source
+    def ensure(self, spec: RunSpec) -> Run: ...
 
 
-def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence: bool = True,
-            outcome: str = "skipped") -> ClaimOutcome:
-    """An outcome that states why a claim part is not judged (`outcome` "damaged": a run it reads is)."""
-    return ClaimOutcome(claim, {"outcome": outcome, "reason": reason, "estimate": None}, (), (), (),
-                        profile, is_evidence, source, reason)
+class RunEvidence:
+    """A claim's runs as its kind reads them (`repro.kinds.Evidence`): per (configuration, target,
+    seed, split) the run's per-unit outcomes."""
+
+    def __init__(self, claim: Claim, profile: Profile, outcomes: Mapping[RunKey, RunOutcomes]):
+        self.claim, self.outcomes = claim, outcomes
+        self.seeds = tuple(profile.seeds)
+        self.metrics: dict[str, Metric] = {t: get_task(t).metric for t in claim.targets}
+        self.parallel = [t for t in claim.targets if get_task(t).parallel]
+
+    def cells(self, configuration: tuple[str, ...], target: str, seed: int, split: str) -> RunOutcomes:
+        return self.outcomes[(configuration, target, seed, split)]
+
+    def runs_of(self, configuration: tuple[str, ...] | None, split: str | None = None,
+                chosen: Mapping[str, tuple[str, ...]] | None = None) -> list[RunOutcomes]:
+        split = split or self.claim.split
+
+        def read(t: str) -> tuple[str, ...]:
+            found = (chosen or {}).get(t, configuration)
+            if found is None:
+                raise ValueError(f"claim {self.claim.id}: no configuration is read for target {t}")
+            return found
+        return [{cell: co for t in self.claim.targets for cell, co in self.outcomes[(read(t), t, s, split)].items()}
+                for s in self.seeds]
+
+    def difference(self, a: Sequence[RunOutcomes], b: Sequence[RunOutcomes], label: str) -> DifferenceResult:
+        return paired_difference(a, b, metrics=self.metrics, parallel=self.parallel, rng=self.seed(label))
+
+    def seed(self, label: str) -> int:
+        return _claim_seed(self.claim.id + label)
 
 
-def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
+def judge(claim: Claim, engine: JudgingEngine, *, seeds_chosen: bool = False) -> ClaimOutcome:
     """Compute (or read) the claim's runs on the engine's profile and judge it.
 
     `seeds_chosen`: the user set the seed count, which the claim's [smoke] table must not change.
     """
     claim, profile = claim.for_profile(engine.profile, seeds_chosen=seeds_chosen)
-    if claim.kind == "setup":
-        return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
+    kind = claim.kind_object
+    if not kind.needs_runs:
+        comparisons, verdict = kind.judge(claim, None)
+        return judged(claim, comparisons, verdict, profile=profile.name, is_evidence=profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
     # one run per (configuration, target, seed) predicts every split; each key reads its split's set
     outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(engine.ensure(spec), get_task(key[1]).evaluation_set(key[3]))
                             for key, spec in specs.items()})
-    metrics = {t: get_task(t).metric for t in claim.targets}
-    parallel = [t for t in claim.targets if get_task(t).parallel]
-
-    def runs_of(config, split=claim.split, chosen=None):
-        """One merged run per seed; `chosen` maps a target to the configuration read for it."""
-        return [{cell: co for t in claim.targets
-                 for cell, co in outcomes[((chosen or {}).get(t, config), t, s, split)].items()}
-                for s in profile.seeds]
-
-    def difference(a, b, label):
-        return paired_difference(a, b, metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id + label))
-
-    comparisons = []
-    if claim.kind in COMPARED:
-        judge_fn, names = COMPARED[claim.kind]
-        kwargs = {n: getattr(claim, n) for n in names}
-        for config, base in claim.comparisons():
-            label = claim.label(config) + (f" vs {claim.label(base)}" if base else "")
-            result = difference(runs_of(config), runs_of(base), label)
-            comparisons.append(Comparison(label, result, judge_fn(result, label=label, **kwargs)))
-        verdicts = [c.verdict for c in comparisons]
-        verdict = (verdicts[0] if len(verdicts) == 1 else
-                   V.judge_at_least(verdicts, claim.at_least) if claim.at_least else V.judge_all(verdicts))
-    elif claim.kind == "best":
-        claimed = claim.label(claim.configurations[0])
-        best = compare_with_best({claim.label(c): runs_of(c) for c in claim.configurations}, claimed,
-                                 metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id))
-        verdict = V.judge_best(best, label=f"{claimed} is best")
-        comparisons.append(Comparison(f"{claimed} vs the other {len(best.others)}", best.pairwise[
-            best.others[int(best.lower.argmin())]], verdict))
-        if claim.expected is not None:
-            result = difference(runs_of(claim.configurations[0]), runs_of(claim.baseline), "gain")
-            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain")
-            comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
-            verdict = V.judge_all([verdict, gain])
-    else:  # best_per_target: choose on select_split, measure on split
-        comparisons, verdict = _best_per_target(claim, profile, outcomes, runs_of, difference, metrics, parallel)
-    return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(dict.fromkeys(s.dirname for s in specs.values())),
-                        tuple(profile.seeds), profile.name, profile.is_evidence)
-
-
-def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metrics, parallel):
-    """Per target the configuration best on `select_split`, measured on `split` against the claim's
-    comparator: its baseline run, or the published XLM-R scores (the baseline run then reported beside).
-
-    A target whose two splits read one evaluation set (XQuAD, TyDiQA-GoldP, Tatoeba; BUCC, whose
-    dev set only sets the threshold) is chosen on one half of its units and measured on the other.
-    """
-    halved = [t for t in claim.targets if len(claim.configurations) > 1
-              and get_task(t).one_evaluation_set(claim.select_split, claim.split)]
-    chosen = {}
-    for t in claim.targets:
-        def selection_cells(c, s, t=t):
-            cells = outcomes[(c, t, s, claim.select_split)]
-            return restrict(cells, t, SELECT_HALF) if t in halved else cells
-        dev = {c: sum(aggregate_score(selection_cells(c, s), metrics={t: metrics[t]}) for s in profile.seeds)
-               for c in claim.configurations}
-        chosen[t] = max(claim.configurations, key=lambda c: dev[c])
-
-    def measured(runs):
-        return [reduce(lambda cells, t: restrict(cells, t, MEASURE_HALF), halved, run) for run in runs]
-
-    label = ("best per target (" + ", ".join(f"{t}: {claim.label(c)}" for t, c in chosen.items())
-             + f"; chosen on {claim.select_split}"
-             + (f", except {', '.join(halved)}: one evaluation set, chosen on one half of its units and measured "
-                "on the other" if halved else "") + ")")
-    best, own = measured(runs_of(None, chosen=chosen)), measured(runs_of(claim.baseline))
-    if claim.comparator != PUBLISHED_XLMR:
-        result = difference(best, own, label)
-        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
-        return [Comparison(label, result, verdict)], verdict
-    published = published_xlmr_score(claim.targets)
-    result = difference_from_constant(best, published, metrics=metrics, parallel=parallel,
-                                      rng=_claim_seed(claim.id + label))
-    verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
-    beside = difference(best, own, label + " own")
-    own_label = f"{claim.label(claim.baseline)} run of this suite"
-    return [Comparison(f"{label} vs XLM-R as published (Hu et al. 2020: {published:.2f})", result, verdict),
-            Comparison(f"the same vs the {own_label} (reported beside; not part of the verdict)", beside,
-                       V.judge_improves(beside, threshold=0.0, label=f"gain over the {own_label}"))], verdict
+    comparisons, verdict = kind.judge(claim, RunEvidence(claim, profile, outcomes))
+    return judged(claim, comparisons, verdict, profile=profile.name, is_evidence=profile.is_evidence,
+                  runs=[s.dirname for s in specs.values()], seeds=profile.seeds)
 
 
 def _pad_sparse(outcomes: dict) -> dict:

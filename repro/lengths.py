@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from repro.errors import UsageError
+
 SAMPLES_PATH = Path(__file__).with_name("length_samples.json")
 UNLIMITED = 10**6  # a max length that truncates nothing
 
@@ -58,9 +60,9 @@ def training_rows(task_name: str, data, rows: int):
     from repro.tasks import get_task
 
     task = get_task(task_name)
-    if task.format.reads_own_rows:  # the corpus the run assembles (MLM)
+    if task.trained_format.reads_own_rows:  # the corpus the run assembles (MLM)
         config = replace(SMOKE.intermediate[task_name], max_train_examples=rows, early_stopping_examples=1)
-        return task, task.format.load_rows(data, task, config, 0)[0]
+        return task, task.trained_format.load_rows(data, task, config, 0)[0]
     raw = data.load(task, "train", "en")
     return task, raw.select(range(min(rows, len(raw))))
 
@@ -155,13 +157,13 @@ def load_samples(path: Path = SAMPLES_PATH) -> dict:
     ValueError naming the file and the fix when it is missing or not such an object."""
     fix = f"measure it with `python -m repro.lengths --out {path}`, or restore the committed file with git"
     if not path.is_file():
-        raise ValueError(f"{path} is missing; {fix}")
+        raise UsageError(f"{path} is missing; {fix}")
     try:
         samples = json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise ValueError(f"{path} is not JSON ({err}); {fix}") from None
+        raise UsageError(f"{path} is not JSON ({err}); {fix}") from None
     if not isinstance(samples, dict) or not isinstance(samples.get("tasks"), dict) or "source" not in samples:
-        raise ValueError(f"{path} holds no length samples (an object with \"source\" and \"tasks\"); {fix}")
+        raise UsageError(f"{path} holds no length samples (an object with \"source\" and \"tasks\"); {fix}")
     return samples
 
 
@@ -204,7 +206,7 @@ def main(argv=None) -> int:
         languages = all_languages
     else:
         data = DataSource("fixture", fixture_sizes={"train": args.rows, "validation": args.rows, "test": args.rows})
-        languages = lambda name: SMOKE.fixture_languages(name, get_task(name).languages)  # noqa: E731
+        languages = lambda task_name: SMOKE.fixture_languages(task_name, get_task(task_name).languages)  # noqa: E731
     source = (f"data {args.data_dir or 'fixture (synthetic, in the hub schemas)'}, tokenizer "
               f"{args.tokenizer or 'fixture (repro/fixtures/tokenizer.json)'}, up to {args.rows} rows per task "
               "and split (evaluation: per language)")

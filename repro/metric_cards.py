@@ -119,6 +119,8 @@ def card(name: str) -> str:
     result = {k: round(v, 4) for k, v in compute(name, predictions, references, **kwargs).items()}
     call = ", ".join([f"predictions={predictions!r}", f"references={references!r}",
                       *(f"{k}={v!r}" for k, v in kwargs.items())])
+    if task.submission is None or task.sizes is None:  # the scored tasks all have both
+        raise ValueError(f"task {name!r} has no submission format or sizes: it has no metric card")
     pred_type, pred_what, ref_type, ref_what = INPUTS[task.submission]
     sets = ", ".join(f"a claim's `{split}` reads `{task.evaluation_set(split)}`" for split in task.sizes.evaluation)
     lang_input = ("- **lang** (`str`, required): the answer's language; the normalisation depends on it.\n"

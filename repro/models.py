@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from repro.errors import MissingFile, ReproError
 from repro.fixtures.build_tokenizer import TOKENIZER_PATH
 from repro.profiles import TinyModel
 
@@ -12,12 +13,12 @@ def fixture_tokenizer(max_length: int = 128):
     """The committed fixture tokenizer, with XLM-R's special tokens and pipeline."""
     from transformers import XLMRobertaTokenizerFast
     if not TOKENIZER_PATH.is_file():
-        raise FileNotFoundError(f"{TOKENIZER_PATH} is missing; rebuild it with "
+        raise MissingFile(f"{TOKENIZER_PATH} is missing; rebuild it with "
                                 "`python -m repro.fixtures.build_tokenizer`")
     return XLMRobertaTokenizerFast(tokenizer_file=str(TOKENIZER_PATH), model_max_length=max_length)
 
 
-class TokenizerError(ValueError):
+class TokenizerError(ReproError, ValueError):
     """A `--tokenizer` folder that AutoTokenizer cannot load."""
 
 
@@ -76,7 +77,7 @@ def checkpoint_tokenizer(path):
     return _LOADED[key]
 
 
-class ModelUnavailableError(ValueError):
+class ModelUnavailableError(ReproError, ValueError):
     """A hub checkpoint that cannot be read (offline mode, no network, not in the cache)."""
 
 

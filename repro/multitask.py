@@ -33,94 +33,22 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch.nn as nn
 from transformers import Trainer
 from transformers.utils import find_labels
 
-from repro.tasks import get_task
+from repro.mixture import K, expected_examples, is_mixture, mixture_batches, mixture_length, mixture_rates
+from repro.profiles import TrainConfig
+from repro.tasks import Task
+
+__all__ = ["K", "MixtureModel", "MixtureSampler", "MixtureTrainer", "TaskData", "expected_examples", "is_mixture",
+           "mixture_batches", "mixture_length", "mixture_rates", "train"]
 
 log = logging.getLogger(__name__)
-
-K = 2 ** 17  # per-task cap on examples in the sampling rate (v1 App. A)
-MLM_TASK = "mlm"  # continued multilingual MLM, a pseudo-task that rides along in a mixture
-
-
-def is_mixture(tasks: Sequence[str]) -> bool:
-    """True when phase (ii) on `tasks` trains through the mixture: several tasks, or MLM."""
-    return len(tasks) > 1 or any(not get_task(t).format.predicts for t in tasks)
-
-
-def mixture_rates(sizes: Mapping[str, int], cap: int = K) -> dict[str, float]:
-    """Sampling probability of each task: min(e_m, cap) / sum_n min(e_n, cap)."""
-    if not sizes:
-        raise ValueError("a mixture needs at least one task")
-    bad = {name: e for name, e in sizes.items() if e < 1}
-    if bad:
-        raise ValueError(f"tasks without training examples cannot be mixed: {bad}")
-    capped = {name: min(int(e), cap) for name, e in sizes.items()}
-    total = sum(capped.values())
-    return {name: c / total for name, c in capped.items()}
-
-
-def mixture_batches(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], epochs: float, cap: int = K) -> int:
-    """Batches in `epochs` passes over the capped total C at the expected batch size b: ceil(epochs C / b)."""
-    rates = mixture_rates(sizes, cap)
-    expected_batch = sum(rates[n] * batch_sizes[n] for n in rates)
-    capped_total = sum(min(e, cap) for e in sizes.values())
-    return max(1, math.ceil(epochs * capped_total / expected_batch))
-
-
-def mixture_length(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], epochs: float,
-                   task_epochs: Mapping[str, float], cap: int = K, features: Mapping[str, int] | None = None) -> int:
-    """Batches of a phase-(ii) mixture; `task_epochs` are each task's single-task epochs, `features`
-    its training features (QA windows, tagging chunks: what an epoch iterates; default `sizes`).
-
-    Without MLM (or MLM alone): `mixture_batches`.  With MLM mixed into tasks: the fewest batches
-    in which every task expects the features of the same configuration without MLM
-    (`examples_without_mlm`) at its rate in the mixture with MLM.
-    """
-    tasks = {name: e for name, e in sizes.items() if name != MLM_TASK}
-    if MLM_TASK not in sizes or not tasks:
-        return mixture_batches(sizes, batch_sizes, epochs, cap)
-    target = examples_without_mlm(tasks, batch_sizes, epochs, task_epochs, cap, features)
-    rates = mixture_rates(sizes, cap)
-    # several tasks keep their relative rates, so every task asks for the same number (up to rounding)
-    return max(1, math.ceil(max(target[n] / (rates[n] * batch_sizes[n]) for n in tasks) - 1e-9))
-
-
-def examples_without_mlm(tasks: Mapping[str, int], batch_sizes: Mapping[str, int], epochs: float,
-                         task_epochs: Mapping[str, float], cap: int = K,
-                         features: Mapping[str, int] | None = None) -> dict[str, float]:
-    """Training features each task sees in the configuration without MLM: a single task its
-    epochs over all its features; a mixture its expected share of `epochs` passes over the capped
-    total (whose batches draw features at the rates of the rows)."""
-    if len(tasks) == 1:
-        (name, e), = tasks.items()
-        return {name: task_epochs[name] * (features or tasks)[name]}
-    rates = mixture_rates(tasks, cap)
-    batches = epochs * sum(min(e, cap) for e in tasks.values()) / sum(rates[n] * batch_sizes[n] for n in tasks)
-    return {n: batches * rates[n] * batch_sizes[n] for n in tasks}
-
-
-def expected_examples(sizes: Mapping[str, int], batch_sizes: Mapping[str, int], batches: int,
-                      cap: int = K) -> dict[str, float]:
-    """Examples each task of a mixture expects in `batches` batches: batches * p_m * b_m."""
-    rates = mixture_rates(sizes, cap)
-    return {n: batches * rates[n] * batch_sizes[n] for n in sizes}
-
-
-def spec_examples(spec, sizes: Mapping[str, int]) -> dict[str, float]:
-    """Training examples each task of the phase-(ii) `spec` sees, given its tasks' training-set
-    `sizes`: epochs x size for a single task, the expected draws of the mixture otherwise."""
-    if spec.mixture is None:
-        return {name: config.epochs * sizes[name] for name, config in spec.train}
-    batch_sizes = {name: config.batch_size for name, config in spec.train}
-    batches = mixture_length(sizes, batch_sizes, spec.mixture.epochs,
-                             {name: config.epochs for name, config in spec.train})
-    return expected_examples(sizes, batch_sizes, batches)
 
 
 def model_columns(model) -> set[str]:
@@ -297,18 +225,23 @@ def _size(module) -> int:
 class TaskData:
     """One task of a mixture: its entry, configuration, and raw and featurised data."""
 
-    task: object
-    config: object
-    train_raw: object
-    dev_raw: object
-    train: object
-    dev: object
+    task: Task
+    config: TrainConfig
+    train_raw: Any      # datasets.Dataset: the rows
+    dev_raw: Any
+    train: Any          # datasets.Dataset: the features
+    dev: Any
     checks: dict | None = None  # the format's report on its training rows (QA: repaired, dropped)
 
 
 class MixtureTrainer(Trainer):
     """`Trainer` over a mixture: its own loader and a mean dev score.  Checkpoints and the best
     model's loading are the Trainer's own, through `MixtureModel`'s tie-aware state dict."""
+
+    # the Trainer's own attributes that `evaluate` sets per task (transformers is not type-checked here)
+    label_names: list[str]
+    preprocess_logits_for_metrics: Callable | None
+    control: Any
 
     def __init__(self, *args, mixture: list[TaskData], sampler: MixtureSampler, dev_scores, **kwargs):
         super().__init__(*args, **kwargs)
@@ -330,7 +263,7 @@ class MixtureTrainer(Trainer):
             for m, item in enumerate(self.mixture):
                 head = self.accelerator.unwrap_model(self.model).heads[m]
                 self.label_names = find_labels(type(head))
-                self.preprocess_logits_for_metrics = item.task.format.reduce_logits
+                self.preprocess_logits_for_metrics = item.task.trained_format.reduce_logits
                 columns = [c for c in item.dev.column_names if c in model_columns(head)]
                 rows = item.dev.select_columns(columns).add_column("task", [m] * len(item.dev))
                 output = self.evaluation_loop(self.get_eval_dataloader(rows), f"Evaluation {item.task.name}",
@@ -346,10 +279,11 @@ class MixtureTrainer(Trainer):
         return metrics
 
 
-def train(engine, spec, init: str, work, load_task) -> tuple:
+def train(spec, init: str, work, load_task: Callable[..., TaskData], training_args: Callable) -> tuple:
     """Phase (ii) on `spec`'s tasks as one mixture; (trainer, history).  The encoder is `trainer.model.encoder`.
 
-    `load_task(name, config, tokenizer) -> TaskData` reads and featurises one task (the engine's).
+    `load_task(name, config, tokenizer) -> TaskData` reads and featurises one task, and
+    `training_args(spec, config, work, **overrides)` gives a phase's `TrainingArguments` (both the engine's).
     """
     from transformers import PrinterCallback, set_seed
 
@@ -368,7 +302,7 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
     batch_sizes = {item.task.name: item.config.batch_size for item in mixture}
     rates = mixture_rates(sizes)
     config = spec.mixture
-    world = engine.training_args(spec, config, work).world_size  # the processes the Trainer trains on
+    world = training_args(spec, config, work).world_size  # the processes the Trainer trains on
     # as a single task's epochs: every process takes its own batch, gradients accumulate over several
     task_epochs = {item.task.name: item.config.epochs for item in mixture}  # each task's single-task epochs
     features = {item.task.name: len(item.train) for item in mixture}  # what a single-task epoch iterates
@@ -386,15 +320,15 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
                              batches=steps * config.gradient_accumulation * world, seed=spec.seed)
     # evaluate every `eval_every_steps`, or once per pass over the capped total
     every = config.eval_every_steps or max(1, math.ceil(steps / max(config.epochs, 1)))
-    args = engine.training_args(spec, config, work, max_steps=steps, remove_unused_columns=False,
-                                eval_strategy="steps", save_strategy="steps", logging_strategy="steps",
-                                eval_steps=every, save_steps=every, logging_steps=every,
-                                per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
+    args = training_args(spec, config, work, max_steps=steps, remove_unused_columns=False,
+                         eval_strategy="steps", save_strategy="steps", logging_strategy="steps",
+                         eval_steps=every, save_steps=every, logging_steps=every,
+                         per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
     stopping = PatientEarlyStopping(config.patience)  # jiant's rule; never during warmup
     trainer = MixtureTrainer(
         model=model, args=args, train_dataset=MixtureRows(train_sets),
         eval_dataset={item.task.name: item.dev for item in mixture},  # read by `evaluate` through `mixture`
-        data_collator=MixtureCollator([item.task.format.collator(tokenizer) for item in mixture]),
+        data_collator=MixtureCollator([item.task.trained_format.collator(tokenizer) for item in mixture]),
         processing_class=tokenizer, mixture=mixture, sampler=sampler, dev_scores=dev_score,
         callbacks=[stopping])
     trainer.remove_callback(PrinterCallback)
@@ -414,4 +348,4 @@ def train(engine, spec, init: str, work, load_task) -> tuple:
 
 def dev_score(item: TaskData, predictions) -> float:
     """A task's early-stopping score on its dev subset (QA: the mean of EM and F1, as single-task)."""
-    return float(item.task.format.dev_score(predictions, item.dev, item.dev_raw, item.task))
+    return float(item.task.trained_format.dev_score(predictions, item.dev, item.dev_raw, item.task))

@@ -29,7 +29,7 @@ def read_predictions(run: Run, task: str, split: str, lang: str) -> list[dict]:
 
 def run_outcomes(run: Run, split: str) -> dict[tuple[str, str], CellOutcomes]:
     """Outcomes of every (task, language) cell that a target run predicted on `split` (the set read)."""
-    task = get_task(run.spec.eval_task)
+    task = get_task(run.spec.evaluated_task)
     cells = {}
     for lang in run.spec.eval_languages(split):
         records = read_predictions(run, task.name, split, lang)

@@ -9,12 +9,13 @@ claim's split is not part of its identity.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Protocol
 
-from repro.claims import Claim, ClaimError
 from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size, unmeasured
 from repro.data import DataSource
 from repro.data_requests import reads_of
-from repro.multitask import is_mixture, spec_examples
+from repro.errors import ClaimError, UsageError
+from repro.mixture import is_mixture, spec_examples
 from repro.profiles import Profile, TinyModel
 from repro.spec import RunSpec
 from repro.tasks import TASKS, get_task
@@ -56,7 +57,7 @@ def evaluation_languages(profile: Profile, task_name: str, split: str | None = N
     langs = tuple(l for l in langs if l not in task.missing.get(split, ()))  # e.g. UDPOS kk has no dev set
     unknown = sorted(set(langs) - set(task.languages))
     if unknown:
-        raise ValueError(f"profile {profile.name}: {task_name} has no language(s) {', '.join(unknown)}")
+        raise UsageError(f"profile {profile.name}: {task_name} has no language(s) {', '.join(unknown)}")
     return tuple(langs)
 
 
@@ -90,6 +91,23 @@ def target_spec(profile: Profile, data: DataSource, target: str, *,
         parent=parent, seed=seed, data=data.identity, bf16=profile.bf16,
         eval_task=target, eval_sets=evaluation_sets(profile, target), length_grouped=profile.length_grouped,
     ))
+
+
+class Claim(Protocol):
+    """What planning reads of a claim (`repro.claims.Claim` is one; planning sits below the claims)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def targets(self) -> tuple[str, ...]: ...
+    @property
+    def needs_runs(self) -> bool: ...
+
+    def configurations_used(self) -> list[tuple[str, ...]]: ...
+
+    def splits(self) -> tuple[str, ...]: ...
+
+    def for_profile(self, profile: Profile, *, seeds_chosen: bool = False) -> tuple[Claim, Profile]: ...
 
 
 def missing_tasks(claim: Claim, profile) -> list[str]:
@@ -176,25 +194,26 @@ def _phase(spec: RunSpec):
     if spec.kind == "pretrained":
         return Phase()
     if spec.kind == "retrieval":
-        return Phase(evaluate=tuple((spec.eval_task, split, len(langs), None) for split, langs in spec.eval_sets),
+        assert spec.retrieval is not None, "a retrieval run carries its retrieval configuration"
+        return Phase(evaluate=tuple((spec.evaluated_task, split, len(langs), None) for split, langs in spec.eval_sets),
                      retrieval_max_length=spec.retrieval.max_length)
     keys = {t: get_task(t).trains_on + (ALL_LANGUAGES if c.train_languages == "all" else "") for t, c in spec.train}
     if spec.kind == "intermediate" and spec.mixture is not None:
-        # a mixture: each task's expected examples (repro.multitask.spec_examples) as epochs over its rows
+        # a mixture: each task's expected examples (repro.mixture.spec_examples) as epochs over its rows
         sizes = {t: train_size(keys[t]) for t, _ in spec.train}
         examples = spec_examples(spec, sizes)
         return Phase(train=tuple((keys[t], c, examples[t] / sizes[t]) for t, c in spec.train))
     train = tuple((keys[t], c, c.epochs) for t, c in spec.train)
     if spec.kind == "intermediate":
         return Phase(train=train)
-    return Phase(train=train, evaluate=tuple((spec.eval_task, split, len(langs), spec.train[0][1])
+    return Phase(train=train, evaluate=tuple((spec.evaluated_task, split, len(langs), spec.train[0][1])
                                              for split, langs in spec.eval_sets))
 
 
-def claim_runs(claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
+def claim_runs(claim: Claim, profile: Profile, data: DataSource, *, seeds_chosen: bool = False) -> list[PlannedRun]:
     """Every run one claim needs on `profile` (its [smoke] overrides applied), parents first."""
     claim, profile = claim.for_profile(profile, seeds_chosen=seeds_chosen)
-    if claim.kind == "setup":
+    if not claim.needs_runs:
         return []
     specs = with_ancestors(list(required_runs(claim, profile, data).values()))
     phases = [(s, _phase(s)) for s in specs]

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from repro import plan
 from repro.data import DataSource
 from repro.engine import Engine
+from repro.errors import UsageError
 from repro.profiles import SMOKE, TrainConfig
 from repro.tasks.planted import INTERMEDIATE, TARGET
 
@@ -56,7 +57,7 @@ def build(store, *, compute: bool = True, profile=PROFILE, breaks: str | None = 
 
     how = breaks if breaks is not None else os.environ.get(BREAK_ENV, "")
     if how and how not in BREAKS:
-        raise ValueError(f"{BREAK_ENV}={how!r} is no known break; unset it, or choose one of "
+        raise UsageError(f"{BREAK_ENV}={how!r} is no known break; unset it, or choose one of "
                          + ", ".join(f"{name} ({what})" for name, what in BREAKS.items()))
     # always the fixtures, whatever --data-dir or $REPRO_DATA_DIR say: the planted tasks exist nowhere else
     source = ShuffledTargetLabels if how == "shuffle-target-labels" else DataSource
@@ -76,8 +77,8 @@ class ShuffledTargetLabels(DataSource):
     def identity(self) -> str:
         return super().identity + "+shuffled-target-labels"
 
-    def load(self, task, split: str, lang: str = "en"):
-        data = super().load(task, split, lang)
+    def load(self, task, split: str, lang: str = "en", need_labels: bool = True):
+        data = super().load(task, split, lang, need_labels)
         if task.name != TARGET or split != "train":
             return data
         labels = list(data["label"])

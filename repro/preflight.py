@@ -13,12 +13,13 @@ import json
 
 from repro.data import DataError, DataSource, expected_fields
 from repro.data_requests import reads_of
+from repro.errors import ReproError
 from repro.tasks import get_task
 
 SHOWN = 12  # problems listed before "and N more"
 
 
-class PreflightError(ValueError):
+class PreflightError(ReproError, ValueError):
     """Data that the planned runs read and that cannot be had; one line per problem."""
 
 

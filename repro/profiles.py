@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
+from repro.errors import UnknownName, UsageError
+
 PROFILE_ENV = "REPRO_PROFILE"
 # TyDiQA-GoldP training data: "en" (default: the paper's stated English GoldP set, XTREME's zero-shot
 # protocol) or "all" (every language's, as jiant's later downloader wrote it)
@@ -27,6 +29,14 @@ DEFAULT_PROFILE = "smoke"
 # The final version's nine English intermediate tasks: v1's seven, MNLI and a ninth that no
 # readable source names (most likely SST-2); a profile may name another.
 INTERMEDIATE_TASKS = ("anli_plus", "mnli", "qqp", "squad", "hellaswag", "cosmosqa", "commonsenseqa", "ccg", "sst2")
+
+
+class UnknownProfile(UnknownName):
+    """A profile name that is none of PROFILES."""
+
+
+class MissingConfig(UnknownName):
+    """A task or mixture the profile has no training configuration for."""
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class TrainConfig:
 
     def __post_init__(self):
         if self.train_languages not in TRAIN_LANGUAGES:
-            raise ValueError(f"train_languages must be one of {', '.join(TRAIN_LANGUAGES)}, "
+            raise UsageError(f"train_languages must be one of {', '.join(TRAIN_LANGUAGES)}, "
                              f"got {self.train_languages!r}")
 
 
@@ -134,7 +144,7 @@ class Profile:
         """The same profile whose tiny model uses the tokenizer in `folder` (content `fingerprint`);
         ValueError for a hub model, which keeps its own tokenizer."""
         if not isinstance(self.model, TinyModel):
-            raise ValueError(f"--tokenizer {folder}: profile {self.name!r} uses its model's own tokenizer "
+            raise UsageError(f"--tokenizer {folder}: profile {self.name!r} uses its model's own tokenizer "
                              f"({self.model}); --tokenizer is for the tiny model of smoke and rehearsal")
         return replace(self, model=replace(self.model, tokenizer=fingerprint), tokenizer_dir=str(folder))
 
@@ -154,7 +164,7 @@ class Profile:
             return table[task]
         if phase == "target" and self.target_default is not None:
             return self.target_default
-        raise KeyError(f"profile {self.name!r} has no {phase} configuration for task {task!r}; add one to "
+        raise MissingConfig(f"profile {self.name!r} has no {phase} configuration for task {task!r}; add one to "
                        f"Profile.{phase} in repro/profiles.py (configured: {', '.join(sorted(table))})")
 
     def fixture_languages(self, task: str, languages: tuple[str, ...]) -> tuple[str, ...]:
@@ -172,14 +182,14 @@ class Profile:
         name, config = (("mixture_with_mlm", self.mixture_with_mlm) if "mlm" in tasks
                         else ("mixture", self.mixture))
         if config is None:
-            raise KeyError(f"profile {self.name!r} has no {name} configuration for the multi-task run on "
+            raise MissingConfig(f"profile {self.name!r} has no {name} configuration for the multi-task run on "
                            f"{', '.join(tasks)}; set Profile.{name}")
         return config
 
     def with_tydiqa_training(self, languages: str) -> "Profile":
         """The same profile with TyDiQA-GoldP trained on `languages`: "en" (English only) or "all"."""
         if languages not in TRAIN_LANGUAGES:
-            raise ValueError(f"TyDiQA-GoldP training languages must be one of {', '.join(TRAIN_LANGUAGES)}, "
+            raise UsageError(f"TyDiQA-GoldP training languages must be one of {', '.join(TRAIN_LANGUAGES)}, "
                              f"got {languages!r} (from {TYDIQA_TRAIN_ENV}?)")
         if "tydiqa" not in self.target:
             return self
@@ -189,7 +199,7 @@ class Profile:
     def with_xnli_batch(self, effective: str) -> "Profile":
         """The same profile with XNLI's batches of 4 accumulated to `effective`: "32" (jiant's 4 x 8) or "4"."""
         if effective not in XNLI_BATCHES:
-            raise ValueError(f"XNLI's effective batch must be one of {', '.join(XNLI_BATCHES)}, got {effective!r} "
+            raise UsageError(f"XNLI's effective batch must be one of {', '.join(XNLI_BATCHES)}, got {effective!r} "
                              f"(from {XNLI_BATCH_ENV}?)")
         if "xnli" not in self.target or self.target["xnli"].batch_size != 4:
             return self  # smoke's own recipe: nothing to read
@@ -199,7 +209,7 @@ class Profile:
     def with_seeds(self, n: int) -> "Profile":
         """The same profile with the first `n` seeds 1..n."""
         if n < 1:
-            raise ValueError(f"need at least one seed, got {n}")
+            raise UsageError(f"need at least one seed, got {n}")
         return replace(self, seeds=tuple(range(1, n + 1)))
 
 
@@ -336,7 +346,7 @@ SMOKE = _with_mixtures(SMOKE, mlm=replace(_SMOKE_TRAIN, max_train_examples=256),
 # The mixture, "multi-task mixed/3": every task at its own batch size (`batch_size` here is
 # unused), 3 passes over the capped total, lr 1e-5, or 5e-6 with MLM; 10% warmup; early stopping.
 # With MLM mixed in, `epochs` is not the length: the tasks get the examples they get without MLM
-# (a single task its own epochs) and MLM adds its batches (repro.multitask.mixture_length).
+# (a single task its own epochs) and MLM adds its batches (repro.mixture.mixture_length).
 _PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_every_steps=1000)
 PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
                                               max_train_examples=2_000_000),
@@ -378,7 +388,7 @@ def get_profile(name: str | None = None) -> Profile:
     try:
         profile = PROFILES[name]
     except KeyError:
-        raise KeyError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)} "
+        raise UnknownProfile(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)} "
                        f"(with --profile or {PROFILE_ENV})") from None
     tydiqa, xnli = os.environ.get(TYDIQA_TRAIN_ENV), os.environ.get(XNLI_BATCH_ENV)
     profile = profile.with_tydiqa_training(tydiqa) if tydiqa else profile

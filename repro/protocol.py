@@ -170,7 +170,7 @@ CHOICES: tuple[Choice, ...] = (
            "length for task + MLM runs)", deviates_from=(PAPER,),
            why="the paper states no length for these runs; matched examples keep mlm-no-gain from comparing MLM "
                "against less training (3 passes over the capped total gave ANLI+ about half an epoch)",
-           setting="repro.multitask.mixture_length", item="4g"),
+           setting="repro.mixture.mixture_length", item="4g"),
     Choice("MLM corpus", "wikimedia/wikipedia dump 20231101; every article split into sentences once, "
            "languages weighted by sentence counts n_l^0.3, sentences drawn uniformly from the whole dump",
            "v1 App. A (alpha 0.3, 2M sentences, 40 languages); wikimedia/wikipedia card (newest dump "

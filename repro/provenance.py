@@ -28,7 +28,7 @@ def git_commit(directory=Path(__file__).parent) -> str | None:
 
 def environment() -> dict:
     """Versions, hardware and commit, for a run's `env.json` and the report."""
-    versions = {}
+    versions: dict[str, str | None] = {}
     for name in PACKAGES:
         try:
             versions[name] = metadata.version(name)

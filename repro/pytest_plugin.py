@@ -24,9 +24,9 @@ from repro.models import with_tokenizer
 from repro.profiles import get_profile
 from repro.provenance import git_commit
 from repro.pytest_rootdir import restore_rootdir
-from repro.report import build_report, claim_record, verdict_table
-from repro.report.judged import (ReportDirError, check_report_dir, differs_note, merge_records,
-                                 previous_records, report_lock, stamp)
+from repro.report import build_report, verdict_table
+from repro.report.judged import (ReportDirError, check_report_dir, differs_note, judged_record, merge_records,
+                                 previous_records, report_lock)
 from repro.store import RunStore, StorePathError, check_store_path
 
 CLAIM_PROPERTY = "repro_claim"
@@ -195,7 +195,7 @@ def engine(pytestconfig, profile):
 def claim_source(request):
     """claim -> ClaimOutcome from the selected --source."""
     if request.config.getoption("--source") == "paper-v1":
-        from repro.paper.replay import replay
+        from repro.replay import replay
         return replay
     engine = request.getfixturevalue("engine")
     chosen = request.config.getoption("--seeds") is not None
@@ -220,9 +220,8 @@ def record_claim(request):
     from_engine = config.getoption("--source") == "engine"
 
     def record(outcome):
-        entry = claim_record(outcome)
-        entry["judged"] = stamp(profile=outcome.profile, source=config.getoption("--source"),
-                                store=_store_path(config) if from_engine else None, commit=_commit())
+        entry = judged_record(outcome, source=config.getoption("--source"),
+                              store=_store_path(config) if from_engine else None, commit=_commit())
         request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(entry)))
         request.node.user_properties.extend(junit_properties(entry))
     yield record
@@ -258,7 +257,7 @@ class ClaimCollector:
         for line in verdict_table(self.records):
             terminalreporter.write_line(line)
         if any(r.get("source") == "paper-v1" for r in self.records):
-            from repro.paper.replay import average_inconsistencies
+            from repro.replay import average_inconsistencies
             for bad in average_inconsistencies():
                 terminalreporter.write_line(f"{bad['table']}: row {bad['row']} prints avg {bad['printed']:+.1f}, "
                                             f"its own cells give {bad['from_cells']:+.1f}")

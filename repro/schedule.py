@@ -11,11 +11,13 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Sequence
 
+from repro.errors import UsageError
+
 
 def wave_makespan(hours: Sequence[float], gpus: int) -> float:
     """Hours until the last of `hours` (one GPU each) ends on `gpus` GPUs, dealt longest first."""
     if gpus < 1:
-        raise ValueError(f"--gpus {gpus}: give a number of GPUs >= 1")
+        raise UsageError(f"--gpus {gpus}: give a number of GPUs >= 1")
     free = [0.0] * gpus
     for h in sorted(hours, reverse=True):
         heapq.heappush(free, heapq.heappop(free) + h)

@@ -21,6 +21,7 @@ import json
 import re
 from pathlib import Path
 
+from repro.errors import ReproError, UnknownName
 from repro.metrics import Metric, MlqaEmF1
 from repro.metrics.qa import MLQA_LANGUAGES
 from repro.tasks import TASKS, Task
@@ -32,15 +33,12 @@ UNKNOWN_LABELS = ("error", "wrong")
 _FILE_NAME = re.compile(r"^test-(?P<lang>[^.]+)\.(?P<ext>tsv|json)$")
 
 
-class ScoringError(Exception):
+class ScoringError(ReproError):
     """Bad input to the scorer; the message says which file, where, and how to fix it."""
 
 
-class UnknownTaskError(KeyError):
+class UnknownTaskError(UnknownName):
     """A task name that no registered task with a submission format has."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
 
 
 def scored_tasks() -> tuple[str, ...]:
@@ -63,7 +61,7 @@ def metric_for(task: str) -> Metric:
 
 def submission_format(task: str) -> str:
     """The file format of a scored task's submission files: labels, tags, pairs or qa."""
-    return scored_task(task).submission
+    return str(scored_task(task).submission)  # a scored task has one (scored_task checks)
 
 
 # ---------------------------------------------------------------- readers
@@ -201,22 +199,23 @@ def _aligned(task: str, pred_path: Path, label_path: Path, unknown_labels: str =
             _check_label_set(task, pred_path, list(enumerate(preds, 1)), golds)
         return preds, golds
     if fmt == "tags":
-        preds, golds = read_tags(pred_path), read_tags(label_path)
-        if len(preds) != len(golds):
+        tag_preds, tag_golds = read_tags(pred_path), read_tags(label_path)
+        if len(tag_preds) != len(tag_golds):
             raise ScoringError(
-                f"{pred_path} has {len(preds)} sentences but {label_path} has {len(golds)}; write one block of tags "
-                "per gold sentence, separated by blank lines"
+                f"{pred_path} has {len(tag_preds)} sentences but {label_path} has {len(tag_golds)}; write one block "
+                "of tags per gold sentence, separated by blank lines"
             )
-        for i, ((p_line, p), (g_line, g)) in enumerate(zip(preds, golds), 1):
+        for i, ((p_line, p), (g_line, g)) in enumerate(zip(tag_preds, tag_golds), 1):
             if len(p) != len(g):
                 raise ScoringError(
                     f"{pred_path}, line {p_line}: sentence {i} has {len(p)} tags but in {label_path}, line {g_line}, "
                     f"it has {len(g)} gold tokens; predict exactly one tag per gold token"
                 )
         if check:
-            _check_label_set(task, pred_path, [(line + i, tag) for line, tags in preds for i, tag in enumerate(tags)],
-                             {tag for _, tags in golds for tag in tags})
-        return [p for _, p in preds], [g for _, g in golds]
+            _check_label_set(task, pred_path, [(line + i, tag) for line, tags in tag_preds
+                                               for i, tag in enumerate(tags)],
+                             {tag for _, tags in tag_golds for tag in tags})
+        return [p for _, p in tag_preds], [g for _, g in tag_golds]
     if fmt == "pairs":
         return read_pairs(pred_path), read_pairs(label_path)
     gold = read_squad_gold(label_path)

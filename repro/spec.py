@@ -10,6 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field, is_dataclass
 
+from repro.errors import UnknownName
 from repro.profiles import RetrievalConfig, TinyModel, TrainConfig
 
 # Bump when a change in the engine changes results, so old runs are not reused.
@@ -70,12 +71,20 @@ class RunSpec:
         """The splits the run predicts, in order."""
         return tuple(split for split, _ in self.eval_sets)
 
+    @property
+    def evaluated_task(self) -> str:
+        """The task a target or retrieval run evaluates; ValueError for a run that evaluates none."""
+        if self.eval_task is None:
+            raise ValueError(f"run {self.slug} is a {self.kind} run, which evaluates no task")
+        return self.eval_task
+
     def eval_languages(self, split: str) -> tuple[str, ...]:
-        """The languages the run predicts in `split`; KeyError naming the splits it has."""
+        """The languages the run predicts in `split`; UnknownName (a KeyError) naming the splits it has."""
         for name, languages in self.eval_sets:
             if name == split:
                 return languages
-        raise KeyError(f"run {self.slug} predicts no {split!r} set (it predicts {', '.join(self.eval_splits) or 'none'})")
+        raise UnknownName(f"run {self.slug} predicts no {split!r} set (it predicts "
+                          f"{', '.join(self.eval_splits) or 'none'}); read one of those splits")
 
     @property
     def key(self) -> str:

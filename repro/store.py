@@ -29,6 +29,7 @@ from pathlib import Path
 from filelock import FileLock
 
 from repro import distributed
+from repro.errors import ReproError
 from repro.spec import RunSpec
 
 log = logging.getLogger(__name__)
@@ -41,15 +42,15 @@ HASH_LIMIT = 64 * 2**20
 CHECKPOINTS, SET_ASIDE = "checkpoints", "checkpoints-set-aside"
 
 
-class CorruptRunError(RuntimeError):
+class CorruptRunError(ReproError, RuntimeError):
     """A stored run whose files do not match its manifest."""
 
 
-class MissingRunError(LookupError):
+class MissingRunError(ReproError, LookupError):
     """A run that is not in the store and may not be computed."""
 
 
-class StorePathError(ValueError):
+class StorePathError(ReproError, ValueError):
     """A store location that cannot hold runs (a file, or a directory this process may not write)."""
 
 

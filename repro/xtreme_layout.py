@@ -15,10 +15,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from repro.errors import ReproError
 from repro.tasks import TASKS, Task
 
 
-class LayoutError(ValueError):
+class LayoutError(ReproError, ValueError):
     """A file of the XTREME layout that cannot be read as its task's rows."""
 
 
@@ -33,14 +34,14 @@ class LayoutRows:
 
 def _files(task: Task, root: Path, split: str, lang: str) -> tuple[Path, ...]:
     """The files one (split, lang) of `task` is read from (all must exist; BUCC's gold may not)."""
-    rel = task.xtreme.path(split, lang)
+    rel = task.xtreme_files.path(split, lang)
     if rel is None:
         return ()
     base = root / rel
-    if task.xtreme.kind == "parallel":
-        return (base.with_name(f"{base.name}.{task.xtreme.lang_names.get(lang, lang)}"),
+    if task.xtreme_files.kind == "parallel":
+        return (base.with_name(f"{base.name}.{task.xtreme_files.lang_names.get(lang, lang)}"),
                 base.with_name(f"{base.name}.eng"))
-    if task.xtreme.kind == "bucc":
+    if task.xtreme_files.kind == "bucc":
         return tuple(base.with_name(f"{base.name}.{side}") for side in (lang, "en", "gold"))
     return (base,)
 
@@ -50,7 +51,7 @@ def paths(task: Task, root: Path, split: str, lang: str) -> tuple[Path, ...]:
     if task.xtreme is None or root is None:
         return ()
     files = _files(task, Path(root), split, lang)
-    required = files[:2] if task.xtreme.kind == "bucc" else files  # BUCC's test gold is not public
+    required = files[:2] if task.xtreme_files.kind == "bucc" else files  # BUCC's test gold is not public
     if not files or not all(p.is_file() for p in required):
         return ()
     return tuple(p for p in files if p.is_file())
@@ -69,7 +70,7 @@ def detect(root) -> tuple[str, ...]:
 
 
 def _any_file(task: Task, root: Path) -> bool:
-    for split, pattern in task.xtreme.files.items():
+    for split, pattern in task.xtreme_files.files.items():
         folder = (root / pattern).parent
         if folder.is_dir() and any(has(task, root, split, lang) for lang in task.languages):
             return True
@@ -82,13 +83,13 @@ def read(task: Task, root, split: str, lang: str, limit: int | None = None) -> L
     files = paths(task, root, split, lang)
     if not files:
         return None
-    kind = task.xtreme.kind
+    kind = task.xtreme_files.kind
     stop = None if limit is None or kind == "bucc" else limit
     rows, labelled = _READERS[kind](task, files, lang, stop)
     if kind in ("tsv", "conll") and split != "test" and rows and not labelled:
         raise LayoutError(f"{files[0]}: no label column, but XTREME strips labels from test sets only: every "
                           f"line of its {split} file needs {_row_format(task)}; re-download the file")
-    prefix = task.xtreme.id_prefix.get(lang, "")
+    prefix = task.xtreme_files.id_prefix.get(lang, "")
     if prefix:
         rows = [{**r, "id": prefix + r["id"]} for r in rows]
     if limit is not None:
@@ -105,7 +106,7 @@ def _lines(path: Path):
 
 
 def _row_format(task: Task) -> str:
-    return "word<TAB>tag" if task.xtreme.kind == "conll" else "<TAB>".join((*task.fields, "label"))
+    return "word<TAB>tag" if task.xtreme_files.kind == "conll" else "<TAB>".join((*task.fields, "label"))
 
 
 def _check_label(task: Task, path: Path, number: int, label: str) -> str:
@@ -146,7 +147,10 @@ def _conll(task: Task, files, lang: str, stop: int | None = None):
     """Sentences of `word<TAB>tag` lines, a blank line between them (no tag: unlabelled)."""
     path = files[0]
     words_field, tags_field = task.fields
-    rows, words, tags, widths = [], [], [], set()
+    rows: list[dict] = []
+    words: list[str] = []
+    tags: list[str] = []
+    widths: set = set()
     for number, line in _lines(path):
         line = line.rstrip("\n").rstrip("\r")
         if not line.strip():
@@ -202,7 +206,7 @@ def _parallel(task: Task, files, lang: str, stop: int | None = None):
     if len(source) != len(target):
         raise LayoutError(f"{files[0]} has {len(source)} lines but {files[1]} has {len(target)}: line i of one "
                           "translates line i of the other, so both need as many; re-download the pair")
-    iso = task.xtreme.lang_names.get(lang, lang)
+    iso = task.xtreme_files.lang_names.get(lang, lang)
     return ([{"source_sentence": s, "target_sentence": t, "source_lang": iso, "target_lang": "eng"}
              for s, t in zip(source, target)], True)
 

@@ -7,8 +7,8 @@ from types import MappingProxyType
 
 import pytest
 
-from repro import stats as V
 from repro.judging import ClaimOutcome, Comparison, PointResult, judge
+from repro.kinds import get_kind
 from repro.profiles import SMOKE
 from repro.report.schema import claim_record
 from tests.test_claims_judge import FakeEngine, claim, fake_outcomes
@@ -34,7 +34,7 @@ def judged(cid: str, **fields) -> ClaimOutcome:
 def point(cid: str, estimate: float, *, kind: str = "no_benefit", margin: float = 2.0) -> ClaimOutcome:
     """A claim part judged on a printed value: a point estimate without interval or seeds."""
     c = claim(id=cid, kind=kind, margin=margin)
-    verdict = V.judge_point(kind, estimate, margin=margin, two_sided=False, label="mnli")
+    verdict = get_kind(kind).point(estimate, c, label="mnli")
     return ClaimOutcome(c, verdict, (Comparison("mnli", PointResult(estimate), verdict),), (), (),
                         "smoke", False, "paper-v1")
 

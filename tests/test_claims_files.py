@@ -130,12 +130,13 @@ def test_a_named_target_set_is_the_tasks_it_names(tmp_path):
         Claim.from_file(unknown)
 
 
-def test_one_table_of_claim_kinds_gives_fields_rules_wording_and_bands():
-    from repro.claims import COMPARED, KIND_FIELDS, KIND_TABLE
+def test_one_object_per_claim_kind_gives_fields_rules_wording_and_bands():
+    from repro.kinds import DifferenceKind
     from repro.report.content import _expected
     from repro.report.figures import _band
-    assert KINDS == tuple(KIND_TABLE) and set(COMPARED) == {"no_benefit", "magnitude", "improves", "beats"}
-    assert KIND_FIELDS["magnitude"] == ("expected", "margin") and KIND_FIELDS["setup"] == ("check",)
+    compared = {name for name, kind in KINDS.items() if isinstance(kind, DifferenceKind)}
+    assert compared == {"no_benefit", "magnitude", "improves", "beats"}
+    assert KINDS["magnitude"].fields == ("expected", "margin") and KINDS["setup"].fields == ("check",)
     assert _expected({"kind": "no_benefit", "margin": 1.0, "two_sided": True}) == "no gain above 1.00 (either way)"
     assert _expected({"kind": "magnitude", "expected": 8.2, "margin": 1.5}) == "+8.20 ± 1.50"
     part = {"kind": "improves", "expected": None, "margin": 0.0, "threshold": 2.0, "two_sided": False}

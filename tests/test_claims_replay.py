@@ -6,7 +6,8 @@ import pytest
 
 from repro.claims import load_claims
 from repro.paper import PACKAGED, TABLE2, XTREME
-from repro.paper.replay import average_inconsistencies, read_xtreme, replay, v1_row
+from repro.paper import read_xtreme
+from repro.replay import average_inconsistencies, replay, v1_row
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
 BY_ID = {c.id: c for c in load_claims(CLAIMS)}

@@ -36,7 +36,15 @@ def test_nine_intermediate_tasks_are_each_registered_and_configured():
     assert outcome == "not_reproduced" and why.endswith(": ccg")
 
 
-def test_the_setup_checks_a_claim_may_name_are_the_ones_that_exist():
-    from repro.claims import SETUP_CHECKS
+def test_a_setup_claim_may_name_only_a_check_that_exists():
+    import pytest
+
+    from repro.claims import Claim, ClaimError
     from repro.setup_checks import CHECKS
-    assert tuple(CHECKS) == SETUP_CHECKS
+
+    def setup(check):
+        return Claim(id="s", seed_claim=7, quote="q", source="s", kind="setup", margin_reason="r", check=check)
+    for name in CHECKS:
+        setup(name)._check("s.toml")
+    with pytest.raises(ClaimError, match="unknown setup check 'weather'; one of " + ", ".join(CHECKS)):
+        setup("weather")._check("s.toml")

@@ -5,8 +5,9 @@ import numpy as np
 import pytest
 
 from repro.data import DataSource
-from repro.multitask import (K, MixtureSampler, expected_examples, is_mixture, mixture_batches, mixture_length,
-                             mixture_rates, spec_examples)
+from repro.mixture import (K, expected_examples, is_mixture, mixture_batches, mixture_length, mixture_rates,
+                           spec_examples)
+from repro.multitask import MixtureSampler
 from repro.tasks import get_task
 from repro.tasks import mlm as mlm_module
 from repro.tasks.translated import LANGUAGES, TranslationError

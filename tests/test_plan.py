@@ -155,7 +155,7 @@ def test_cost_model_max_length_bound():
     csqa = PAPER.train_config("intermediate", "commonsenseqa")
     assert cost.train_tokens((("commonsenseqa", csqa, 10),), lengths="max") == 9_741 * 10 * 128 * 5
     # a mixture costs its tasks' expected examples: ANLI+ with MLM trains ANLI+'s 2 epochs, and MLM
-    # rides along at rate 1/2 and batch 8 for as many batches (repro.multitask.mixture_length)
+    # rides along at rate 1/2 and batch 8 for as many batches (repro.mixture.mixture_length)
     batches = math.ceil(2 * 1_104_934 / (0.5 * 24))
     mix = cost.train_tokens(plan._phase(plan.intermediate_spec(PAPER, DataSource("hub"), ("anli_plus", "mlm"), 1)).train,
                             lengths="max")

@@ -10,7 +10,8 @@ from repro import plan
 from repro.claims import SPLITS, Claim, ClaimError, load_claims
 from repro.judging import judge
 from repro.plan import required_runs
-from repro.comparators import MEASURE_HALF, SELECT_HALF, difference_from_constant, published_xlmr_score, unit_half
+from repro.comparators import MEASURE_HALF, SELECT_HALF, published_xlmr_score, unit_half
+from repro.stats import difference_from_constant
 from repro.data import DataSource
 from repro.profiles import PAPER, SMOKE
 from repro.stats import CellOutcomes

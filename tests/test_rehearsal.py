@@ -13,7 +13,7 @@ from repro.data_requests import hub_requests, reads_of
 from repro.hub_schemas import load_schemas, resolve
 from repro.claims import select_claims
 from repro.engine import build_engine
-from repro.multitask import is_mixture
+from repro.mixture import is_mixture
 from repro.plan import planned_runs
 from repro.profiles import PAPER, REHEARSAL, TrainConfig
 from repro.tasks import get_task

@@ -91,8 +91,8 @@ def test_forest_plot_has_one_row_per_claim_part_with_bands_and_verdict_colours()
     assert len(estimates) == 4
     colours = [mcolors.to_hex(line.get_markerfacecolor()) for line in estimates]
     parts = [RECORDS[0]["verdict"], *[x["verdict"] for x in RECORDS[1]["comparisons"]], RECORDS[2]["verdict"]]
-    assert colours == [COLOURS[p["outcome"].replace("_", " ")] for p in parts]
-    assert colours[0] == COLOURS["reproduced"] and colours[1] == COLOURS["not reproduced"]
+    assert colours == [COLOURS[p["outcome"]] for p in parts]
+    assert colours[0] == COLOURS["reproduced"] and colours[1] == COLOURS["not_reproduced"]
     # intervals only where the record has them (c-claim is a point estimate)
     assert len([c for c in ax.collections if c.get_gid() == "ci95"]) == 3
     # the magnitude band is expected ± margin
@@ -195,15 +195,15 @@ def test_json_is_stable(tmp_path, store):
 
 def test_compare_detects_changed_added_removed(tmp_path, capsys):
     old = {"claims": [_record("a-claim"), _record("b-claim")]}
-    changed = _record("a-claim", outcome="not reproduced")
+    changed = _record("a-claim", outcome="not_reproduced")
     changed["verdict"]["estimate"] = -2.0
     new = {"claims": [changed, _record("c-claim")]}
     diff = compare(old, new)
     estimate = RECORDS[0]["verdict"]["estimate"]
-    assert diff["changed"] == [("a-claim", "reproduced", "not reproduced", estimate, -2.0)]
+    assert diff["changed"] == [("a-claim", "reproduced", "not_reproduced", estimate, -2.0)]
     assert diff["added"] == ["c-claim"] and diff["removed"] == ["b-claim"]
     lines = compare_lines(old, new)
-    assert f"changed a-claim: reproduced -> not reproduced (estimate {estimate:+.2f} -> -2.00)" in lines
+    assert f"changed a-claim: reproduced -> not_reproduced (estimate {estimate:+.2f} -> -2.00)" in lines
     assert lines[0] == "A: profile smoke, source engine; B: profile smoke, source engine"
     replay = {"claims": [_record("a-claim", profile="paper", source="paper-v1")]}
     assert compare_lines(old, replay)[0].endswith("(different origins: changes may come from the origin, not the code)")
@@ -340,7 +340,7 @@ def test_the_report_reads_the_store_and_creates_nothing_in_it(tmp_path, store):
 def test_repro_report_records_a_claim_with_a_damaged_run_as_damaged_and_judges_the_rest(tmp_path, monkeypatch):
     import repro.judging
     from repro.cli.options import REPO
-    from repro.cli.report import judge_from_store
+    from repro.report.rejudge import judge_from_store
     from repro.store import CorruptRunError
 
     def judge(claim, engine):

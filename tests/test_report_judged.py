@@ -28,7 +28,7 @@ def test_stamp_says_when_in_utc_and_where():
 
 
 def test_a_selective_run_replaces_only_its_parts_and_marks_what_differs():
-    earlier = [record("a", outcome="not reproduced"), record("b"), record("c", store="/other"),
+    earlier = [record("a", outcome="not_reproduced"), record("b"), record("c", store="/other"),
                record("d", commit="old", profile="paper")]
     now = [record("a", at=100.0)]
     merged = {r["claim"]["id"]: r for r in merge_records(earlier, now)}
@@ -76,7 +76,7 @@ def test_repro_report_judges_every_part_again_and_stamps_it(tmp_path, monkeypatc
     import repro.judging
     from repro.provenance import git_commit
     from repro.cli.options import REPO
-    from repro.cli.report import judge_from_store
+    from repro.report.rejudge import judge_from_store
 
     monkeypatch.setattr(repro.judging, "judge", lambda claim, engine: repro.judging.skipped(
         claim, "stand-in", profile="smoke", source="engine"))

@@ -196,4 +196,4 @@ def test_a_claim_on_the_toy_task_is_judged_by_the_engine(toy, tmp_path):
     (comparison,) = outcome.comparisons
     low, high = comparison.result.ci90
     assert math.isfinite(low) and math.isfinite(high) and low < comparison.result.estimate < high
-    assert outcome.verdict.outcome.value in ("reproduced", "not reproduced", "inconclusive")
+    assert outcome.verdict.outcome.value in ("reproduced", "not_reproduced", "inconclusive")

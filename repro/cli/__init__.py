@@ -13,6 +13,7 @@ from repro.cli.report import add_report_parser
 from repro.cli.run import add_run_parser
 from repro.cli.score import add_score_parser
 from repro.cli.submit import add_submit_parser
+from repro.errors import ReproError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,18 +28,17 @@ def main(argv: list[str] | None = None) -> int:
     add_submit_parser(subparsers)
     add_check_data_parser(subparsers)
     args = parser.parse_args(argv)
-    from repro.store import CorruptRunError, MissingRunError
     try:
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError, MissingRunError, CorruptRunError) as err:
-        # bad input, named by the library (unknown profile, task or claim, malformed file, missing
-        # or damaged run): one line and exit 2; REPRO_DEBUG=1 shows the traceback
+    except (ReproError, FileNotFoundError) as err:
+        # bad input or state, named by the project's own errors (unknown profile, task or claim, malformed
+        # file, missing or damaged run) or a file given that is absent: one line and exit 2; any other
+        # exception is a fault and keeps its traceback.  REPRO_DEBUG=1 shows the traceback here too
         if os.environ.get("REPRO_DEBUG"):
             raise
-        if isinstance(err, OSError):  # its args are (errno, text): name the file
+        message = str(err)
+        if isinstance(err, FileNotFoundError) and not isinstance(err, ReproError):  # (errno, text): name the file
             message = f"{err.filename}: {err.strerror}"
-        else:
-            message = err.args[0] if err.args else err
         print(f"repro {args.command}: {message} (REPRO_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 2
 

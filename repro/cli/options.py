@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from repro.errors import UsageError
 from repro.profiles import PROFILE_ENV
 
 REPO = Path(__file__).resolve().parents[2]
@@ -64,7 +65,7 @@ def check_not_empty(given, name: str) -> None:
     """ValueError naming the option when it was given as an empty string."""
     if isinstance(given, str) and not given.strip():
         flag = OPTIONS[name].flag
-        raise ValueError(f"{flag} is empty: give it a directory (e.g. {flag}=runs), or leave it out for the default")
+        raise UsageError(f"{flag} is empty: give it a directory (e.g. {flag}=runs), or leave it out for the default")
 
 
 def value(given, name: str, default=None):
@@ -86,5 +87,5 @@ def claims_dir(given) -> Path:
 def seeds_count(given) -> int | None:
     """--seeds as a count of at least one; ValueError naming the fix otherwise."""
     if given is not None and given < 1:
-        raise ValueError(f"--seeds {given}: need at least one seed")
+        raise UsageError(f"--seeds {given}: need at least one seed")
     return given

@@ -9,7 +9,8 @@ from repro.cli.options import add_options, claims_dir, explicit, value
 from repro.report.build import build_report
 from repro.report.compare import compare_files
 from repro.report.judged import check_report_dir, previous_records, report_lock
-from repro.report.schema import claim_record, read_report
+from repro.report.rejudge import judge_from_store
+from repro.report.schema import read_report
 
 
 def add_report_parser(subparsers) -> argparse.ArgumentParser:
@@ -26,36 +27,6 @@ def add_report_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--paper-dir", default=None, help="paper CSVs (default: $REPRO_PAPER_DIR, else packaged)")
     p.set_defaults(func=run_report)
     return p
-
-
-def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None, tokenizer=None) -> list[dict]:
-    """Judge every claim from runs already in `store` (compute=False, nothing created); claims lacking
-    runs are skipped, claims reading a damaged run are recorded as damaged with the reason."""
-    from repro import judging
-    from repro.claims import load_claims
-    from repro.engine import build_engine
-    from repro.profiles import get_profile
-    from repro.provenance import git_commit
-    from repro.report.judged import stamp
-    from repro.store import CorruptRunError, MissingRunError
-
-    from repro.models import with_tokenizer
-    engine = build_engine(with_tokenizer(get_profile(profile_name), tokenizer), store, data_dir, compute=False)
-    records, commit = [], git_commit()
-    for claim in load_claims(claims):
-        try:
-            outcome = judging.judge(claim, engine)
-        except MissingRunError as err:  # the store's own fix names pytest's --no-compute, which report lacks
-            print(f"skipped {claim.id}: {str(err).split(';')[0]}; compute it with `repro run` (or pytest -m claims), "
-                  "or point --store at a store that has it", file=sys.stderr)
-            continue
-        except CorruptRunError as err:
-            print(f"damaged {claim.id}: {err}", file=sys.stderr)
-            outcome = judging.skipped(claim, f"a run it reads is damaged: {err}", profile=engine.profile.name,
-                              source="engine", is_evidence=engine.profile.is_evidence, outcome="damaged")
-        records.append({**claim_record(outcome),
-                        "judged": stamp(profile=outcome.profile, source="engine", store=store, commit=commit)})
-    return records
 
 
 def run_report(args) -> int:

@@ -27,6 +27,7 @@ from repro import distributed, interrupt
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, explicit, seeds_count, value
 from repro.data import data_source
+from repro.errors import UsageError
 from repro.models import with_tokenizer
 from repro.engine import build_engine
 from repro.plan import planned_runs, wave as wave_of, with_ancestors
@@ -42,9 +43,9 @@ def parse_shard(text: str) -> tuple[int, int]:
     try:
         index, count = (int(part) for part in text.split("/"))
     except ValueError:
-        raise ValueError(f"--shard {text!r}: expected I/N, e.g. 0/4 (job I of N, counted from 0)") from None
+        raise UsageError(f"--shard {text!r}: expected I/N, e.g. 0/4 (job I of N, counted from 0)") from None
     if not 0 <= index < count:
-        raise ValueError(f"--shard {text!r}: job I of N is counted from 0, so need 0 <= I < N "
+        raise UsageError(f"--shard {text!r}: job I of N is counted from 0, so need 0 <= I < N "
                          f"(e.g. {min(max(index, 0), max(count, 1) - 1)}/{max(count, 1)}; in an array "
                          "$SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT with --array=0-(N-1))")
     return index, count
@@ -74,7 +75,7 @@ def check_wave(wave: int, runs, flag: str = "--wave") -> None:
     """ValueError unless `wave` is one of the planned waves (0 .. the last)."""
     last = max((r.wave for r in runs), default=0)
     if not 0 <= wave <= last:
-        raise ValueError(f"{flag} {wave}: the plan has waves 0 to {last}; give one of them "
+        raise UsageError(f"{flag} {wave}: the plan has waves 0 to {last}; give one of them "
                          "(`repro plan` lists each wave's runs)")
 
 
@@ -83,7 +84,7 @@ def require_stored_parents(store: RunStore, specs, wave: int) -> None:
     a run of another wave."""
     missing = sorted({s.parent.dirname for s in specs if s.parent is not None and store.get(s.parent) is None})
     if missing:
-        raise ValueError(f"wave {wave} starts from {len(missing)} run(s) of earlier waves that are not stored "
+        raise UsageError(f"wave {wave} starts from {len(missing)} run(s) of earlier waves that are not stored "
                          f"(e.g. {missing[0]}): run `repro run --wave {wave - 1}` first (on a cluster: submit "
                          "this wave's array with --dependency=afterok on the previous one)")
 

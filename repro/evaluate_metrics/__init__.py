@@ -24,6 +24,7 @@ from pathlib import Path
 
 import datasets
 
+from repro.errors import UsageError
 from repro.scoring import metric_for, scored_tasks, submission_format
 
 HERE = Path(__file__).parent
@@ -43,7 +44,7 @@ _FEATURES = {
 def metric_path(task: str) -> str:
     """The local path to give `evaluate.load` for an XTREME task's metric; ValueError for another task."""
     if task not in TASKS:
-        raise ValueError(f"no evaluate module for task {task!r}; one of {', '.join(TASKS)}")
+        raise UsageError(f"no evaluate module for task {task!r}; one of {', '.join(TASKS)}")
     return str(HERE / task)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class Metric(ABC):
         values = self.from_sums(sums)
         if len(self.score_names) == 1:
             return values[self.score_names[0]]
-        return sum(values[n] for n in self.score_names) / len(self.score_names)
+        return cast(np.ndarray, sum(values[n] for n in self.score_names) / len(self.score_names))
 
     def compute(self, *, predictions: Sequence, references: Sequence, lang: str | None = None) -> dict[str, float]:
         """Corpus-level values for one language, as plain floats."""

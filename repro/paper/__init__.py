@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 from repro.tasks import paper_targets
+from repro.errors import UsageError
 
 PAPER_ENV = "REPRO_PAPER_DIR"
 PACKAGED = Path(__file__).parent
@@ -78,7 +79,7 @@ def read_xtreme(directory=None) -> dict[str, dict]:
     for line in filter(None, lines[1:]):
         parts = line.split(",")
         if len(parts) < len(columns) + 1:
-            raise ValueError(f"{XTREME}: {line!r} has fewer than {len(columns) + 1} fields")
+            raise UsageError(f"{XTREME}: {line!r} has fewer than {len(columns) + 1} fields")
         name = ",".join(parts[:-len(columns)]).strip()
         values = {k: (float(v) if v.strip() else None) for k, v in zip(columns, parts[-len(columns):])}
         out[name] = {t: target_value(values, t) for t in TARGETS} | {"avg": values["avg"]}

@@ -1,6 +1,6 @@
-"""`python -m repro.report`: the `repro report` subcommand without the main CLI."""
+"""`python -m repro.report ...`: an entry point, the same as `repro report ...` (repro.cli)."""
 import sys
 
-from repro.cli.report import main
+from repro.cli import main
 
-sys.exit(main())
+sys.exit(main(["report", *sys.argv[1:]]))

@@ -15,7 +15,8 @@ def compare(old: dict, new: dict) -> dict[str, list]:
     """{"added": [ids], "removed": [ids], "changed": [(id, old outcome, new outcome, old est., new est.)],
     "same": [ids]} between two report payloads; a claim changes when its outcome does."""
     a, b = _claims(old), _claims(new)
-    result = {"added": sorted(set(b) - set(a)), "removed": sorted(set(a) - set(b)), "changed": [], "same": []}
+    result: dict[str, list] = {"added": sorted(set(b) - set(a)), "removed": sorted(set(a) - set(b)), "changed": [],
+                               "same": []}
     for cid in sorted(set(a) & set(b)):
         va, vb = a[cid]["verdict"], b[cid]["verdict"]
         if va.get("outcome") != vb.get("outcome"):

@@ -1,7 +1,7 @@
 """What the report says: claims, figures, per-language tables and provenance, as document blocks."""
 from __future__ import annotations
 
-from repro.claims import KIND_TABLE
+from repro.kinds import KINDS
 from repro.report.judged import differs_note
 from repro.report.records import DASH, interval, measured, num, sorted_records
 from repro.report.runs import BASELINE
@@ -14,7 +14,7 @@ FIGURES = (("forest.png", "Forest plot: every claim part against the paper's val
 
 
 def _expected(c: dict) -> str:
-    kind = KIND_TABLE.get(c.get("kind"))
+    kind = KINDS.get(c.get("kind") or "")
     return kind.expected(c) if kind else f"{num(c.get('expected'))} ± {num(c.get('margin'), False)}"
 
 
@@ -27,7 +27,7 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
                      interval(v.get("ci90")), interval(v.get("ci95")),
                      v.get("outcome", DASH) + (" (earlier run)" if differs_note(r) else "")
                      + (" (runs damaged)" if r.get("damaged_runs") else "")])
-    blocks = [("table", ["claim", "kind", "results from", "paper expects (points)", "measured Δ", "90% CI",
+    blocks: list[tuple] = [("table", ["claim", "kind", "results from", "paper expects (points)", "measured Δ", "90% CI",
                          "95% CI", "verdict"], rows)]
     for r in sorted_records(records):
         c, v = r["claim"], r["verdict"]
@@ -122,7 +122,7 @@ def methods_blocks(rows: list[dict]) -> list[tuple]:
 def blocks(records: list[dict], tables: dict, prov: dict, figures: list[str],
            methods: list[dict] | None = None) -> list[tuple]:
     """The whole report."""
-    out = [("h1", TITLE)]
+    out: list[tuple] = [("h1", TITLE)]
     if any(not r.get("is_evidence", False) for r in records):
         out.append(("banner", NO_EVIDENCE))
     out += [("h2", "Claims")] + claim_blocks(records)

@@ -6,6 +6,8 @@ Plotting functions return Figure objects, so tests can inspect their artists;
 """
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -15,20 +17,23 @@ from matplotlib.colors import TwoSlopeNorm  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from repro.claims import KIND_TABLE  # noqa: E402
+from repro.kinds import KINDS  # noqa: E402
 from repro.paper import TARGETS, normalise  # noqa: E402
 from repro.report.records import claim_parts, config_label  # noqa: E402
+from repro.stats import Outcome  # noqa: E402
 from repro.tasks import get_task  # noqa: E402
 
-COLOURS = {"reproduced": "#1a9850", "not reproduced": "#d73027", "inconclusive": "#e69f00"}
+# by the one spelling of outcomes, repro.stats.Outcome's values (report.json writes them so)
+COLOURS = {Outcome.REPRODUCED.value: "#1a9850", Outcome.NOT_REPRODUCED.value: "#d73027",
+           Outcome.INCONCLUSIVE.value: "#e69f00"}
 OTHER = "#7f7f7f"
 BAND = "#b9c7d9"
 LABEL_WIDTH = 60  # characters of a forest-plot row label; report.md keeps the whole label
 
 
 def colour(outcome: str | None) -> str:
-    """The colour of a verdict, written "not_reproduced" or "not reproduced" (grey for anything unknown)."""
-    return COLOURS.get((outcome or "").replace("_", " "), OTHER)
+    """The colour of a verdict outcome (grey for anything else: skipped, damaged)."""
+    return COLOURS.get(outcome or "", OTHER)
 
 
 def _band(part: dict, lo: float, hi: float) -> tuple[float, float] | None:
@@ -47,8 +52,8 @@ def _band(part: dict, lo: float, hi: float) -> tuple[float, float] | None:
 
 
 def _style(part: dict) -> str:
-    """The band style of the part's claim kind (repro.claims.KIND_TABLE); an unknown kind as "around_expected"."""
-    kind = KIND_TABLE.get(part["kind"])
+    """The band style of the part's claim kind (repro.kinds); an unknown kind as "around_expected"."""
+    kind = KINDS.get(part["kind"])
     return kind.band if kind else "around_expected"
 
 
@@ -121,7 +126,7 @@ def forest_plot(records: list[dict]) -> Figure:
         title += "\nSMOKE PROFILE: tiny model on synthetic data, no evidence about the paper"
     ax.set_title(title, color="black")
     ax.grid(axis="x", alpha=0.3)
-    handles = [Patch(color=v, label=k) for k, v in COLOURS.items()]
+    handles = [Patch(color=v, label=k.replace("_", " ")) for k, v in COLOURS.items()]  # in words
     handles += [Patch(color=BAND, alpha=0.7, label="tolerance band of the claim")]
     handles += [plt.Line2D([], [], marker="D", color="black", ls="", label="paper's value"),
                 plt.Line2D([], [], color=OTHER, lw=6, label="90% CI (thick), 95% CI (thin)"),
@@ -144,7 +149,7 @@ def _match(rows: list[str], measured: dict) -> tuple[list[str], dict[str, str]]:
     return rows, mapping
 
 
-def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> object:
+def _heat(ax, grid: np.ndarray, rows: list[str], title: str, norm) -> Any:
     ax.add_patch(matplotlib.patches.Rectangle((-0.5, -0.5), grid.shape[1], grid.shape[0], fill=False,
                                               hatch="///", edgecolor="#cccccc", lw=0, gid="blank", zorder=0))
     image = ax.imshow(np.ma.masked_invalid(grid), cmap="RdBu", norm=norm, aspect="auto", zorder=1)

@@ -13,13 +13,15 @@ import tempfile
 import time
 from pathlib import Path
 
-from repro.report.schema import ReportSchemaError, read_report
+from repro.errors import ReproError
+from repro.report.schema import ReportSchemaError, claim_record, read_report
+from repro.results import ClaimOutcome
 
 #: the fields of `judged` that say whether two verdicts rest on the same runs and code
 CONTEXT = ("profile", "store", "commit")
 
 
-class ReportDirError(ValueError):
+class ReportDirError(ReproError, ValueError):
     """A report location that cannot take the report (a file, or not writable)."""
 
 
@@ -31,9 +33,16 @@ def stamp(*, profile: str | None, source: str, store, commit: str | None, at: fl
             "store": None if store is None else str(Path(store).absolute()), "commit": commit}
 
 
+def judged_record(outcome: ClaimOutcome, *, source: str, store, commit: str | None) -> dict:
+    """The report.json record of an outcome with its `judged` stamp: the one path from judged outcomes to
+    records, taken by the pytest plugin and by `repro report`."""
+    return {**claim_record(outcome),
+            "judged": stamp(profile=outcome.profile, source=source, store=store, commit=commit)}
+
+
 def context_of(records: list[dict]) -> dict:
     """The profile, store and commit of this run's records (those of the first one that says)."""
-    judged = next((r["judged"] for r in records if r.get("judged")), {})
+    judged: dict = next((r["judged"] for r in records if r.get("judged")), {})
     return {k: judged.get(k) for k in CONTEXT}
 
 

@@ -10,7 +10,6 @@ import re
 from repro.tasks import TASKS
 
 DASH = "—"
-OUTCOMES = ("reproduced", "not reproduced", "inconclusive")
 
 
 def num(value, signed: bool = True, digits: int = 2) -> str:

@@ -66,17 +66,17 @@ def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
     Returns (target runs sorted by name, {"wall_s": seconds summed over the runs read, "missing": names
     the store lacks, "damaged": {name: reason} for runs that fail their check}).
     """
-    store = RunStore(store, create=False)
+    reader = RunStore(store, create=False)
     runs, wall, missing, damaged = [], 0.0, [], {}
     for name in sorted(set(names)):
         try:
-            stored = store.read(name)
+            stored = reader.read(name)
             wall += _wall(stored)
             metrics = stored.read_json("metrics.json", {})
             if stored.spec.get("kind") not in READ_KINDS or not metrics:
                 continue
             target = stored.spec.get("eval_task") or next(iter(metrics))
-            runs.append(TargetRun(name, target, _configuration(store, stored), int(stored.spec.get("seed", 0)),
+            runs.append(TargetRun(name, target, _configuration(reader, stored), int(stored.spec.get("seed", 0)),
                                   str(stored.spec.get("data", "")), _dev_metrics(target, metrics.get(target, {})),
                                   _wall(stored), stored.read_json("env.json", {})))
         except MissingRunError:
@@ -100,10 +100,10 @@ def language_tables(runs: list[TargetRun]) -> dict:
         languages = list(dict.fromkeys(lang for r in of_target for lang in r.metrics))
         out[target] = {}
         for metric in metrics:
-            rows = {}
+            rows: dict[str, dict] = {}
             for config in sorted({r.configuration for r in of_target}, key=lambda c: (c != BASELINE, c)):
                 seeds = [r for r in of_target if r.configuration == config]
-                mean = {}
+                mean: dict[str, float] = {}
                 for lang in languages:
                     values = [r.metrics[lang][metric] for r in seeds  # None: undefined (a BUCC threshold)
                               if isinstance(r.metrics.get(lang, {}).get(metric), (int, float))]

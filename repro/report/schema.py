@@ -17,8 +17,12 @@ import enum
 import json
 import math
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
+
+from repro.errors import ReproError
+from repro.results import ClaimOutcome
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -38,7 +42,55 @@ VERDICT_OPTIONAL = {"estimate": (*NUMBER, NoneType), "ci90": (list, NoneType), "
 COMPARISON_FIELDS = {"configuration": (str,), "result": (dict, NoneType), "verdict": (dict,), "seeds": (list,)}
 
 
-class ReportSchemaError(ValueError):
+# The same fields as types (a test keeps them equal to the tables above): what code reading a record may
+# rely on, checked by mypy; the tables check a record at run time.
+class _VerdictOutcome(TypedDict):
+    outcome: str                 # repro.stats.Outcome's value, or "skipped" / "damaged"
+
+
+class VerdictRecord(_VerdictOutcome, total=False):
+    estimate: float | None
+    ci90: list | None
+    ci95: list | None
+    reason: str | None
+    seeds_needed: int | None
+
+
+class ComparisonRecord(TypedDict):
+    configuration: str
+    result: dict | None
+    verdict: VerdictRecord
+    seeds: list[int]
+
+
+class _ClaimRecordFields(TypedDict):
+    claim: dict
+    verdict: VerdictRecord
+    comparisons: list[ComparisonRecord]
+    runs: list[str]
+    seeds: list[int]
+    profile: str | None
+    is_evidence: bool
+    source: str
+    skipped: str | None
+
+
+class ClaimRecord(_ClaimRecordFields, total=False):
+    judged: dict                 # repro.report.judged.stamp
+    damaged_runs: dict           # {run: why}, set by the report
+
+
+class ReportPayload(TypedDict):
+    schema_version: int
+    claims: list[ClaimRecord]
+    tables: dict
+    methods: list | None
+    table2_measured: dict
+    provenance: dict
+    figures: list
+
+
+class ReportSchemaError(ReproError, ValueError):
     """A report payload or claim record that does not follow the schema."""
 
 
@@ -73,9 +125,9 @@ def comparison_seeds(result, seeds) -> list[int]:
     return [int(s) for s in seeds]
 
 
-def claim_record(outcome) -> dict:
+def claim_record(outcome: ClaimOutcome) -> ClaimRecord:
     """The report.json record of a judged (or skipped) `ClaimOutcome`, checked against the schema."""
-    record = {"claim": _jsonable(outcome.claim), "verdict": _jsonable(outcome.verdict),
+    record: ClaimRecord = {"claim": _jsonable(outcome.claim), "verdict": _jsonable(outcome.verdict),
               "comparisons": [{"configuration": c.configuration, "result": _jsonable(c.result),
                                "verdict": _jsonable(c.verdict), "seeds": comparison_seeds(c.result, outcome.seeds)}
                               for c in outcome.comparisons],

@@ -64,9 +64,13 @@ def joint_replicates(point, reps, slices, root, n_resamples, shrink=None) -> dic
 
 def seed_shrink(pairwise: Mapping[str, DifferenceResult], claimed: str) -> dict[str, float]:
     """sqrt(σ̂²_u / s²) per configuration from the pairwise components (1 where s² is 0 or unknown)."""
-    out = {}
+    out: dict[str, float] = {}
     for other, r in pairwise.items():
         comp = r.components
+        if comp is None:  # a result built without components: no seed effect to shrink by
+            out.setdefault(claimed, 1.0)
+            out.setdefault(other, 1.0)
+            continue
         for name, side, seed in ((claimed, "a", comp.seed_a), (other, "b", comp.seed_b)):
             if name not in out:
                 ok = np.isfinite(seed) and seed > 0

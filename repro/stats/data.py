@@ -91,16 +91,16 @@ def _check_cell(units, stats) -> tuple[np.ndarray, np.ndarray]:
 def _aligned(cell: Cell, runs: list[tuple[str, int, CellOutcomes]]):
     """Per-unit sums for every run of one cell, rows aligned by unit id: (ids, (m, R, k))."""
     ref_name, ref_seed, ref = runs[0]
-    ids, inv0, mult = np.unique(ref.units, return_inverse=True, return_counts=True)
+    ids, order, mult = np.unique(ref.units, return_inverse=True, return_counts=True)
     plain = len(ids) == len(ref.units)  # one row per unit: rows are only permuted
-    inv0 = slice(None) if plain and np.array_equal(ids, ref.units) else inv0  # already in id order
+    inv0: slice | np.ndarray = slice(None) if plain and np.array_equal(ids, ref.units) else order  # id order
     out = np.empty((len(ids), len(runs), ref.stats.shape[1]))
     for r, (name, seed, co) in enumerate(runs):
         where = f"cell {cell}: configuration {name!r} seed {seed}"
         if co.stats.shape[1] != ref.stats.shape[1]:
             raise ValueError(f"{where} has {co.stats.shape[1]} statistics per unit, "
                              f"configuration {ref_name!r} seed {ref_seed} has {ref.stats.shape[1]}")
-        inv = inv0
+        inv: slice | np.ndarray = inv0
         if r and not (co.units is ref.units or np.array_equal(co.units, ref.units)):
             if co.units.dtype.kind != ref.units.dtype.kind:
                 raise ValueError(f"{where} has unit ids of dtype {co.units.dtype}, "
@@ -120,7 +120,7 @@ def _aligned(cell: Cell, runs: list[tuple[str, int, CellOutcomes]]):
             out[inv, r] = co.stats
             continue
         for j in range(co.stats.shape[1]):
-            out[:, r, j] = np.bincount(inv, weights=co.stats[:, j], minlength=len(ids))
+            out[:, r, j] = np.bincount(np.asarray(inv), weights=co.stats[:, j], minlength=len(ids))
     return ids, out
 
 

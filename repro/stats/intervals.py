@@ -9,7 +9,7 @@ with a Welch-Satterthwaite t over all estimated components.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -151,6 +151,28 @@ def paired_difference(a: Sequence[RunOutcomes], b: Sequence[RunOutcomes], *,
     point = point_scores(design)
     reps = replicate_scores(design, int(n_resamples), root_seed(rng), int(batch))
     return make_difference(point, reps, design, ("a", "b"), n_resamples, seed_sd)
+
+
+def difference_from_constant(runs: Sequence[RunOutcomes], constant: float, *, metrics: Mapping[str, Metric],
+                             parallel: Collection[str] = (), n_resamples: int = 9999, rng=0) -> DifferenceResult:
+    """Δ = aggregate(runs) - `constant` (e.g. a published score), with the runs' example and seed variance only.
+
+    The constant enters as a second "configuration" with one exact score: no example variance,
+    and a seed variance of zero (known), so the Welch degrees of freedom are the runs' S - 1.
+    """
+    design = build_design({"a": list(runs)}, metrics=metrics, parallel=parallel)
+    point = point_scores(design)
+    reps = replicate_scores(design, int(n_resamples), root_seed(rng), 1000)
+    n = len(point)
+    point = np.append(point, constant)
+    reps = np.column_stack([reps, np.full(len(reps), constant)])
+    # the constant as one more "run" with no examples: zero influence on every unit, so the
+    # variance components hold the runs' example, interaction and seed parts alone
+    infl = [(np.column_stack([d, np.zeros(len(d))]), units) for d, units in vc.influence(design)]
+    with_constant = replace(design, slices={"runs": slice(0, n), "published": slice(n, n + 1)}, n_runs=n + 1)
+    # seed_sd = 0 is the constant's (known) seed variance; with one run the runs' own stays unknown
+    return make_difference(point, reps, with_constant, ("runs", "published"), n_resamples,
+                           seed_sd=0.0 if n > 1 else None, infl=infl)
 
 
 def aggregate_score(run: RunOutcomes, *, metrics: Mapping[str, Metric], cells=None) -> float:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from scipy import stats as sps
@@ -236,7 +237,9 @@ def _merged_rows(flat) -> tuple[np.ndarray, np.ndarray | None]:
 def _distinct_columns(flat) -> tuple[list[int], np.ndarray]:
     """Indices of the distinct columns of `flat`, and each column's position among them."""
     keys = np.random.default_rng(0).random((2, len(flat))) @ flat  # candidates by a random projection
-    first, inverse, seen = [], np.empty(flat.shape[1], np.int64), {}
+    first: list[int] = []
+    seen: dict[tuple, list[int]] = {}
+    inverse = np.empty(flat.shape[1], np.int64)
     for j, key in enumerate(zip(*keys)):
         for i in seen.get(key, ()):
             if np.array_equal(flat[:, first[i]], flat[:, j]):
@@ -287,8 +290,8 @@ def _aggregate(design: Design, sums) -> np.ndarray:
 
     `sums[i]` has shape (b, L_i, R, k) for group i; returns (b, R).
     """
-    task_total = {}
+    task_total: dict[str, np.ndarray] = {}
     for g, s in zip(design.groups, sums):
         score = np.asarray(design.metrics[g.task].score(s), dtype=np.float64)  # (b, L, R)
         task_total[g.task] = task_total.get(g.task, 0.0) + score.sum(axis=1)
-    return sum(task_total[t] / design.n_langs[t] for t in design.tasks) / len(design.tasks)
+    return cast(np.ndarray, sum(task_total[t] / design.n_langs[t] for t in design.tasks) / len(design.tasks))

@@ -108,6 +108,7 @@ def study(kind: str, r: int, n: int, *, seeds: int, sigma_u: float, mu=None, sig
     """
     kw = {"seeds": (seeds, seeds), "sigma_u": sigma_u, "rng": rng}
     kw.update({k: v for k, v in (("mu", mu), ("sigma_v", sigma_v)) if v is not None})
+    metric: Metric
     if kind == "acc":
         (data, truth), metric = accuracy_datasets(r, n, **kw), Accuracy()
     elif kind == "f1":

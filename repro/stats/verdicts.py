@@ -7,7 +7,7 @@ with them.  Codes: 1 reproduced, -1 not reproduced, 0 inconclusive.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import partial
@@ -36,9 +36,9 @@ class Verdict:
 
     outcome: Outcome
     kind: str
-    estimate: float
-    ci90: tuple[float, float]
-    ci95: tuple[float, float]
+    estimate: float | None                 # None: a setup check, which measures nothing
+    ci90: tuple[float, float] | None       # None: a point estimate (a printed value) or a setup check
+    ci95: tuple[float, float] | None
     reason: str
     seeds_needed: int | None = None
     qualifier: str | None = None
@@ -54,22 +54,22 @@ def _code(rep, refuted):
     return np.where(rep, 1, np.where(refuted, -1, 0))
 
 
-def _magnitude_rule(est, lo1, hi1, lo2, hi2, *, expected, margin):
+def magnitude_rule(est, lo1, hi1, lo2, hi2, *, expected, margin):
     rep = (lo2 > 0) & (lo1 >= expected - margin) & (hi1 <= expected + margin)
     return _code(rep, (hi2 <= 0) | (hi1 < expected - margin) | (lo1 > expected + margin))
 
 
-def _improves_rule(est, lo1, hi1, lo2, hi2, *, threshold):
+def improves_rule(est, lo1, hi1, lo2, hi2, *, threshold):
     return _code(lo2 > threshold, hi2 < threshold)
 
 
-def _no_benefit_rule(est, lo1, hi1, lo2, hi2, *, margin, two_sided):
+def no_benefit_rule(est, lo1, hi1, lo2, hi2, *, margin, two_sided):
     if two_sided:
         return _code((lo1 > -margin) & (hi1 < margin), (lo1 >= margin) | (hi1 <= -margin))
     return _code(hi1 < margin, lo1 > margin)
 
 
-def _beats_rule(est, lo1, hi1, lo2, hi2, *, trivial_margin):
+def beats_rule(est, lo1, hi1, lo2, hi2, *, trivial_margin):
     return _code(lo2 > 0, (hi2 < 0) | ((lo1 > -trivial_margin) & (hi1 < trivial_margin)))
 
 
@@ -156,7 +156,7 @@ def judge_magnitude(result: DifferenceResult, *, expected: float, margin: float,
             return q, f"the effect is demonstrably {side} than {band}"
         return None, f"the interval is too wide to place the effect inside or outside {band}"
 
-    return _judge(result, "magnitude", partial(_magnitude_rule, expected=expected, margin=margin), explain,
+    return _judge(result, "magnitude", partial(magnitude_rule, expected=expected, margin=margin), explain,
                   alpha=alpha, label=label,
                   again=partial(_rejudge, judge_magnitude, result, expected=expected, margin=margin, label=label))
 
@@ -173,7 +173,7 @@ def judge_improves(result: DifferenceResult, *, threshold: float = 0.0, alpha: f
             return q, f"the whole interval lies below {threshold:g}"
         return None, f"the interval contains {threshold:g}"
 
-    return _judge(result, "improves", partial(_improves_rule, threshold=threshold), explain, alpha=alpha,
+    return _judge(result, "improves", partial(improves_rule, threshold=threshold), explain, alpha=alpha,
                   label=label, again=partial(_rejudge, judge_improves, result, threshold=threshold, label=label))
 
 
@@ -191,7 +191,7 @@ def judge_no_benefit(result: DifferenceResult, *, margin: float, two_sided: bool
             return None, f"the interval lies wholly outside {band}"
         return None, f"the interval straddles the margin {margin:g}"
 
-    return _judge(result, "no_benefit", partial(_no_benefit_rule, margin=margin, two_sided=two_sided), explain,
+    return _judge(result, "no_benefit", partial(no_benefit_rule, margin=margin, two_sided=two_sided), explain,
                   alpha=alpha, label=label,
                   again=partial(_rejudge, judge_no_benefit, result, margin=margin, two_sided=two_sided, label=label))
 
@@ -211,7 +211,7 @@ def judge_beats(result: DifferenceResult, *, trivial_margin: float, alpha: float
             return "practically equivalent", f"the interval lies inside ±{trivial_margin:g}"
         return None, "the interval contains 0"
 
-    return _judge(result, "beats", partial(_beats_rule, trivial_margin=trivial_margin), explain, alpha=alpha,
+    return _judge(result, "beats", partial(beats_rule, trivial_margin=trivial_margin), explain, alpha=alpha,
                   label=label, again=partial(_rejudge, judge_beats, result, trivial_margin=trivial_margin,
                                              label=label))
 
@@ -242,9 +242,9 @@ def judge_best(best: BestResult, *, margin: float = 0.0, label: str | None = Non
         outcome, qualifier = Outcome.INCONCLUSIVE, "conditional on one seed"
     needed = None
     if outcome == Outcome.INCONCLUSIVE:
-        rule = partial(_improves_rule, threshold=-margin)
+        rule = partial(improves_rule, threshold=-margin)
         per = [seeds_needed(r, rule, alpha=2 * best.alpha / k) for r in best.pairwise.values()]
-        needed = None if None in per else max(per)
+        needed = most(per)
     reason = (f"{label + ': ' if label else ''}{best.claimed} minus each alternative, simultaneous "
               f"{100 * (1 - best.alpha):g}% bounds: {bounds}; P(best) = {best.prob_best:.2f}: {why}.")
     return Verdict(outcome, "best", closest.estimate, closest.ci90, closest.ci95, reason, needed, qualifier,
@@ -272,8 +272,7 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
         if strict.outcome == Outcome.NOT_REPRODUCED:
             return _conj(Outcome.NOT_REPRODUCED, v, f"{n} is refuted even at alpha/{k} = {v.alpha / k:.3g}",
                          None, verdicts, label)
-    per = [v.seeds_needed for _, v in pending]
-    needed = None if None in per else max(per)
+    needed = most([v.seeds_needed for _, v in pending])
     n, v = pending[0]
     return _conj(Outcome.INCONCLUSIVE, worst, f"{len(pending)} of {k} components are not reproduced "
                  f"(first: {n}, {v.outcome.value}) and none is refuted at alpha/{k}", needed, verdicts, label)
@@ -313,7 +312,7 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
         outcome, why = Outcome.INCONCLUSIVE, (f"{sum(rep)} of {n} hold and {sum(ref)} are refuted; "
                                               f"{k} must hold, or {n - k + 1} be refuted, to decide")
     per = [v.seeds_needed for v in verdicts if v.outcome == Outcome.INCONCLUSIVE]
-    needed = max(per) if per and None not in per and outcome == Outcome.INCONCLUSIVE else None
+    needed = most(per) if per and outcome == Outcome.INCONCLUSIVE else None
     shown = decisive(verdicts, k)
     reason = (f"{label + ': ' if label else ''}at least {k} of {n} claims: {why}; the numbers shown are "
               f"the {_ordinal(k)} best component's ({shown.label or 'unlabelled'}).")
@@ -321,29 +320,30 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
                    alpha, components=verdicts)
 
 
+def most(counts: Sequence[int | None]) -> int | None:
+    """The largest of `counts`; None when any is unknown (None) or there are none."""
+    known = [c for c in counts if c is not None]
+    return max(known) if known and len(known) == len(counts) else None
+
+
 def _ordinal(k: int) -> str:
     return f"{k}{'th' if 10 <= k % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(k % 10, 'th')}"
 
 
-def judge_point(kind: str, estimate: float, *, label: str | None = None, **claim) -> Verdict:
+def judge_point(kind: str, estimate: float, rule: Callable, params: Mapping[str, object], *,
+                label: str | None = None) -> Verdict:
     """A point estimate without an interval (e.g. a number printed in the paper) against a claim's tolerance.
 
-    The rule of `kind` is applied with both intervals collapsed onto the estimate; the verdict
-    says it is a point estimate, which carries no uncertainty and is no evidence of precision.
+    `rule` (a claim kind's, e.g. `magnitude_rule`) is applied with both intervals collapsed onto the
+    estimate and the claim's `params`; the verdict says it is a point estimate, which carries no
+    uncertainty and is no evidence of precision.
     """
-    rules = {"magnitude": (_magnitude_rule, ("expected", "margin")), "improves": (_improves_rule, ("threshold",)),
-             "no_benefit": (_no_benefit_rule, ("margin", "two_sided")), "beats": (_beats_rule, ("trivial_margin",))}
-    if kind not in rules:
-        raise ValueError(f"no point rule for kind {kind!r}; one of {', '.join(rules)}")
-    rule, names = rules[kind]
-    missing = [n for n in names if n not in claim]
-    if missing or not np.isfinite(estimate):
-        raise ValueError(f"judge_point({kind!r}) needs a finite estimate and {', '.join(names)}; "
-                         f"got estimate {estimate}, missing {missing or 'none'}")
-    code = int(rule(estimate, *[estimate] * 4, **{n: claim[n] for n in names}))
+    if not np.isfinite(estimate):
+        raise ValueError(f"judge_point({kind!r}) needs a finite estimate; got {estimate}")
+    code = int(rule(estimate, *[estimate] * 4, **params))
     words = {1: "meets", -1: "misses", 0: "cannot be placed against"}[code]
     reason = (f"{label + ': ' if label else ''}Δ = {_fmt(estimate)} (point estimate, no interval) "
-              f"{words} the claim's tolerance ({', '.join(f'{n} {claim[n]}' for n in names)}).")
+              f"{words} the claim's tolerance ({', '.join(f'{n} {v}' for n, v in params.items())}).")
     return Verdict(_CODE[code], kind, float(estimate), None, None, reason, None, "point estimate, no interval",
                    label)
 
@@ -351,8 +351,11 @@ def judge_point(kind: str, estimate: float, *, label: str | None = None, **claim
 def decisive(verdicts: Sequence[Verdict], k: int) -> Verdict:
     """The component whose numbers stand for "at least k of these hold": the k-th best estimate,
     best meaning lowest for "no benefit" claims and highest otherwise (k = K: the worst one)."""
-    order = sorted(verdicts, key=lambda v: v.estimate if v.kind == "no_benefit" else -v.estimate)
-    return order[k - 1]
+    def rank(v: Verdict) -> float:
+        if v.estimate is None:
+            raise ValueError(f"component {v.label or v.kind!r} has no estimate to rank; combine measured verdicts only")
+        return v.estimate if v.kind == "no_benefit" else -v.estimate
+    return sorted(verdicts, key=rank)[k - 1]
 
 
 def _conj(outcome, v, why, needed, verdicts, label):

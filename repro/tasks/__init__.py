@@ -10,6 +10,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from types import MappingProxyType
 
+from repro.errors import UnknownName
 from repro.tasks import classification, mlm, multiple_choice, planted, qa, retrieval, tagging, translated
 from repro.tasks.base import HubSource, Sizes, Task
 
@@ -21,12 +22,16 @@ _REGISTRY: dict[str, Task] = dict(_BUILT_IN)
 TASKS = MappingProxyType(_REGISTRY)  # a read-only view: it shows registered tasks too
 
 
+class UnknownTask(UnknownName):
+    """A task name the registry does not hold."""
+
+
 def get_task(name: str) -> Task:
-    """The registered task `name`; KeyError listing the known ones otherwise."""
+    """The registered task `name`; UnknownTask (a KeyError) listing the known ones otherwise."""
     try:
         return TASKS[name]
     except KeyError:
-        raise KeyError(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}") from None
+        raise UnknownTask(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}") from None
 
 
 @contextmanager
@@ -55,4 +60,4 @@ def paper_targets() -> tuple[str, ...]:
     return tuple(t.name for t in target_tasks() if t.paper_label)
 
 
-__all__ = ["TASKS", "HubSource", "Sizes", "Task", "get_task", "paper_targets", "register", "target_tasks"]
+__all__ = ["TASKS", "HubSource", "Sizes", "Task", "get_task", "paper_targets", "register", "target_tasks", "UnknownTask"]

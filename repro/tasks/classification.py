@@ -9,7 +9,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import numpy as np
-from transformers import AutoModelForSequenceClassification, DataCollatorWithPadding
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import Accuracy
@@ -20,7 +19,10 @@ from repro.tasks.formats import PredictingFormat
 class Classification(PredictingFormat):
     """The format handler the engine calls for classification tasks."""
 
-    model_class = AutoModelForSequenceClassification
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForSequenceClassification  # only to build a model: the registry stays light
+        return AutoModelForSequenceClassification
     label_field = "label"  # ClassLabel ids or label names
 
     @staticmethod
@@ -45,10 +47,10 @@ class Classification(PredictingFormat):
                 raise ValueError(f"{task.name}: unknown label {value!r}; expected one of {task.labels}")
         return names
 
-    def train_features(self, dataset, task: Task, tokenizer, config):
+    def train_features(self, raw, task: Task, tokenizer, config):
         """Tokenised features with integer `labels` in the task's label order."""
-        label_ids = [task.labels.index(n) for n in self.label_names(dataset, task)]
-        texts = [list(dataset[f]) for f in task.fields]
+        label_ids = [task.labels.index(n) for n in self.label_names(raw, task)]
+        texts = [list(raw[f]) for f in task.fields]
         enc = tokenizer(*texts, truncation=True, max_length=config.max_length)
         return _as_dataset({**enc, "labels": label_ids})
 
@@ -56,6 +58,7 @@ class Classification(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorWithPadding
         return DataCollatorWithPadding(tokenizer)
 
     @staticmethod

@@ -29,8 +29,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-from transformers import AutoModelForMaskedLM
 
+from repro.errors import ReproError
 from repro.fixtures import lexicon
 from repro.metrics import Accuracy
 from repro.tasks.base import HubSource, Sizes, Task
@@ -52,7 +52,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;।॥۔።])\s+|(?<=[。！？])")
 _FINAL = re.compile(r"[.!?;।॥۔።。！？]")
 
 
-class CorpusError(ValueError):
+class CorpusError(ReproError, ValueError):
     """A multilingual MLM corpus that is missing or unusable."""
 
 
@@ -257,7 +257,10 @@ class MaskingCollator:
 class MaskedLanguageModelling(TrainedFormat):
     """The format handler of `mlm`: corpus, masking, the checkpoint's LM head, masked-token accuracy."""
 
-    model_class = AutoModelForMaskedLM
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForMaskedLM  # only to build a model: the registry stays light
+        return AutoModelForMaskedLM
     pretrained_head = True  # the checkpoint's LM head, never a fresh one
     reads_own_rows = True  # the corpus, sampled over languages
 

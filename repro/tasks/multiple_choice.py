@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from transformers import AutoModelForMultipleChoice, DataCollatorForMultipleChoice
 
 from repro.fixtures import intermediate
 from repro.metrics import Accuracy
@@ -67,7 +66,10 @@ class MultipleChoice(PredictingFormat):
 
     to_example: Callable[[dict], Example]
     label_field: str  # the gold field of a row, which local data must carry
-    model_class = AutoModelForMultipleChoice
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForMultipleChoice  # only to build a model: the registry stays light
+        return AutoModelForMultipleChoice
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
@@ -99,6 +101,7 @@ class MultipleChoice(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorForMultipleChoice
         return DataCollatorForMultipleChoice(tokenizer)
 
     @staticmethod
@@ -106,7 +109,7 @@ class MultipleChoice(PredictingFormat):
         """The index of the best-scored choice per question."""
         return [int(i) for i in np.asarray(logits).argmax(-1)]
 
-    def references(self, raw, task: Task) -> list[int]:
+    def references(self, raw, task: Task) -> list[int | None]:
         return [e.label for e in self.examples(raw)]
 
     @staticmethod

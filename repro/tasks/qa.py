@@ -2,16 +2,15 @@
 
 Head: `AutoModelForQuestionAnswering` (start/end logits).  Windows follow XTREME's
 `third_party/processors/squad.py` (`squad_convert_example_to_features`, the same in jiant's
-`templates/squad_style/core.py`): the context is tokenised once, and window k holds its
-sub-words from k * doc_stride on, as many as fit `<s> question </s></s> window </s>` in
-max_length (384; doc_stride 128 is the STEP between window starts, not Hugging Face's
-`stride`, which is an overlap); windows are added until one reaches the context's end.
-Training marks the answer's first/last tokens, or `<s>` when a window does not hold the
-whole answer.  A question's prediction is the best span over all its windows: the 20 best
-start and end logits (n_best_size 20), spans of at most 30 tokens (max_answer_length)
-inside the context whose start token has its maximum context in that window (XTREME's
-`_new_check_is_max_context`, applied in `compute_predictions_logits`), scored by start +
-end logit, mapped back to context text through the tokenizer's character offsets.
+`templates/squad_style/core.py`): the context is tokenised once, and window k holds its sub-words
+from k * doc_stride on, as many as fit `<s> question </s></s> window </s>` in max_length (384;
+doc_stride 128 is the STEP between window starts, not Hugging Face's `stride`, which is an
+overlap); windows are added until one reaches the context's end.  Training marks the answer's
+first/last tokens, or `<s>` when a window does not hold the whole answer.  A question's prediction
+is the best span over all its windows: the 20 best start and end logits (n_best_size 20), spans
+of at most 30 tokens (max_answer_length) inside the context whose start token has its maximum
+context in that window (XTREME's `_new_check_is_max_context`, applied in `compute_predictions_logits`),
+scored by start + end logit, mapped back to context text through the tokenizer's character offsets.
 
 Training rows are checked first (`check_answers`): the hub's contexts were stripped of
 leading whitespace in places, which moves `answer_start`; such rows are repaired by finding
@@ -22,7 +21,6 @@ from __future__ import annotations
 from types import MappingProxyType
 
 import numpy as np
-from transformers import AutoModelForQuestionAnswering, DataCollatorWithPadding
 
 from repro.fixtures import generators
 from repro.metrics import MlqaEmF1, SquadEmF1
@@ -37,7 +35,10 @@ MAX_QUESTION_TOKENS = 64  # run_squad.py max_query_length: longer questions are 
 class QuestionAnswering(PredictingFormat):
     """The format handler the engine calls for extractive QA tasks."""
 
-    model_class = AutoModelForQuestionAnswering
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForQuestionAnswering  # only to build a model: the registry stays light
+        return AutoModelForQuestionAnswering
     label_field = "answers"  # the gold spans, which local rows must carry (else evaluation fails late)
 
     @staticmethod
@@ -87,6 +88,7 @@ class QuestionAnswering(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorWithPadding
         return DataCollatorWithPadding(tokenizer)
 
     @staticmethod

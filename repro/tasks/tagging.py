@@ -12,10 +12,11 @@ that fit (never cut), and evaluation rejoins the chunks' predictions per sentenc
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import MappingProxyType
+from typing import cast
 
 import numpy as np
-from transformers import AutoModelForTokenClassification, DataCollatorForTokenClassification
 
 from repro.fixtures import generators, intermediate
 from repro.metrics import ChunkF1, TokenAccuracy
@@ -28,7 +29,10 @@ IGNORE = -100  # torch CrossEntropyLoss().ignore_index
 class Tagging(PredictingFormat):
     """The format handler the engine calls for tagging tasks."""
 
-    model_class = AutoModelForTokenClassification
+    @property
+    def model_class(self) -> type:
+        from transformers import AutoModelForTokenClassification  # only to build a model: the registry stays light
+        return AutoModelForTokenClassification
 
     @staticmethod
     def model_kwargs(task: Task) -> dict:
@@ -40,7 +44,7 @@ class Tagging(PredictingFormat):
         """Gold tags as ids in the task's order, from ClassLabel ids or tag names."""
         out = []
         for tags in raw[task.fields[1]]:
-            out.append([t if isinstance(t, (int, np.integer)) else task.labels.index(t) for t in tags])
+            out.append([int(t) if isinstance(t, (int, np.integer)) else task.labels.index(t) for t in tags])
         return out
 
     def chunks(self, raw, task: Task, tokenizer, config) -> dict[str, list]:
@@ -52,8 +56,10 @@ class Tagging(PredictingFormat):
         sentences = [list(words) for words in raw[task.fields[0]]]
         gold = self.tag_ids(raw, task)
         budget = config.max_length - tokenizer.num_special_tokens_to_add()
-        pieces = tokenizer(sentences, is_split_into_words=True, add_special_tokens=False) if sentences else None
         columns: dict[str, list] = {"sentence": [], "first_word": [], "words": [], "tags": []}
+        if not sentences:
+            return columns
+        pieces = tokenizer(sentences, is_split_into_words=True, add_special_tokens=False)
         for s, words in enumerate(sentences):
             counts = np.bincount([w for w in pieces.word_ids(s) if w is not None], minlength=len(words))
             # XTREME utils_preprocess.py: `(current_subwords_len == 0 or current_subwords_len > max_seq_len)`
@@ -97,6 +103,7 @@ class Tagging(PredictingFormat):
 
     @staticmethod
     def collator(tokenizer):
+        from transformers import DataCollatorForTokenClassification
         return DataCollatorForTokenClassification(tokenizer)
 
     @staticmethod
@@ -111,7 +118,7 @@ class Tagging(PredictingFormat):
                     out[s][lo + w] = task.labels[int(logits[b, position].argmax())]
         for s, tags in enumerate(out):
             assert None not in tags, f"sentence {s}: {tags.count(None)} words without a prediction"
-        return out
+        return cast(list[list[str]], out)
 
     def references(self, raw, task: Task) -> list[list[str]]:
         return [[task.labels[t] for t in tags] for tags in self.tag_ids(raw, task)]
@@ -122,7 +129,7 @@ class Tagging(PredictingFormat):
         return [(str(i), str(i)) for i in range(len(raw))]
 
 
-def first_subword_labels(word_ids: list[int | None], tags: list[int]) -> list[int]:
+def first_subword_labels(word_ids: Sequence[int | None], tags: Sequence[int]) -> list[int]:
     """The tag of each word on its first sub-word; -100 on later pieces and special tokens."""
     labels, previous = [], None
     for w in word_ids:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 from dataclasses import replace
 
+from repro.errors import ReproError
 from repro.tasks.base import HubSource, Task
 from repro.tasks.formats import PredictingFormat
 
@@ -30,7 +31,7 @@ HUB_TRANSLATIONS = {"mnli": HubSource("facebook/xnli", "{lang}")}  # XNLI train 
 SUFFIX = "_translated"
 
 
-class TranslationError(ValueError):
+class TranslationError(ReproError, ValueError):
     """Translated intermediate data that is missing."""
 
 
@@ -47,22 +48,16 @@ class Translated(PredictingFormat):
             raise TypeError(f"{original.name}: only a task whose format predicts per row can be translated, "
                             f"not one of {type(original.format).__name__}")
         self.original, self.languages = original, languages
+        # the original handler's declared capabilities, handed on
+        self.label_field, self.pretrained_head = original.format.label_field, original.format.pretrained_head
 
     @property
     def _of(self) -> PredictingFormat:
-        return self.original.format
+        return self.original.predicting_format
 
     @property
     def model_class(self) -> type:
         return self._of.model_class
-
-    @property
-    def label_field(self) -> str | None:
-        return self._of.label_field
-
-    @property
-    def pretrained_head(self) -> bool:
-        return self._of.pretrained_head
 
     @property
     def reduce_logits(self):
@@ -91,7 +86,7 @@ class Translated(PredictingFormat):
 
     def training_reads(self, task: Task) -> set[tuple[str, str, str]]:
         """The English original's train and dev sets and the translations' train sets."""
-        return self.original.format.training_reads(self.original) | {(task.name, "train", lang)
+        return self._of.training_reads(self.original) | {(task.name, "train", lang)
                                                                       for lang in self.languages}
 
     def sequence_lengths(self, raw, task: Task, tokenizer) -> list:

@@ -7,7 +7,7 @@ from scipy import stats as sps
 from repro.stats import CellOutcomes, compare_with_best, paired_difference, seeds_needed
 from repro.stats.components import clipped_normal_var, estimate, influence, satterthwaite, score_gradient
 from repro.stats.data import build_design
-from repro.stats.verdicts import _improves_rule
+from repro.stats.verdicts import improves_rule
 
 
 def acc_run(values_by_cell):
@@ -105,7 +105,7 @@ def test_planning_keeps_the_observed_components_and_shrinks_both_seed_parts(acc)
     v_ex, v_seed, _ = c.at(12, 12)
     assert v_ex == pytest.approx(r.var_examples - (c.interaction_a + c.interaction_b) * (1 / 3 - 1 / 12))
     assert v_seed == pytest.approx(max(c.seed_a - c.interaction_a + c.seed_b - c.interaction_b, 0) / 12)
-    need = seeds_needed(r, lambda *x: _improves_rule(*x, threshold=r.estimate / 2))
+    need = seeds_needed(r, lambda *x: improves_rule(*x, threshold=r.estimate / 2))
     assert need is None or need >= 2
 
 

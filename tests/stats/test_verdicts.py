@@ -5,7 +5,7 @@ from scipy import stats as sps
 
 from repro.stats import (DifferenceResult, Outcome, judge_all, judge_beats, judge_improves, judge_magnitude,
                          judge_no_benefit, seeds_needed)
-from repro.stats.verdicts import _improves_rule
+from repro.stats.verdicts import improves_rule
 
 
 def fake(est, se_ex, seed_var=0.0, s=5, estimable=True):
@@ -86,7 +86,7 @@ def test_seeds_needed_matches_the_closed_form_power():
     p = sps.norm.cdf(1 / se - t) + sps.norm.cdf(-1 / se - t)
     expected = int(s[np.argmax(p >= 0.8)])
     assert abs(v.seeds_needed - expected) <= 1
-    assert seeds_needed(r, lambda *a: _improves_rule(*a, threshold=0.0)) == v.seeds_needed
+    assert seeds_needed(r, lambda *a: improves_rule(*a, threshold=0.0)) == v.seeds_needed
     # when the example variance alone is too large, no number of seeds helps
     assert judge_improves(fake(1.0, 1.0, seed_var=1.0, s=3)).seeds_needed is None
 

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from repro.stats import Outcome, judge_at_least, judge_improves, judge_point
+from repro.stats import (Outcome, beats_rule, improves_rule, judge_at_least, judge_improves, judge_point,
+                         magnitude_rule, no_benefit_rule)
 from tests.stats.test_verdicts import fake
 
 R, N, I = Outcome.REPRODUCED, Outcome.NOT_REPRODUCED, Outcome.INCONCLUSIVE
@@ -61,15 +62,13 @@ def test_at_least_rejects_a_bad_k(k):
     ("beats", -0.4, dict(trivial_margin=0.5), N),
 ])
 def test_point(kind, est, args, outcome):
-    v = judge_point(kind, est, label="v1", **args)
+    rule = {"magnitude": magnitude_rule, "improves": improves_rule, "no_benefit": no_benefit_rule,
+            "beats": beats_rule}[kind]
+    v = judge_point(kind, est, rule, args, label="v1")
     assert v.outcome == outcome and v.ci90 is None and v.ci95 is None
     assert v.qualifier == "point estimate, no interval" and "point estimate" in v.reason
 
 
-def test_point_names_what_is_missing():
-    with pytest.raises(ValueError, match="needs a finite estimate and expected, margin"):
-        judge_point("magnitude", 1.0, expected=2.0)
-    with pytest.raises(ValueError, match="no point rule"):
-        judge_point("best", 1.0)
-    with pytest.raises(ValueError, match="finite"):
-        judge_point("improves", np.nan, threshold=0)
+def test_point_needs_a_finite_estimate():
+    with pytest.raises(ValueError, match="needs a finite estimate; got nan"):
+        judge_point("improves", np.nan, improves_rule, {"threshold": 0})
