@@ -42,14 +42,23 @@ def depth(spec) -> int:
 
 
 def covering_runs(specs) -> list:
-    """A few runs that together cover every item of `coverage` over `specs`, shallow ones first."""
-    chosen, covered = [], set()
-    for spec in sorted(specs, key=depth):
-        new = coverage(spec) - covered
-        if new:
-            chosen.append(spec)
-            covered |= new
-    return chosen
+    """A few runs that together cover every item of `coverage` over `specs` (with their parents, which
+    the engine computes first): greedy set cover, each step taking the run that adds the most new items,
+    on a tie the one needing the fewest parents not yet chosen, then the shallower."""
+    chosen, covered, done = [], set(), set()
+    while True:
+        def gain(spec):
+            return (len(coverage(spec) - covered), -len({a.dirname for a in ancestors(spec)} - done), -depth(spec))
+        best = max(specs, key=gain)
+        if not coverage(best) - covered:
+            return chosen
+        chosen.append(best)
+        covered |= coverage(best)
+        done |= {a.dirname for a in ancestors(best)} | {best.dirname}
+
+
+def ancestors(spec) -> list:
+    return [] if spec.parent is None else [spec.parent, *ancestors(spec.parent)]
 
 
 def hub_refusal(spec) -> str:
