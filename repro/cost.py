@@ -118,17 +118,22 @@ def has_sample(task: str, split: str) -> bool:
     return split in _samples()["tasks"].get(task, {})
 
 
+@functools.lru_cache(maxsize=1024)
 def length_sample(task: str, split: str, max_length: int, doc_stride: int = 128) -> tuple[np.ndarray, float] | None:
     """(lengths of the model inputs, inputs per example) of `task`'s `split` ("train" or "eval")
     sample at `max_length`: QA windows, one input otherwise (multiple choice: the longest choice);
-    None where the file holds no such sample (the callers then cost every sequence at its max length)."""
+    None where the file holds no such sample (the callers then cost every sequence at its max length).
+    Cached (a plan asks thousands of times for a few samples); the array is read-only."""
     if not has_sample(task, split):
         return None
     sample = _samples()["tasks"][task][split]
     if sample and isinstance(sample[0], list):  # QA: [question, context] per question
         windows = [qa_windows(q, c, max_length, doc_stride) for q, c in sample]
-        return np.array([n for w in windows for n in w]), sum(map(len, windows)) / len(windows)
-    return np.minimum(np.asarray(sample), max_length), 1.0
+        lengths, per_example = np.array([n for w in windows for n in w]), sum(map(len, windows)) / len(windows)
+    else:
+        lengths, per_example = np.minimum(np.asarray(sample), max_length), 1.0
+    lengths.setflags(write=False)
+    return lengths, per_example
 
 
 def train_tokens_per_example(task: str, config: TrainConfig, lengths: str = "measured") -> float:
