@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from repro.metrics.base import Accuracy  # noqa: E402
+from repro.profiles import PAPER  # noqa: E402
 from repro.stats import compare_with_best, judge_at_least, judge_best, judge_improves  # noqa: E402
 from repro.stats import judge_magnitude, judge_no_benefit, paired_difference  # noqa: E402
 from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample, outcomes  # noqa: E402
@@ -110,7 +111,6 @@ def chain_cost(claim_id: str) -> tuple[float, float]:
     from repro.claims import select_claims
     from repro.data import DataSource
     from repro.plan import planned_runs
-    from repro.profiles import PAPER
     claim = [c for c in select_claims("claims", claim_id) if c.id == claim_id]
     hours = [sum(r.gpu_hours for r in planned_runs(claim, PAPER.with_seeds(n), DataSource("hub"), seeds_chosen=True))
              for n in (3, 10)]
@@ -169,14 +169,15 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer data sets and a smaller test sample (~2 min)")
     p.add_argument("--datasets", type=int, default=None)
-    p.add_argument("--spending", default="obrien_fleming")
-    p.add_argument("--looks", default="3,5,8,10")
-    p.add_argument("--min-power", type=float, default=0.2)
+    paper = PAPER.sequential
+    p.add_argument("--spending", default=paper.spending, help="default: the paper profile's design")
+    p.add_argument("--looks", default=",".join(map(str, paper.looks)))
+    p.add_argument("--min-power", type=float, default=paper.min_power)
     p.add_argument("--sd-ii", type=float, default=0.03)
     p.add_argument("--sd-iii", type=float, default=0.02)
     args = p.parse_args()
     started = time.time()
-    R = args.datasets or (40 if args.quick else 400)
+    R = args.datasets or (16 if args.quick else 200)
     world = World(seeds=10, n=1000 if args.quick else 2000, languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
                   sd_ii=args.sd_ii, sd_iii=args.sd_iii)
     design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,

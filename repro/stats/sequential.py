@@ -217,3 +217,16 @@ def worth_continuing(result, rule, design: SequentialDesign, look: int) -> tuple
     power = max(decide_probability(result, rule, chains=design.looks[j], alpha=design.alpha_at(j))
                 for j in {look + 1, len(design.looks) - 1})
     return power >= design.min_power, power
+
+
+def look_at(design: SequentialDesign | None, chains: int) -> dict | None:
+    """The look that `chains` chains per configuration reach under `design`, as report.json records it:
+    the design, `look` (1-based), `chains`, `level` (the alpha every rule judges with: below the first look
+    the first look's, between looks the last one reached, so never above what was spent) and `last`.
+    None without a design (one look, nominal alpha)."""
+    if design is None:
+        return None
+    k = design.look(chains)
+    k = 0 if k is None else k
+    return {"design": design.record(), "look": k + 1, "chains": int(chains), "level": design.alpha_at(k),
+            "last": k == len(design.looks) - 1}
