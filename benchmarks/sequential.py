@@ -204,7 +204,8 @@ def main() -> int:
                              "reproduced": outs.count("reproduced") / R, "not_reproduced": outs.count("not_reproduced") / R,
                              "inconclusive": outs.count("inconclusive") / R, "coverage95": float(np.mean([c for *_, c in out])),
                              "chains": float(np.mean([n for _, n, _ in out])),
-                             "gpu_hours": fixed_h + per_h * float(np.mean([n for _, n, _ in out]))})
+                             "gpu_hours": fixed_h + per_h * float(np.mean([n for _, n, _ in out])),
+                             "reach": [float(np.mean([n >= look for _, n, _ in out])) for look in designs[d].looks]})
             print(f"{kind} / {truth}: done at {time.time() - started:.0f} s", file=sys.stderr, flush=True)
     print("| kind | truth | design | reproduced | not reproduced | inconclusive | coverage95 | chains | GPU-h |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -236,7 +237,9 @@ def summarise(rows) -> dict:
                 "false_positive_rate_fixed5": round(of("fixed5", "reproduced", null), 3),
                 "refuted_outside": round(of("sequential", "not_reproduced", set(OUTSIDE)), 3),
                 "coverage95": round(of("sequential", "coverage95"), 3),
-                "expected_chains": round(of("sequential", "chains"), 2)}
+                "expected_chains": round(of("sequential", "chains"), 2),
+                "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == "sequential"],
+                                                               axis=0)]}
     out = figures(rows)
     out["per_kind"] = {k: figures([r for r in rows if r["kind"] == k]) for k in dict.fromkeys(r["kind"] for r in rows)}
     return out

@@ -17,6 +17,7 @@ from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
 from repro.preflight import read_problems
 from repro.profiles import get_profile
+from repro.rounds import design_lines
 from repro.schedule import critical_path, makespan
 from repro.store import SPEC_FILE, CorruptRunError, RunStore
 
@@ -81,6 +82,10 @@ def run_plan(args) -> int:
           f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
     if args.gpus is not None:
         print_makespan(todo, args.gpus)
+    if profile.sequential is not None and not seeds_count(args.seeds):  # the rounds of the design (repro.rounds)
+        first = runs if len(profile.seeds) == profile.sequential.looks[0] else None
+        for line in design_lines(claims, profile, data, first):
+            print(line)
     return 0
 
 

@@ -140,6 +140,9 @@ class SequentialDesign:
     spending: str = "obrien_fleming"
     alpha: float = 0.05
     min_power: float = 0.2
+    # the share of claim parts expected to reach each look, as the design's simulation measured it
+    # (benchmarks/sequential.py, its JSON's "reach"); () when not measured.  Only `repro plan`'s expected cost reads it
+    reach: tuple[float, ...] = ()
 
     def __post_init__(self):
         looks = tuple(self.looks)
@@ -149,6 +152,8 @@ class SequentialDesign:
             raise ValueError(f"spending must be one of {', '.join(SPENDING)}, got {self.spending!r}")
         if not 0 < self.alpha < 0.5 or not 0 <= self.min_power <= 1:
             raise ValueError(f"need 0 < alpha < 0.5 and 0 <= min_power <= 1, got {self.alpha}, {self.min_power}")
+        if self.reach and (len(self.reach) != len(looks) or not all(0 <= r <= 1 for r in self.reach)):
+            raise ValueError(f"reach must give a share in [0, 1] per look ({len(looks)}), got {self.reach!r}")
         object.__setattr__(self, "looks", looks)
 
     @property
