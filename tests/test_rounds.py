@@ -108,3 +108,18 @@ def test_plan_lines_give_the_first_round_and_each_look(engine):
     paper = replace(engine.profile, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5)))
     assert "expected total under the design" in design_lines([claim("c", kind="improves", threshold=0.0)], paper,
                                                              engine.data)[-1]
+
+
+def test_report_shows_the_look_and_marks_parts_decided_early(engine):
+    from repro.report.content import claim_blocks
+    from repro.report.figures import forest_plot
+    from repro.report.schema import claim_record
+    clear, edge = claim("clear", kind="improves", threshold=0.0), claim("edge", kind="improves", threshold=1.0,
+                                                                         configurations=(("squad",),))
+    records = [claim_record(judge_rounds(c, engine)) for c in (clear, edge)]
+    assert records[0]["sequential"]["decided_early"] and not records[1]["sequential"]["decided_early"]
+    text = "\n".join(str(b) for b in claim_blocks(records))
+    assert "look 1 of 2 (2 chains" in text and "decided early" in text and "next round (3 chains) runs" in text
+    fig = forest_plot(records)
+    early = [a for a in fig.axes[0].get_children() if a.get_gid() == "early"]
+    assert len(early) == 1  # the decided part only

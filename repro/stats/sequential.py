@@ -235,3 +235,22 @@ def look_at(design: SequentialDesign | None, chains: int) -> dict | None:
     k = 0 if k is None else k
     return {"design": design.record(), "look": k + 1, "chains": int(chains), "level": design.alpha_at(k),
             "last": k == len(design.looks) - 1}
+
+
+def look_text(seq: dict) -> str:
+    """One report line on the look a part was judged at (a record's `sequential`): the look, chains, the level
+    its intervals and the rules' boundaries used, and how the part stopped or what its next round costs."""
+    design, level = seq.get("design") or {}, seq.get("level", 0.05)
+    text = (f"Sequential design: look {seq.get('look')} of {len(design.get('looks') or [])} "
+            f"({seq.get('chains')} chains per configuration; {str(design.get('spending', '')).replace('_', '-')}-type "
+            f"spending), judged at level {level:.4f}: its intervals are the {100 * (1 - 2 * level):.1f}% and "
+            f"{100 * (1 - level):.1f}% ones (shown as 90% and 95%), the boundaries every rule reads")
+    nxt, stopped = seq.get("next_round"), seq.get("stopped")
+    if seq.get("decided_early"):
+        text += "; decided early, at this look"
+    elif nxt:
+        text += (f"; open: the next round ({nxt['chains']} chains) runs {nxt['runs']} runs, {nxt['gpu_hours']:,.1f} "
+                 f"GPU-hours on the paper cost model (predictive power {seq.get('power', 0):.2f})")
+    elif stopped:
+        text += f"; {stopped}"
+    return text
