@@ -11,23 +11,23 @@ from functools import partial
 
 from repro.plan import claim_runs, planned_runs, required_runs, with_ancestors
 from repro.stats.sequential import worth_continuing
-from repro.stats.verdicts import Outcome, _improves_rule, _magnitude_rule, _no_benefit_rule
+from repro.stats.verdicts import Outcome, Verdict, _improves_rule, _magnitude_rule, _no_benefit_rule
 from repro.store import CorruptRunError
 
 
 def look_hours(claims, profile, data, first_runs=None) -> list[tuple[int, float]]:
     """Per look of `profile.sequential`: (chains per configuration, GPU-hours that look adds when every
-    part is still open); the first look's figure is its whole plan (`first_runs`, when already planned)."""
+    part is still open); the first look's figure is its whole plan (`first_runs`, when already planned).
+    A chain's runs all carry its seed, so one chain costs what the first round's runs of its last seed cost."""
     design = profile.sequential
     if design is None:
         raise ValueError(f"profile {profile.name} has no sequential design (Profile.sequential); give it one "
                          "in repro/profiles.py, e.g. SequentialDesign((3, 5, 8, 10))")
-    def hours(n):
-        return sum(r.gpu_hours for r in planned_runs(claims, profile.with_seeds(n), data, seeds_chosen=True))
-    first = sum(r.gpu_hours for r in first_runs) if first_runs is not None else hours(design.looks[0])
-    more = hours(design.looks[0] + 1)
-    per_chain = more - first
     looks = design.looks
+    if first_runs is None:
+        first_runs = planned_runs(claims, profile.with_seeds(looks[0]), data, seeds_chosen=True)
+    first = sum(r.gpu_hours for r in first_runs)
+    per_chain = sum(r.gpu_hours for r in first_runs if r.spec.seed == looks[0])
     return [(looks[0], first)] + [(n, per_chain * (n - prev)) for prev, n in zip(looks, looks[1:])]
 
 
@@ -36,16 +36,16 @@ def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     expected total (with the design's simulated share of parts reaching each look)."""
     design = profile.sequential
     hours = look_hours(claims, profile, data, first_runs)
-    lines = [f"sequential design: looks at {', '.join(map(str, design.looks))} chains per configuration, "
+    lines = [f"design: sequential, looks at {', '.join(map(str, design.looks))} chains per configuration, "
              f"{design.spending.replace('_', '-')}-type alpha spending (levels "
              f"{', '.join(f'{a:.4f}' for a in design.levels)}), next round only for open parts with predictive "
              f"power >= {design.min_power:g}",
-             f"first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
+             f"design: first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
              + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
              f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all)"]
     if design.reach:
         expected = sum(h * r for (_, h), r in zip(hours, design.reach))
-        lines.append(f"expected total under the design: {expected:,.1f} GPU-hours (share of parts reaching each "
+        lines.append(f"design: expected total: {expected:,.1f} GPU-hours (share of parts reaching each "
                      f"look {', '.join(f'{r:.2f}' for r in design.reach)}, simulated by benchmarks/sequential.py)")
     return lines
 
@@ -58,7 +58,7 @@ def stored_chains(claim, engine) -> int:
     design = engine.profile.sequential
     held = design.looks[0]
     for n in design.looks[1:]:
-        c, p = claim.for_profile(engine.profile.with_seeds(n), seeds_chosen=True)
+        c, p = claim.for_profile(engine.profile.with_seeds(n))
         try:
             if not all(engine.store.get(s) is not None for s in with_ancestors(required_runs(c, p, engine.data).values())):
                 break
@@ -110,10 +110,12 @@ def judge_rounds(claim, engine, *, seeds_chosen: bool = False, judge=None):
     judge = judge or judge_claim
     design = engine.profile.sequential
     if design is None or seeds_chosen or claim.kind == "setup":
-        return judge(claim, engine, seeds_chosen=seeds_chosen)
+        return judge(claim, engine, **({"seeds_chosen": True} if seeds_chosen else {}))
     held = stored_chains(claim, engine)
     for k, n in enumerate(design.looks):
-        out = judge(claim, _at(engine, n), seeds_chosen=True)
+        out = judge(claim, _at(engine, n))
+        if out.skipped is not None or not isinstance(out.verdict, Verdict):  # skipped or damaged: as it is
+            return out
         decided = out.verdict.outcome != Outcome.INCONCLUSIVE
         go, power = (False, 0.0) if decided else open_power(out, design, k)
         if decided or not go or n >= held:

@@ -104,9 +104,9 @@ def test_a_decided_part_keeps_its_look_when_more_chains_are_stored(engine):
 
 def test_plan_lines_give_the_first_round_and_each_look(engine):
     lines = design_lines([claim("clear", kind="improves", threshold=0.0)], engine.profile, engine.data)
-    assert "looks at 2, 3 chains" in lines[0] and lines[1].startswith("first round (2 chains): ")
+    assert "looks at 2, 3 chains" in lines[0] and lines[1].startswith("design: first round (2 chains): ")
     paper = replace(engine.profile, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5)))
-    assert "expected total under the design" in design_lines([claim("c", kind="improves", threshold=0.0)], paper,
+    assert "design: expected total" in design_lines([claim("c", kind="improves", threshold=0.0)], paper,
                                                              engine.data)[-1]
 
 
@@ -123,3 +123,16 @@ def test_report_shows_the_look_and_marks_parts_decided_early(engine):
     fig = forest_plot(records)
     early = [a for a in fig.axes[0].get_children() if a.get_gid() == "early"]
     assert len(early) == 1  # the decided part only
+
+
+def test_each_look_costs_its_added_chains(engine):
+    from repro.plan import planned_runs
+    from repro.rounds import look_hours
+    claims = [claim("clear", kind="improves", threshold=0.0)]
+
+    def total(n):
+        return sum(r.gpu_hours for r in planned_runs(claims, engine.profile.with_seeds(n), engine.data,
+                                                     seeds_chosen=True))
+    (n0, first), (n1, added) = look_hours(claims, engine.profile, engine.data)
+    assert (n0, n1) == (2, 3) and first == pytest.approx(total(2)) and added == pytest.approx(total(3) - total(2))
+    assert added > 0

@@ -54,6 +54,10 @@ def run_plan(args) -> int:
         return 2
     store = RunStore(value(args.store, "store"), create=False)  # plan only reads: it creates nothing
     rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
+    if profile.sequential is not None and not seeds_count(args.seeds):  # the design's rounds (repro.rounds)
+        first = runs if len(profile.seeds) == profile.sequential.looks[0] else None
+        for line in design_lines(claims, profile, data, first):
+            print(line)
     elsewhere = on_other_data(store, [run.spec for run, state, _ in rows if state == "missing"])
     for run, state, measured in rows:
         shown = "-" if measured is None else f"{measured:.4f} h"
@@ -87,10 +91,6 @@ def run_plan(args) -> int:
           f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
     if args.gpus is not None:
         print_makespan(todo, args.gpus)
-    if profile.sequential is not None and not seeds_count(args.seeds):  # the rounds of the design (repro.rounds)
-        first = runs if len(profile.seeds) == profile.sequential.looks[0] else None
-        for line in design_lines(claims, profile, data, first):
-            print(line)
     return 0
 
 
