@@ -86,6 +86,7 @@ def k_of_n():
 
 
 KINDS = {"magnitude": magnitude, "improves": improves, "no_benefit": no_benefit, "at_least": k_of_n}
+JUDGES = {name: build()[1] for name, build in KINDS.items()}  # kind -> (results, alpha) -> (verdict, pairs)
 INSIDE = {"centre"}  # where "reproduced" is right; on an edge or outside it is a false positive
 OUTSIDE = ("outside", "outside below", "outside above")  # where "not reproduced" is right
 
@@ -150,7 +151,6 @@ def simulate_part(kind, truths, rng, world, seed):
     return at
 
 
-JUDGES = {}
 
 
 def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
@@ -183,8 +183,6 @@ def main() -> int:
     design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,
                               min_power=args.min_power)
     designs = {"sequential": design, **{f"fixed{n}": SequentialDesign((n,), min_power=0.0) for n in FIXED}}
-    for name, build in KINDS.items():
-        JUDGES[name] = build()[1]
     kinds = {n: (b()[0], b()[2]) for n, b in KINDS.items()}
     kinds["best"] = (best_kind()[0], best_kind()[2])
     kinds["best_per_target"] = (bpt_kind()[0], bpt_kind()[2])
