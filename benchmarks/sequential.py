@@ -45,6 +45,7 @@ M = 1.5  # the claims' margin: distance of a band's centre from its edges, and o
 
 
 def magnitude(expected=3.0):
+    """(truths, judge, claim id) of "improves by about 3.0 ± 1.5"."""
     rule = partial(_magnitude_rule, expected=expected, margin=M)
     truths = {"outside below": {"a": expected - 2 * M}, "lower edge": {"a": expected - M},
               "centre": {"a": expected}, "upper edge": {"a": expected + M}, "outside above": {"a": expected + 2 * M}}
@@ -56,6 +57,7 @@ def magnitude(expected=3.0):
 
 
 def improves():
+    """(truths, judge, claim id) of "improves" (threshold 0)."""
     rule = partial(_improves_rule, threshold=0.0)
     truths = {"outside": {"a": -M}, "edge": {"a": 0.0}, "centre": {"a": M}}
 
@@ -66,6 +68,7 @@ def improves():
 
 
 def no_benefit(margin=1.0):
+    """(truths, judge, claim id) of "no benefit" (margin 1.0, non-superiority)."""
     rule = partial(_no_benefit_rule, margin=margin, two_sided=False)
     truths = {"centre": {"a": margin - M}, "edge": {"a": margin}, "outside": {"a": margin + M}}
 
@@ -76,6 +79,7 @@ def no_benefit(margin=1.0):
 
 
 def k_of_n():
+    """(truths, judge, claim id) of "at least 2 of 3 configurations improve"."""
     rule = partial(_improves_rule, threshold=0.0)
     truths = {"outside": dict(a=-M, b=-M, c=-M), "edge": dict(a=M, b=0.0, c=0.0), "centre": dict(a=M, b=M, c=M)}
 
@@ -100,7 +104,8 @@ def best_kind():
 
 def bpt_kind(expected=3.0):
     """Best per target: the better of a and b on a dev sample (same models), measured on test (magnitude)."""
-    truths = {"outside": dict(a=expected - 2 * M, b=expected - 3 * M), "lower edge": dict(a=expected - M, b=expected - 2 * M),
+    truths = {"outside": dict(a=expected - 2 * M, b=expected - 3 * M),
+              "lower edge": dict(a=expected - M, b=expected - 2 * M),
               "centre": dict(a=expected, b=expected - M)}
     return truths, partial(_magnitude_rule, expected=expected, margin=M), "best-per-target-xtreme"
 
@@ -178,7 +183,8 @@ def main() -> int:
     args = p.parse_args()
     started = time.time()
     R = args.datasets or (16 if args.quick else 200)
-    world = World(seeds=10, n=1000 if args.quick else 2000, languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
+    world = World(seeds=10, n=1000 if args.quick else 2000,
+                  languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
                   sd_ii=args.sd_ii, sd_iii=args.sd_iii)
     design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,
                               min_power=args.min_power)
@@ -199,8 +205,10 @@ def main() -> int:
             for d, out in tally.items():
                 outs = [o for o, _, _ in out]
                 rows.append({"kind": kind, "truth": truth, "design": d,
-                             "reproduced": outs.count("reproduced") / R, "not_reproduced": outs.count("not_reproduced") / R,
-                             "inconclusive": outs.count("inconclusive") / R, "coverage95": float(np.mean([c for *_, c in out])),
+                             "reproduced": outs.count("reproduced") / R,
+                             "not_reproduced": outs.count("not_reproduced") / R,
+                             "inconclusive": outs.count("inconclusive") / R,
+                             "coverage95": float(np.mean([c for *_, c in out])),
                              "chains": float(np.mean([n for _, n, _ in out])),
                              "gpu_hours": fixed_h + per_h * float(np.mean([n for _, n, _ in out])),
                              "reach": [float(np.mean([n >= look for _, n, _ in out])) for look in designs[d].looks]})

@@ -60,7 +60,8 @@ def stored_chains(claim, engine) -> int:
     for n in design.looks[1:]:
         c, p = claim.for_profile(engine.profile.with_seeds(n))
         try:
-            if not all(engine.store.get(s) is not None for s in with_ancestors(required_runs(c, p, engine.data).values())):
+            specs = with_ancestors(required_runs(c, p, engine.data).values())
+            if not all(engine.store.get(s) is not None for s in specs):
                 break
         except CorruptRunError:
             break  # judged at the look before; the damaged run is named when that look reads it

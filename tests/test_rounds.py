@@ -74,7 +74,8 @@ def test_round_flow_keeps_decided_parts_and_asks_chains_only_for_open_ones(engin
     first = {c.id: judge_rounds(c, engine) for c in (decided, open_)}
     assert first["clear"].verdict.outcome == "reproduced" and first["clear"].sequential["look"] == 1
     assert first["clear"].sequential["next_round"] is None and first["clear"].sequential["stopped"] == "decided"
-    assert first["edge"].verdict.outcome == "inconclusive" and first["edge"].sequential["stopped"] == "next round pending"
+    assert first["edge"].verdict.outcome == "inconclusive"
+    assert first["edge"].sequential["stopped"] == "next round pending"
     upcoming = first["edge"].sequential["next_round"]
     assert upcoming["chains"] == 3 and upcoming["runs"] > 0
     # the next round lists only the open part's runs: the third chain of squad and of the baseline

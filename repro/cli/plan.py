@@ -132,7 +132,8 @@ def print_next_round(claims, profile, data, store_dir) -> int:
         print(f"next round, wave {w}: {sum(run.wave == w for run in runs)} runs, "
               f"{sum(run.gpu_hours for run in runs if run.wave == w):,.1f} GPU-hours")
     for cid, chains in commands:
-        print(f"  repro run --seeds {chains} -k {cid} --wave W (each wave above), or repro submit --seeds {chains} -k {cid}")
+        print(f"  repro run --seeds {chains} -k {cid} --wave W (each wave above), "
+              f"or repro submit --seeds {chains} -k {cid}")
     print(f"next round: {len(runs)} runs for {len(commands)} open claim part(s), "
           f"{sum(run.gpu_hours for run in runs):,.1f} GPU-hours on the paper cost model")
     return 0
