@@ -20,6 +20,7 @@ from repro.comparators import (MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, differ
 from repro.plan import required_runs
 from repro.setup_checks import judge_setup
 from repro.stats import CellOutcomes, aggregate_score, compare_with_best, paired_difference
+from repro.stats.sequential import look_at
 from repro.tasks import get_task
 
 
@@ -55,6 +56,7 @@ class ClaimOutcome:
     is_evidence: bool
     source: str = "engine"
     skipped: str | None = None      # why the claim part could not be judged from this source
+    sequential: dict | None = None  # the look judged at (repro.stats.sequential.look_at), its level the rules' alpha
 
 
 def skipped(claim: Claim, reason: str, *, profile: str, source: str, is_evidence: bool = True,
@@ -73,6 +75,8 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
     if claim.kind == "setup":
         return ClaimOutcome(claim, judge_setup(claim), (), (), (), profile.name, profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
+    look = look_at(profile.sequential, len(profile.seeds))  # the rules judge at the level of the look reached
+    alpha = look["level"] if look else 0.05
     # one run per (configuration, target, seed) predicts every split; each key reads its split's set
     outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(engine.ensure(spec), get_task(key[1]).evaluation_set(key[3]))
                             for key, spec in specs.items()})
@@ -95,29 +99,31 @@ def judge(claim: Claim, engine, *, seeds_chosen: bool = False) -> ClaimOutcome:
         for config, base in claim.comparisons():
             label = claim.label(config) + (f" vs {claim.label(base)}" if base else "")
             result = difference(runs_of(config), runs_of(base), label)
-            comparisons.append(Comparison(label, result, judge_fn(result, label=label, **kwargs)))
+            comparisons.append(Comparison(label, result, judge_fn(result, label=label, alpha=alpha, **kwargs)))
         verdicts = [c.verdict for c in comparisons]
         verdict = (verdicts[0] if len(verdicts) == 1 else
                    V.judge_at_least(verdicts, claim.at_least) if claim.at_least else V.judge_all(verdicts))
     elif claim.kind == "best":
         claimed = claim.label(claim.configurations[0])
         best = compare_with_best({claim.label(c): runs_of(c) for c in claim.configurations}, claimed,
-                                 metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id))
+                                 metrics=metrics, parallel=parallel, rng=_claim_seed(claim.id), alpha=alpha)
         verdict = V.judge_best(best, label=f"{claimed} is best")
         comparisons.append(Comparison(f"{claimed} vs the other {len(best.others)}", best.pairwise[
             best.others[int(best.lower.argmin())]], verdict))
         if claim.expected is not None:
             result = difference(runs_of(claim.configurations[0]), runs_of(claim.baseline), "gain")
-            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain")
+            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain",
+                                     alpha=alpha)
             comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
             verdict = V.judge_all([verdict, gain])
     else:  # best_per_target: choose on select_split, measure on split
-        comparisons, verdict = _best_per_target(claim, profile, outcomes, runs_of, difference, metrics, parallel)
+        comparisons, verdict = _best_per_target(claim, profile, outcomes, runs_of, difference, metrics, parallel,
+                                                alpha)
     return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(dict.fromkeys(s.dirname for s in specs.values())),
-                        tuple(profile.seeds), profile.name, profile.is_evidence)
+                        tuple(profile.seeds), profile.name, profile.is_evidence, sequential=look)
 
 
-def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metrics, parallel):
+def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metrics, parallel, alpha=0.05):
     """Per target the configuration best on `select_split`, measured on `split` against the claim's
     comparator: its baseline run, or the published XLM-R scores (the baseline run then reported beside).
 
@@ -145,12 +151,12 @@ def _best_per_target(claim: Claim, profile, outcomes, runs_of, difference, metri
     best, own = measured(runs_of(None, chosen=chosen)), measured(runs_of(claim.baseline))
     if claim.comparator != PUBLISHED_XLMR:
         result = difference(best, own, label)
-        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
+        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label, alpha=alpha)
         return [Comparison(label, result, verdict)], verdict
     published = published_xlmr_score(claim.targets)
     result = difference_from_constant(best, published, metrics=metrics, parallel=parallel,
                                       rng=_claim_seed(claim.id + label))
-    verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
+    verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label, alpha=alpha)
     beside = difference(best, own, label + " own")
     own_label = f"{claim.label(claim.baseline)} run of this suite"
     return [Comparison(f"{label} vs XLM-R as published (Hu et al. 2020: {published:.2f})", result, verdict),

@@ -40,11 +40,12 @@ def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None, tok
     from repro.store import CorruptRunError, MissingRunError
 
     from repro.models import with_tokenizer
+    from repro.rounds import judge_rounds
     engine = build_engine(with_tokenizer(get_profile(profile_name), tokenizer), store, data_dir, compute=False)
     records, commit = [], git_commit()
     for claim in load_claims(claims):
         try:
-            outcome = judging.judge(claim, engine)
+            outcome = judge_rounds(claim, engine)  # at the look the store holds (repro.rounds)
         except MissingRunError as err:  # the store's own fix names pytest's --no-compute, which report lacks
             print(f"skipped {claim.id}: {str(err).split(';')[0]}; compute it with `repro run` (or pytest -m claims), "
                   "or point --store at a store that has it", file=sys.stderr)
