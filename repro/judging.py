@@ -21,6 +21,7 @@ from repro.profiles import Profile
 from repro.results import ClaimOutcome, Comparison, PointResult, Skipped, judged, skipped
 from repro.spec import RunSpec
 from repro.stats import CellOutcomes, DifferenceResult, RunOutcomes, paired_difference
+from repro.stats.sequential import look_at
 from repro.store import Run
 from repro.tasks import get_task
 
@@ -43,8 +44,8 @@ class RunEvidence:
     """A claim's runs as its kind reads them (`repro.kinds.Evidence`): per (configuration, target,
     seed, split) the run's per-unit outcomes."""
 
-    def __init__(self, claim: Claim, profile: Profile, outcomes: Mapping[RunKey, RunOutcomes]):
-        self.claim, self.outcomes = claim, outcomes
+    def __init__(self, claim: Claim, profile: Profile, outcomes: Mapping[RunKey, RunOutcomes], alpha: float = 0.05):
+        self.claim, self.outcomes, self.alpha = claim, outcomes, alpha
         self.seeds = tuple(profile.seeds)
         self.metrics: dict[str, Metric] = {t: get_task(t).metric for t in claim.targets}
         self.parallel = [t for t in claim.targets if get_task(t).parallel]
@@ -82,12 +83,14 @@ def judge(claim: Claim, engine: JudgingEngine, *, seeds_chosen: bool = False) ->
         comparisons, verdict = kind.judge(claim, None)
         return judged(claim, comparisons, verdict, profile=profile.name, is_evidence=profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
+    look = look_at(profile.sequential, len(profile.seeds))  # the rules judge at the level of the look reached
     # one run per (configuration, target, seed) predicts every split; each key reads its split's set
     outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(engine.ensure(spec), get_task(key[1]).evaluation_set(key[3]))
                             for key, spec in specs.items()})
-    comparisons, verdict = kind.judge(claim, RunEvidence(claim, profile, outcomes))
+    evidence = RunEvidence(claim, profile, outcomes, alpha=look["level"] if look else 0.05)
+    comparisons, verdict = kind.judge(claim, evidence)
     return judged(claim, comparisons, verdict, profile=profile.name, is_evidence=profile.is_evidence,
-                  runs=[s.dirname for s in specs.values()], seeds=profile.seeds)
+                  runs=[s.dirname for s in specs.values()], seeds=profile.seeds, sequential=look)
 
 
 def _pad_sparse(outcomes: dict) -> dict:

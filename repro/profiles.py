@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from repro.errors import UnknownName, UsageError
+from repro.stats.sequential import SequentialDesign
 
 PROFILE_ENV = "REPRO_PROFILE"
 # TyDiQA-GoldP training data: "en" (default: the paper's stated English GoldP set, XTREME's zero-shot
@@ -139,6 +140,9 @@ class Profile:
     length_grouped: bool = False
     # the folder of a `--tokenizer` for the tiny model (its fingerprint is TinyModel.tokenizer)
     tokenizer_dir: str | None = None
+    # the looks (chains per configuration) and alpha spending fixed before the first run (docs/statistics.md §8);
+    # None: one look at len(seeds) chains, nominal alpha
+    sequential: SequentialDesign | None = None
 
     def with_tokenizer(self, folder: str, fingerprint: str) -> "Profile":
         """The same profile whose tiny model uses the tokenizer in `folder` (content `fingerprint`);
@@ -244,6 +248,7 @@ SMOKE = Profile(
                              "panx": _SMOKE_TAGGING, "xquad": _SMOKE_QA, "mlqa": _SMOKE_QA,
                              "tydiqa": _SMOKE_QA}),
     seeds=(1, 2),  # the fewest that estimate seed variance (1 df): smoke trains 23 configurations x 7 targets
+    sequential=SequentialDesign((2, 3), spending="pocock", min_power=0.35),  # the round flow in small: 2, then 3
     # the tiny model has 2 layers: the middle one, as layer 14 is for XLM-R Large's 24
     retrieval=RetrievalConfig(layer=1, max_length=128, batch_size=128),
     smoke_languages=MappingProxyType({
@@ -321,6 +326,10 @@ PAPER = Profile(
     intermediate=MappingProxyType(_PAPER_INTERMEDIATE),
     target=MappingProxyType(_PAPER_TARGET),
     seeds=(1, 2, 3),  # the paper states no seed count; 3 give the seed variance 2 df (2 give 1: t quantile 12.7)
+    # first look at the 3 chains above, then 5, 8 and at most 10 where a part is still open and its predictive
+    # power is at least 0.35; Pocock-type spending; reach: the share of parts reaching each look in
+    # `benchmarks/sequential.py --quick` (docs/statistics.md §8, where the choice is compared)
+    sequential=SequentialDesign((3, 5, 8, 10), spending="pocock", min_power=0.35, reach=(1.0, 0.572, 0.256, 0.081)),
     bf16=True,
     eval_batch_size=64,
     retrieval=RetrievalConfig(layer=14, max_length=512),

@@ -19,7 +19,7 @@ import pytest
 from repro.claims import ClaimError, load_claims
 from repro.cli.options import OPTIONS, add_options, check_not_empty, explicit, seeds_count, value
 from repro.engine import build_engine
-from repro.judging import judge
+from repro.rounds import judge_rounds
 from repro.models import with_tokenizer
 from repro.profiles import get_profile
 from repro.provenance import git_commit
@@ -199,7 +199,7 @@ def claim_source(request):
         return replay
     engine = request.getfixturevalue("engine")
     chosen = request.config.getoption("--seeds") is not None
-    return lambda claim: judge(claim, engine, seeds_chosen=chosen)
+    return lambda claim: judge_rounds(claim, engine, seeds_chosen=chosen)  # at the look the store holds
 
 
 def junit_properties(record: dict) -> list[tuple[str, str]]:

@@ -93,6 +93,7 @@ class ClaimOutcome:
     is_evidence: bool
     source: str = "engine"
     skipped: str | None = None      # why the claim part could not be judged from this source
+    sequential: dict | None = None  # the look judged at (repro.stats.sequential.look_at), its level the rules' alpha
 
 
 def skipped(claim: JudgedClaim, reason: str, *, profile: str, source: str, is_evidence: bool = True,
@@ -103,7 +104,7 @@ def skipped(claim: JudgedClaim, reason: str, *, profile: str, source: str, is_ev
 
 def judged(claim: JudgedClaim, comparisons: Sequence[Comparison], verdict: Verdict, *, profile: str,
            is_evidence: bool, source: str = "engine", runs: Sequence[str] = (),
-           seeds: Sequence[int] = ()) -> ClaimOutcome:
-    """The outcome of a judged claim part."""
+           seeds: Sequence[int] = (), sequential: dict | None = None) -> ClaimOutcome:
+    """The outcome of a judged claim part (`sequential`: the design's look it was judged at)."""
     return ClaimOutcome(claim, verdict, tuple(comparisons), tuple(dict.fromkeys(runs)), tuple(seeds), profile,
-                        is_evidence, source)
+                        is_evidence, source, sequential=sequential)

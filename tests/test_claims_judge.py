@@ -10,6 +10,7 @@ from repro.claims import Claim, ClaimError
 from repro.judging import judge
 from repro.data import DataSource
 from repro.profiles import SMOKE
+from repro.report.schema import claim_record
 from repro.stats import CellOutcomes
 
 N_UNITS = 3000
@@ -87,6 +88,18 @@ def test_best_with_its_gain(engine):
     assert [c.verdict.kind for c in out.comparisons] == ["best", "magnitude"]
     worse = judge(claim(kind="best", configurations=(("squad",), ("mnli", "squad"), ("mnli",))), engine)
     assert worse.verdict.outcome == "not_reproduced" and "significantly better" in worse.verdict.reason
+
+
+def test_rules_judge_at_the_level_of_the_look_the_chains_reach(engine):
+    """Smoke's design looks at 2 then 3 chains: 3 chains are its last look, judged at that look's level
+    (below the nominal 0.05: the looks share it), recorded for report.json."""
+    out = judge(claim(kind="magnitude", expected=4.5, margin=2.5), engine)
+    level = SMOKE.sequential.alpha_at(1)
+    assert out.sequential["look"] == 2 and out.sequential["chains"] == 3 and out.sequential["last"]
+    assert out.sequential["level"] == level < 0.05 and out.verdict.alpha == level
+    assert claim_record(out)["sequential"]["design"]["looks"] == [2, 3]
+    first = judge(claim(kind="magnitude", expected=4.5, margin=2.5), FakeEngine(replace(engine.profile, seeds=(1, 2))))
+    assert first.sequential["look"] == 1 and first.verdict.alpha == SMOKE.sequential.alpha_at(0) < 0.05
 
 
 def test_best_per_target_chooses_on_dev_and_measures_on_test(engine):

@@ -17,6 +17,7 @@ from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
 from repro.preflight import read_problems
 from repro.profiles import get_profile
+from repro.rounds import design_lines
 from repro.schedule import critical_path, makespan
 from repro.store import SPEC_FILE, CorruptRunError, RunStore
 
@@ -28,6 +29,9 @@ def add_plan_parser(subparsers) -> None:
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--gpus", type=int, default=None, metavar="N",
                    help="also print the predicted makespan of the waves to compute on N GPUs, beside the critical path")
+    p.add_argument("--next-round", action="store_true",
+                   help="judge the stored runs at the look they reach and list the next look's runs of the parts "
+                        "still open with a fair chance (the sequential design), with their GPU-hours")
     p.set_defaults(func=run_plan)
 
 
@@ -42,12 +46,18 @@ def run_plan(args) -> int:
     data = data_source(profile, args.data_dir)  # the runs' data identity is part of their keys
     directory = claims_dir(args.claims)
     claims = select_claims(directory, args.select)
+    if args.next_round:
+        return print_next_round(claims, profile, data, value(args.store, "store"))
     runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
     if not claims:
         print(f"repro plan: no claim in {directory} has an id containing {args.select!r}", file=sys.stderr)
         return 2
     store = RunStore(value(args.store, "store"), create=False)  # plan only reads: it creates nothing
     rows = [(run, *stored_state(store, run)) for run in runs]  # (run, state, measured hours)
+    if profile.sequential is not None and not seeds_count(args.seeds):  # the design's rounds (repro.rounds)
+        first = runs if len(profile.seeds) == profile.sequential.looks[0] else None
+        for line in design_lines(claims, profile, data, first):
+            print(line)
     elsewhere = on_other_data(store, [run.spec for run, state, _ in rows if state == "missing"])
     for run, state, measured in rows:
         shown = "-" if measured is None else f"{measured:.4f} h"
@@ -86,6 +96,52 @@ def run_plan(args) -> int:
               "(on real rows: add --data-dir DIR --tokenizer PATH)")
     if args.gpus is not None:
         print_makespan(todo, args.gpus)
+    return 0
+
+
+def print_next_round(claims, profile, data, store_dir) -> int:
+    """`repro plan --next-round`: per claim part the look its stored runs reach and why it stops or goes on,
+    then the missing runs of the next look of the open parts, wave by wave, with the commands that compute them."""
+    from repro.engine import Engine
+    from repro.rounds import judge_rounds, next_round_runs
+    from repro.store import MissingRunError
+    if profile.sequential is None:
+        print(f"repro plan: --next-round: profile {profile.name} has no sequential design (Profile.sequential)",
+              file=sys.stderr)
+        return 2
+    engine = Engine(RunStore(store_dir, create=False), data, profile, compute=False)
+    chosen: dict[str, PlannedRun] = {}
+    commands: list[tuple[str, int]] = []
+    for claim in claims:
+        try:
+            out = judge_rounds(claim, engine)
+        except MissingRunError:
+            print(f"{claim.id}: its first round ({profile.sequential.looks[0]} chains) is not all stored: compute it "
+                  f"first (repro run -k {claim.id}, or pytest -m claims)")
+            continue
+        seq, verdict = out.sequential, out.verdict
+        if seq is None:  # a setup claim: nothing to run
+            continue
+        upcoming = seq.get("next_round")
+        print(f"{claim.id}: look {seq['look']} ({seq['chains']} chains, level {seq['level']:.4f}): "
+              f"{verdict.outcome.value}; {seq['stopped']}"
+              + (f"; next round {upcoming['chains']} chains: {upcoming['runs']} runs, {upcoming['gpu_hours']:,.1f} "
+                 f"GPU-hours (predictive power {seq['power']:.2f})" if upcoming else ""))
+        if upcoming:
+            for run in next_round_runs(claim, engine, upcoming["chains"]):
+                chosen.setdefault(run.name, run)
+            commands.append((claim.id, upcoming["chains"]))
+    runs = sorted(chosen.values(), key=lambda run: run.wave)
+    for run in runs:
+        print(f"next     {run.gpu_hours:9.2f} GPU-h  wave {run.wave}  {run.name}")
+    for w in sorted({run.wave for run in runs}):
+        print(f"next round, wave {w}: {sum(run.wave == w for run in runs)} runs, "
+              f"{sum(run.gpu_hours for run in runs if run.wave == w):,.1f} GPU-hours")
+    for cid, chains in commands:
+        print(f"  repro run --seeds {chains} -k {cid} --wave W (each wave above), "
+              f"or repro submit --seeds {chains} -k {cid}")
+    print(f"next round: {len(runs)} runs for {len(commands)} open claim part(s), "
+          f"{sum(run.gpu_hours for run in runs):,.1f} GPU-hours on the paper cost model")
     return 0
 
 

@@ -34,6 +34,9 @@ class Evidence(Protocol):
     def metrics(self) -> Mapping[str, Metric]: ...
     @property
     def parallel(self) -> list[str]: ...
+    @property
+    def alpha(self) -> float:
+        """The level every verdict rule judges at: the sequential design's at the look reached."""
 
     def cells(self, configuration: tuple[str, ...], target: str, seed: int, split: str) -> RunOutcomes:
         """One run's per-unit outcomes of `target` on `split`."""
@@ -126,7 +129,8 @@ class DifferenceKind(ClaimKind):
         for config, base in claim.comparisons():
             label = claim.label(config) + (f" vs {claim.label(base)}" if base else "")
             result = evidence.difference(evidence.runs_of(config), evidence.runs_of(base), label)
-            comparisons.append(Comparison(label, result, self.judge_fn(result, label=label, **kwargs)))
+            comparisons.append(Comparison(label, result, self.judge_fn(result, label=label, alpha=evidence.alpha,
+                                                                      **kwargs)))
         return comparisons, combine(claim, [c.verdict for c in comparisons])
 
     def point(self, estimate: float, claim: JudgedClaim, label: str | None = None) -> Verdict:

@@ -23,14 +23,16 @@ class Best(ClaimKind):
         assert evidence is not None, "a best claim is judged on runs"
         claimed = claim.label(claim.configurations[0])
         best = V.compare_with_best({claim.label(c): evidence.runs_of(c) for c in claim.configurations}, claimed,
-                                   metrics=evidence.metrics, parallel=evidence.parallel, rng=evidence.seed(""))
+                                   metrics=evidence.metrics, parallel=evidence.parallel, rng=evidence.seed(""),
+                                   alpha=evidence.alpha)
         verdict = V.judge_best(best, label=f"{claimed} is best")
         comparisons = [Comparison(f"{claimed} vs the other {len(best.others)}",
                                   best.pairwise[best.others[int(best.lower.argmin())]], verdict)]
         if claim.expected is not None:
             result = evidence.difference(evidence.runs_of(claim.configurations[0]), evidence.runs_of(claim.baseline),
                                          "gain")
-            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain")
+            gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain",
+                                     alpha=evidence.alpha)
             comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
             verdict = V.judge_all([verdict, gain])
         return comparisons, verdict

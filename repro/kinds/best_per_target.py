@@ -60,12 +60,13 @@ class BestPerTarget(ClaimKind):
         assert claim.expected is not None, "a best_per_target claim sets expected"
         if claim.comparator != PUBLISHED_XLMR:
             result = ev.difference(best, own, label)
-            verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
+            verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label,
+                                        alpha=ev.alpha)
             return [Comparison(label, result, verdict)], verdict
         published = published_xlmr_score(claim.targets)
         result = V.difference_from_constant(best, published, metrics=ev.metrics, parallel=ev.parallel,
                                             rng=ev.seed(label))
-        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label)
+        verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label, alpha=ev.alpha)
         beside = ev.difference(best, own, label + " own")
         own_label = f"{claim.label(claim.baseline)} run of this suite"
         return [Comparison(f"{label} vs XLM-R as published (Hu et al. 2020: {published:.2f})", result, verdict),

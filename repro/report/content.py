@@ -5,6 +5,7 @@ from repro.kinds import KINDS
 from repro.report.judged import differs_note
 from repro.report.records import DASH, interval, measured, num, sorted_records
 from repro.report.runs import BASELINE
+from repro.stats.sequential import look_text
 
 TITLE = "Verification report: Phang et al. (2020), English intermediate-task training on XTREME"
 NO_EVIDENCE = ("Smoke profile: no evidence. These verdicts come from a tiny randomly initialised model on "
@@ -38,6 +39,8 @@ def claim_blocks(records: list[dict]) -> list[tuple]:
                  f"Expected (paper): {_expected(c)} — {c.get('margin_reason') or 'no reason recorded'}",
                  f"Measured: {measured(v)}",
                  f"Verdict: {v.get('outcome', DASH)} — {v.get('reason') or DASH}"]
+        if r.get("sequential"):  # the look of the sequential design (repro.stats.sequential.look_text)
+            items.append(look_text(r["sequential"]))
         if v.get("seeds_needed"):
             items.append(f"Seeds that would likely decide it: {v['seeds_needed']}")
         if c.get("note"):

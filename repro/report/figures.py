@@ -114,6 +114,8 @@ def forest_plot(records: list[dict]) -> Figure:
             point_only = not (p["ci95"] or p["ci90"])
             ax.plot([p["estimate"]], [y], "s" if point_only else "o", ms=8, mfc=c, mec="black", gid="estimate",
                     zorder=4)
+        if p.get("early") and p["estimate"] is not None:  # decided before the design's last look
+            ax.plot([p["estimate"]], [y + 0.28], "v", ms=6, color="black", gid="early", zorder=5)
         if p["expected"] is not None and _style(p) == "around_expected":
             ax.plot([p["expected"]], [y], "D", ms=7, color="black", gid="expected", zorder=5)
     ax.axvline(0, color="#444", lw=0.8, ls=":")
@@ -132,6 +134,8 @@ def forest_plot(records: list[dict]) -> Figure:
                 plt.Line2D([], [], color=OTHER, lw=6, label="90% CI (thick), 95% CI (thin)"),
                 plt.Line2D([], [], marker="s", color=OTHER, mec="black", ls="", label="point estimate, no interval"),
                 plt.Line2D([], [], marker=">", color=OTHER, ls="", label="interval cut at the axis")]
+    if any(p.get("early") for p in parts):
+        handles.append(plt.Line2D([], [], marker="v", color="black", ls="", label="decided early (sequential design)"))
     fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     return fig
 

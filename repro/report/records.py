@@ -86,7 +86,8 @@ def claim_parts(records: list[dict]) -> list[dict]:
                          "expected": c.get("expected"), "margin": c.get("margin"), "kind": c.get("kind"),
                          "two_sided": c.get("two_sided", False), "threshold": c.get("threshold"),
                          "outcome": ver.get("outcome") or r["verdict"].get("outcome"),
-                         "source": r.get("source", "engine")})
+                         "source": r.get("source", "engine"),
+                         "early": bool((r.get("sequential") or {}).get("decided_early"))})
     return rows
 
 

@@ -11,6 +11,7 @@ from repro.engine import build_engine
 from repro.models import with_tokenizer
 from repro.profiles import get_profile
 from repro.provenance import git_commit
+from repro.rounds import judge_rounds
 from repro.report.judged import judged_record
 from repro.store import CorruptRunError, MissingRunError
 
@@ -22,7 +23,7 @@ def judge_from_store(store: Path, profile_name, claims: Path, data_dir=None, tok
     records, commit = [], git_commit()
     for claim in load_claims(claims):
         try:
-            outcome = judging.judge(claim, engine)
+            outcome = judge_rounds(claim, engine)  # at the look the store holds (repro.rounds)
         except MissingRunError as err:  # the store's own fix names pytest's --no-compute, which report lacks
             print(f"skipped {claim.id}: {str(err).split(';')[0]}; compute it with `repro run` (or pytest -m claims), "
                   "or point --store at a store that has it", file=sys.stderr)

@@ -8,7 +8,8 @@ the problem and the fix; `read_report` upgrades an older version on reading.
 
 Version history: 1, records as a generic dump of ClaimOutcome; 2, every
 comparison carries `seeds` (the seeds run for it, [] for a printed value) and
-a record lists each run once.
+a record lists each run once.  Optional `sequential` (no new version: older readers ignore it): the look of
+the sequential design a record was judged at (`repro.stats.sequential.look_at`).
 """
 from __future__ import annotations
 
@@ -34,7 +35,8 @@ REPORT_FIELDS = {"schema_version": (int,), "claims": (list,), "tables": (dict,),
                  "table2_measured": (dict,), "provenance": (dict,), "figures": (list,)}
 RECORD_FIELDS = {"claim": (dict,), "verdict": (dict,), "comparisons": (list,), "runs": (list,), "seeds": (list,),
                  "profile": (str, NoneType), "is_evidence": (bool,), "source": (str,), "skipped": (str, NoneType)}
-RECORD_OPTIONAL = {"judged": (dict,), "damaged_runs": (dict,)}  # damaged_runs: {run: why}, set by the report
+RECORD_OPTIONAL = {"judged": (dict,), "damaged_runs": (dict,),  # damaged_runs: {run: why}, set by the report
+                   "sequential": (dict,)}  # the design's look judged at (repro.stats.sequential.look_at)
 CLAIM_FIELDS = {"id": (str,), "kind": (str,)}
 VERDICT_FIELDS = {"outcome": (str,)}
 VERDICT_OPTIONAL = {"estimate": (*NUMBER, NoneType), "ci90": (list, NoneType), "ci95": (list, NoneType),
@@ -78,6 +80,7 @@ class _ClaimRecordFields(TypedDict):
 class ClaimRecord(_ClaimRecordFields, total=False):
     judged: dict                 # repro.report.judged.stamp
     damaged_runs: dict           # {run: why}, set by the report
+    sequential: dict             # the sequential design's look the part was judged at (repro.rounds)
 
 
 class ReportPayload(TypedDict):
@@ -134,6 +137,8 @@ def claim_record(outcome: ClaimOutcome) -> ClaimRecord:
               "runs": list(dict.fromkeys(outcome.runs)), "seeds": [int(s) for s in outcome.seeds],
               "profile": outcome.profile, "is_evidence": bool(outcome.is_evidence), "source": outcome.source,
               "skipped": outcome.skipped}
+    if getattr(outcome, "sequential", None) is not None:  # additive: records without it read as before
+        record["sequential"] = _jsonable(outcome.sequential)
     check_record(record)
     return record
 

@@ -73,13 +73,30 @@ def simulate(rng: np.random.Generator, delta: float, design: str, world: World =
     x = [rng.normal(m, world.sd_examples, world.n) for m in world.languages]
     w = rng.normal(0, world.sd_ii, s) if design == "chains" else np.full(s, rng.normal(0, world.sd_ii))
     shifts = {"a": delta + w + rng.normal(0, world.sd_iii, s), "b": rng.normal(0, world.sd_iii, s)}
-    ids = np.arange(world.n)
-    runs = {}
-    for side, shift in shifts.items():
-        runs[side] = [{(TASK, str(l)): CellOutcomes(ids, np.column_stack([
-            rng.random(world.n) < 1 / (1 + np.exp(-(xl + shift[r]))), np.ones(world.n)]).astype(float))
-            for l, xl in enumerate(x)} for r in range(s)]
+    runs = outcomes(rng, x, shifts, world)
     return runs["a"], runs["b"]
+
+
+def chain_shifts(rng: np.random.Generator, deltas: dict, world: World = World()) -> dict:
+    """Per configuration name, its S chains' logit shifts δ + w_r + u_r (phase ii and iii), and for the
+    baseline "base" its phase-(iii) shifts u_r: the trained models, which any test sample can evaluate."""
+    s = world.seeds
+    out = {name: d + rng.normal(0, world.sd_ii, s) + rng.normal(0, world.sd_iii, s) for name, d in deltas.items()}
+    return {**out, "base": rng.normal(0, world.sd_iii, s)}
+
+
+def outcomes(rng: np.random.Generator, x, shifts: dict, world: World = World()) -> dict:
+    """Per name in `shifts`, its runs on the test sample `x` (per language, the examples' logits): a list
+    of S runs of {(task, language): CellOutcomes} with (correct, 1) per example."""
+    ids = np.arange(world.n)
+    return {side: [{(TASK, str(l)): CellOutcomes(ids, np.column_stack([
+        rng.random(world.n) < 1 / (1 + np.exp(-(xl + shift[r]))), np.ones(world.n)]).astype(float))
+        for l, xl in enumerate(x)} for r in range(len(shift))] for side, shift in shifts.items()}
+
+
+def draw_sample(rng: np.random.Generator, world: World = World()) -> list[np.ndarray]:
+    """A fresh test sample: per language, its examples' logits N(m_l, sd_examples²)."""
+    return [rng.normal(m, world.sd_examples, world.n) for m in world.languages]
 
 
 def calibrate(datasets: int, *, design: str, effect: float, world: World = World(), n_resamples: int = 199,

@@ -1,0 +1,255 @@
+"""The sequential design against fixed 3, 5 and 10 chains, by simulation (docs/statistics.md §8).
+
+    OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--spending pocock]
+
+Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
+phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
+every data set as the paper profile's design would (looks at 3, 5, 8, 10 chains, alpha spent by
+Lan-DeMets, futility by predictive power) and as fixed designs of 3, 5 and 10 chains (the same
+data set's first chains, nominal alpha 0.05).  Per claim kind and truth (the band's centre, its
+edges and outside): the probability of each verdict, the coverage of the final 95% interval and the
+expected GPU-hours from the cost model (`repro.plan` on the paper profile).  Prints a markdown table
+per kind and ends with one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import zlib
+from functools import lru_cache, partial
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import numpy as np  # noqa: E402
+
+from repro.metrics.base import Accuracy  # noqa: E402
+from repro.profiles import PAPER  # noqa: E402
+from repro.stats import compare_with_best, judge_at_least, judge_best, judge_improves  # noqa: E402
+from repro.stats import judge_magnitude, judge_no_benefit, paired_difference  # noqa: E402
+from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample, outcomes  # noqa: E402
+from repro.stats.sequential import SequentialDesign, worth_continuing  # noqa: E402
+from repro.stats import verdicts  # noqa: E402
+from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
+
+# `seeds_needed` is the advice an inconclusive verdict carries, not part of the verdict: skipped here (its
+# bisection over up to 1,000 seeds would be most of the run time)
+verdicts.seeds_needed = lambda *args, **kwargs: None
+
+FIXED = (3, 5, 10)
+METRICS = {TASK: Accuracy()}
+M = 1.5  # the claims' margin: distance of a band's centre from its edges, and of "outside" beyond them
+
+
+def magnitude(expected=3.0):
+    """(truths, judge, claim id) of "improves by about 3.0 ± 1.5"."""
+    rule = partial(magnitude_rule, expected=expected, margin=M)
+    truths = {"outside below": {"a": expected - 2 * M}, "lower edge": {"a": expected - M},
+              "centre": {"a": expected}, "upper edge": {"a": expected + M}, "outside above": {"a": expected + 2 * M}}
+
+    def judge(res, alpha):
+        r = res["a"]
+        return judge_magnitude(r, expected=expected, margin=M, alpha=alpha), [(r, rule, "a")]
+    return truths, judge, "squad-gain"
+
+
+def improves():
+    """(truths, judge, claim id) of "improves" (threshold 0)."""
+    rule = partial(improves_rule, threshold=0.0)
+    truths = {"outside": {"a": -M}, "edge": {"a": 0.0}, "centre": {"a": M}}
+
+    def judge(res, alpha):
+        r = res["a"]
+        return judge_improves(r, threshold=0.0, alpha=alpha), [(r, rule, "a")]
+    return truths, judge, "squad-gain"
+
+
+def no_benefit(margin=1.0):
+    """(truths, judge, claim id) of "no benefit" (margin 1.0, non-superiority)."""
+    rule = partial(no_benefit_rule, margin=margin, two_sided=False)
+    truths = {"centre": {"a": margin - M}, "edge": {"a": margin}, "outside": {"a": margin + M}}
+
+    def judge(res, alpha):
+        r = res["a"]
+        return judge_no_benefit(r, margin=margin, alpha=alpha), [(r, rule, "a")]
+    return truths, judge, "xnli-no-benefit"
+
+
+def k_of_n():
+    """(truths, judge, claim id) of "at least 2 of 3 configurations improve"."""
+    rule = partial(improves_rule, threshold=0.0)
+    truths = {"outside": dict(a=-M, b=-M, c=-M), "edge": dict(a=M, b=0.0, c=0.0), "centre": dict(a=M, b=M, c=M)}
+
+    def judge(res, alpha):
+        vs = [judge_improves(res[c], threshold=0.0, alpha=alpha, label=c) for c in "abc"]
+        return judge_at_least(vs, 2), [(res[c], rule, c) for c in "abc"]
+    return truths, judge, "tydiqa-gain"
+
+
+KINDS = {"magnitude": magnitude, "improves": improves, "no_benefit": no_benefit, "at_least": k_of_n}
+JUDGES = {name: build()[1] for name, build in KINDS.items()}  # kind -> (results, alpha) -> (verdict, pairs)
+INSIDE = {"centre"}  # where "reproduced" is right; on an edge or outside it is a false positive
+OUTSIDE = ("outside", "outside below", "outside above")  # where "not reproduced" is right
+
+
+def best_kind():
+    """"a is the best of a, b, c" (margin 0): the others behind a by the truth's gap."""
+    rule = partial(improves_rule, threshold=0.0)
+    truths = {"outside": dict(a=0.0, b=M, c=M), "edge": dict(a=M, b=M, c=M), "centre": dict(a=M, b=0.0, c=0.0)}
+    return truths, rule, "multitask-best"
+
+
+def bpt_kind(expected=3.0):
+    """Best per target: the better of a and b on a dev sample (same models), measured on test (magnitude)."""
+    truths = {"outside": dict(a=expected - 2 * M, b=expected - 3 * M),
+              "lower edge": dict(a=expected - M, b=expected - 2 * M),
+              "centre": dict(a=expected, b=expected - M)}
+    return truths, partial(magnitude_rule, expected=expected, margin=M), "best-per-target-xtreme"
+
+
+@lru_cache(maxsize=None)
+def chain_cost(claim_id: str) -> tuple[float, float]:
+    """(GPU-hours of the claim part's runs independent of the chain count, GPU-hours per chain) on the
+    paper profile, from `repro.plan` and `repro.cost` at 3 and 10 chains."""
+    from repro.claims import select_claims
+    from repro.data import DataSource
+    from repro.plan import planned_runs
+    claim = [c for c in select_claims("claims", claim_id) if c.id == claim_id]
+    hours = [sum(r.gpu_hours for r in planned_runs(claim, PAPER.with_seeds(n), DataSource("hub"), seeds_chosen=True))
+             for n in (3, 10)]
+    per = (hours[1] - hours[0]) / 7
+    return hours[0] - 3 * per, per
+
+
+def simulate_part(kind, truths, rng, world, seed):
+    """Per chain count n, a function alpha -> (verdict, [(result, rule, truth effect)]) on the first n chains."""
+    deltas = {c: delta_for(e, world) for c, e in truths.items()}
+    shifts = chain_shifts(rng, deltas, world)
+    runs = outcomes(rng, draw_sample(rng, world), shifts, world)
+    if kind == "best_per_target":
+        dev = outcomes(rng, draw_sample(rng, world), shifts, world)  # the same models on a dev sample
+        _, rule, _ = bpt_kind()
+    cache = {}
+
+    def at(n, alpha):
+        if kind == "best":
+            best = compare_with_best({c: runs[c][:n] for c in "abc"}, "a", metrics=METRICS, alpha=alpha,
+                                     n_resamples=199, rng=seed)
+            pairs = [(best.pairwise[o], best_kind()[1], truths["a"] - truths[o]) for o in best.others]
+            return judge_best(best), pairs
+        if n not in cache:
+            names = [c for c in truths]
+            if kind == "best_per_target":  # chosen on dev: the highest mean accuracy over its chains
+                names = [max(truths, key=lambda c: np.mean([[co.stats[:, 0].mean() for co in run.values()]
+                                                              for run in dev[c][:n]]))]
+            cache[n] = {c: paired_difference(runs[c][:n], runs["base"][:n], metrics=METRICS, n_resamples=199,
+                                             rng=seed) for c in names}
+        res = cache[n]
+        if kind == "best_per_target":
+            (c, r), = res.items()
+            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), [(r, rule, truths[c])]
+        verdict, pairs = JUDGES[kind](res, alpha)
+        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs]
+    return at
+
+
+
+
+def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
+    """(outcome, chains used, share of the final intervals covering their truths) of one data set."""
+    for k, n in enumerate(design.looks):
+        verdict, pairs = at(n, design.alpha_at(k))
+        if verdict.outcome != "inconclusive":
+            break
+        if not any(worth_continuing(r, rule, design, k)[0] for r, rule, _ in pairs):
+            break
+    cover = np.mean([lo <= t <= hi for r, _, t in pairs for lo, hi in [r.interval(1 - design.alpha_at(k))]])
+    return verdict.outcome.value, n, float(cover)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="fewer data sets and a smaller test sample (~2 min)")
+    p.add_argument("--datasets", type=int, default=None)
+    paper = PAPER.sequential
+    p.add_argument("--spending", default=paper.spending, help="default: the paper profile's design")
+    p.add_argument("--looks", default=",".join(map(str, paper.looks)))
+    p.add_argument("--min-power", type=float, default=paper.min_power)
+    p.add_argument("--sd-ii", type=float, default=0.03)
+    p.add_argument("--sd-iii", type=float, default=0.02)
+    args = p.parse_args()
+    started = time.time()
+    R = args.datasets or (16 if args.quick else 200)
+    world = World(seeds=10, n=1000 if args.quick else 2000,
+                  languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
+                  sd_ii=args.sd_ii, sd_iii=args.sd_iii)
+    design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,
+                              min_power=args.min_power)
+    designs = {"sequential": design, **{f"fixed{n}": SequentialDesign((n,), min_power=0.0) for n in FIXED}}
+    kinds = {n: (b()[0], b()[2]) for n, b in KINDS.items()}
+    kinds["best"] = (best_kind()[0], best_kind()[2])
+    kinds["best_per_target"] = (bpt_kind()[0], bpt_kind()[2])
+    rows, summary = [], {}
+    for kind, (truths, claim_id) in kinds.items():
+        fixed_h, per_h = chain_cost(claim_id)
+        for ti, (truth, effects) in enumerate(truths.items()):
+            tally = {d: [] for d in designs}
+            for i in range(R):
+                rng = np.random.default_rng([zlib.crc32(kind.encode()), ti, i])
+                at = simulate_part(kind, effects, rng, world, seed=i)
+                for d, des in designs.items():
+                    tally[d].append(run_design(at, des))
+            for d, out in tally.items():
+                outs = [o for o, _, _ in out]
+                rows.append({"kind": kind, "truth": truth, "design": d,
+                             "reproduced": outs.count("reproduced") / R,
+                             "not_reproduced": outs.count("not_reproduced") / R,
+                             "inconclusive": outs.count("inconclusive") / R,
+                             "coverage95": float(np.mean([c for *_, c in out])),
+                             "chains": float(np.mean([n for _, n, _ in out])),
+                             "gpu_hours": fixed_h + per_h * float(np.mean([n for _, n, _ in out])),
+                             "reach": [float(np.mean([n >= look for _, n, _ in out])) for look in designs[d].looks]})
+            print(f"{kind} / {truth}: done at {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    print("| kind | truth | design | reproduced | not reproduced | inconclusive | coverage95 | chains | GPU-h |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['kind']} | {r['truth']} | {r['design']} | {r['reproduced']:.3f} | {r['not_reproduced']:.3f} | "
+              f"{r['inconclusive']:.3f} | {r['coverage95']:.3f} | {r['chains']:.2f} | {r['gpu_hours']:.1f} |")
+    result = {"datasets": R, "quick": args.quick, "design": design.record(), "seconds": round(time.time() - started, 1)}
+    result.update(summarise(rows))
+    print(json.dumps(result, sort_keys=True))
+    return 0
+
+
+def summarise(rows) -> dict:
+    """The headline figures, overall and per kind: GPU-hours against fixed 5, power at the centre, false
+    positives (reproduced on an edge or outside, pooled), coverage of the final 95% interval."""
+    def figures(sel):
+        def of(design, key, truths=None):
+            vals = [r[key] for r in sel if r["design"] == design and (truths is None or r["truth"] in truths)]
+            return float(np.mean(vals)) if vals else float("nan")
+        null = {r["truth"] for r in sel} - INSIDE
+        return {"gpu_hours_ratio_vs_fixed5": round(of("sequential", "gpu_hours") / of("fixed5", "gpu_hours"), 3),
+                "power_centre": round(of("sequential", "reproduced", INSIDE), 3),
+                "power_centre_fixed3": round(of("fixed3", "reproduced", INSIDE), 3),
+                "power_centre_fixed5": round(of("fixed5", "reproduced", INSIDE), 3),
+                "power_centre_fixed10": round(of("fixed10", "reproduced", INSIDE), 3),
+                "false_positive_rate": round(of("sequential", "reproduced", null), 3),
+                "false_positive_rate_max_truth": round(max(r["reproduced"] for r in sel
+                                                           if r["design"] == "sequential" and r["truth"] in null), 3),
+                "false_positive_rate_fixed5": round(of("fixed5", "reproduced", null), 3),
+                "refuted_outside": round(of("sequential", "not_reproduced", set(OUTSIDE)), 3),
+                "coverage95": round(of("sequential", "coverage95"), 3),
+                "expected_chains": round(of("sequential", "chains"), 2),
+                "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == "sequential"],
+                                                               axis=0)]}
+    out = figures(rows)
+    out["per_kind"] = {k: figures([r for r in rows if r["kind"] == k]) for k in dict.fromkeys(r["kind"] for r in rows)}
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,151 @@
+"""Rounds of the sequential design (docs/statistics.md §8): what each look costs on the paper plan.
+
+Every chain of a configuration is the same set of runs with another seed, so a claim set's GPU-hours
+are affine in the chain count: the first look's plan, plus a fixed cost per added chain.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from functools import partial
+
+from repro.plan import claim_runs, planned_runs, required_runs, with_ancestors
+from repro.stats.sequential import worth_continuing
+from repro.stats.verdicts import Outcome, Verdict, improves_rule, magnitude_rule, no_benefit_rule
+from repro.store import CorruptRunError
+
+
+def look_hours(claims, profile, data, first_runs=None) -> list[tuple[int, float]]:
+    """Per look of `profile.sequential`: (chains per configuration, GPU-hours that look adds when every
+    part is still open); the first look's figure is its whole plan (`first_runs`, when already planned).
+    A chain's runs all carry its seed, so one chain costs what the first round's runs of its last seed cost."""
+    design = profile.sequential
+    if design is None:
+        raise ValueError(f"profile {profile.name} has no sequential design (Profile.sequential); give it one "
+                         "in repro/profiles.py, e.g. SequentialDesign((3, 5, 8, 10))")
+    looks = design.looks
+    if first_runs is None:
+        first_runs = planned_runs(claims, profile.with_seeds(looks[0]), data, seeds_chosen=True)
+    first = sum(r.gpu_hours for r in first_runs)
+    per_chain = sum(r.gpu_hours for r in first_runs if r.spec.seed == looks[0])
+    return [(looks[0], first)] + [(n, per_chain * (n - prev)) for prev, n in zip(looks, looks[1:])]
+
+
+def design_lines(claims, profile, data, first_runs=None) -> list[str]:
+    """`repro plan`'s lines on the design: the first round's GPU-hours, each later look's, the most and the
+    expected total (with the design's simulated share of parts reaching each look)."""
+    design = profile.sequential
+    hours = look_hours(claims, profile, data, first_runs)
+    lines = [f"design: sequential, looks at {', '.join(map(str, design.looks))} chains per configuration, "
+             f"{design.spending.replace('_', '-')}-type alpha spending (levels "
+             f"{', '.join(f'{a:.4f}' for a in design.levels)}), next round only for open parts with predictive "
+             f"power >= {design.min_power:g}",
+             f"design: first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
+             + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
+             f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all)"]
+    if design.reach:
+        expected = sum(h * r for (_, h), r in zip(hours, design.reach))
+        lines.append(f"design: expected total: {expected:,.1f} GPU-hours (share of parts reaching each "
+                     f"look {', '.join(f'{r:.2f}' for r in design.reach)}, simulated by benchmarks/sequential.py)")
+    return lines
+
+
+# ---- judging at the look the store holds, and the next round ------------------------------------------
+
+def stored_chains(claim, engine) -> int:
+    """The most chains per configuration, among the design's looks, whose runs of `claim` are all stored
+    (the first look when no later one is complete: that round is what a first run computes)."""
+    design = engine.profile.sequential
+    held = design.looks[0]
+    for n in design.looks[1:]:
+        c, p = claim.for_profile(engine.profile.with_seeds(n))
+        try:
+            specs = with_ancestors(required_runs(c, p, engine.data).values())
+            if not all(engine.store.get(s) is not None for s in specs):
+                break
+        except CorruptRunError:
+            break  # judged at the look before; the damaged run is named when that look reads it
+        held = n
+    return held
+
+
+def _at(engine, chains: int):
+    """The engine on the same store with `chains` seeds."""
+    moved = copy.copy(engine)
+    moved.profile = engine.profile.with_seeds(chains)
+    return moved
+
+
+def rule_of(verdict, claim):
+    """The vectorised rule behind a comparison's verdict (for its power), None when it has none."""
+    kind, rules = verdict.kind, {"magnitude": (magnitude_rule, ("expected", "margin")),
+                                  "improves": (improves_rule, ("threshold",)),
+                                  "no_benefit": (no_benefit_rule, ("margin", "two_sided"))}
+    if kind == "best":
+        return partial(improves_rule, threshold=0.0)
+    if kind not in rules or any(getattr(claim, n, None) is None for n in rules[kind][1]):
+        return None
+    rule, names = rules[kind]
+    return partial(rule, **{n: getattr(claim, n) for n in names})
+
+
+def open_power(outcome, design, look: int) -> tuple[bool, float]:
+    """(ask for the next look?, the best predictive power) over the outcome's undecided comparisons."""
+    best, go = 0.0, False
+    for comp in outcome.comparisons:
+        rule = rule_of(comp.verdict, outcome.claim)
+        if comp.verdict.outcome != Outcome.INCONCLUSIVE or rule is None or not hasattr(comp.result, "components"):
+            continue
+        wants, power = worth_continuing(comp.result, rule, design, look)
+        best, go = max(best, power), go or wants
+    return go, best
+
+
+def judge_rounds(claim, engine, *, seeds_chosen: bool = False, judge=None):
+    """Judge `claim` as the profile's sequential design does: look after look up to the chains the store
+    holds, stopping at the first decisive look (a decided part keeps its verdict and record) or where no
+    open comparison has a fair chance.  The outcome's `sequential` record gains `decided_early`, `power`
+    and `next_round` ({chains, runs, gpu_hours} of the next look's missing runs, or None).  Without a design,
+    with seeds chosen by the user, or for a setup claim: `judge` as it is."""
+    from repro.judging import judge as judge_claim  # judging imports this package's helpers, not the reverse
+    judge = judge or judge_claim
+    design = engine.profile.sequential
+    if design is None or seeds_chosen or claim.kind == "setup":
+        return judge(claim, engine, **({"seeds_chosen": True} if seeds_chosen else {}))
+    held = stored_chains(claim, engine)
+    for k, n in enumerate(design.looks):
+        out = judge(claim, _at(engine, n))
+        if out.skipped is not None or not isinstance(out.verdict, Verdict):  # skipped or damaged: as it is
+            return out
+        decided = out.verdict.outcome != Outcome.INCONCLUSIVE
+        go, power = (False, 0.0) if decided else open_power(out, design, k)
+        if decided or not go or n >= held:
+            break
+    last = k == len(design.looks) - 1
+    upcoming = None
+    if go and not last:
+        upcoming = next_round_cost(claim, engine, design.looks[k + 1])
+    record = {**(out.sequential or {}), "decided_early": decided and not last, "power": round(power, 3),
+              "next_round": upcoming,
+              "stopped": ("decided" if decided else "last look" if last else
+                          "next round pending" if go else "no fair chance at the next looks")}
+    return replace(out, sequential=record)
+
+
+def next_round_runs(claim, engine, chains: int) -> list:
+    """The `PlannedRun`s of `claim` at `chains` chains that the store lacks (parents first)."""
+    runs = claim_runs(claim, engine.profile.with_seeds(chains), engine.data, seeds_chosen=True)
+    return [r for r in runs if _missing(engine.store, r.spec)]
+
+
+def next_round_cost(claim, engine, chains: int) -> dict:
+    """{chains, runs, gpu_hours} of the next round of `claim`."""
+    runs = next_round_runs(claim, engine, chains)
+    return {"chains": chains, "runs": len(runs), "gpu_hours": round(sum(r.gpu_hours for r in runs), 2)}
+
+
+def _missing(store, spec) -> bool:
+    try:
+        return store.get(spec) is None
+    except CorruptRunError:
+        return True

@@ -1,0 +1,139 @@
+"""Rounds of the sequential design on a fake store: judge at the look the store holds, next round for open parts."""
+import zlib
+from dataclasses import replace
+from types import MappingProxyType
+
+import numpy as np
+import pytest
+
+from repro.claims import Claim
+from repro.data import DataSource
+from repro.profiles import SMOKE
+from repro.rounds import design_lines, judge_rounds, next_round_runs, stored_chains
+from repro.stats import CellOutcomes
+from repro.stats.sequential import SequentialDesign
+
+N = 3000
+EFFECT = {(): 0.0, ("mnli",): 0.08, ("squad",): 0.01}  # accuracy gain per configuration on every cell
+
+
+class Store:
+    """Which runs exist: the keys of the runs the engine has computed."""
+
+    def __init__(self):
+        self.keys = set()
+
+    def get(self, spec):
+        return spec if spec.key in self.keys else None
+
+
+class Engine:
+    """Computes a run by recording its key; its outcomes are drawn per run (seed noise) on shared units."""
+
+    def __init__(self, profile, store):
+        self.profile, self.store, self.compute = profile, store, True
+        self.data = DataSource("fixture", fixture_sizes=profile.fixture_sizes)
+
+    def ensure(self, spec):
+        if spec.parent is not None:
+            self.ensure(spec.parent)
+        self.store.keys.add(spec.key)
+        return spec
+
+
+def fake_outcomes(spec, split):
+    config = tuple(spec.parent.tasks) if spec.parent is not None and spec.parent.kind == "intermediate" else ()
+    p = 0.6 + EFFECT[config] + np.random.default_rng(zlib.crc32(spec.key.encode())).normal(0, 0.01)
+    cells = {}
+    for lang in spec.eval_languages(split):
+        u = np.random.default_rng(zlib.crc32(f"{spec.eval_task}{lang}{split}".encode())).random(N)
+        cells[(spec.eval_task, lang)] = CellOutcomes(np.arange(N), np.column_stack([u < p, np.ones(N)]))
+    return cells
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    monkeypatch.setattr("repro.outcomes.run_outcomes", fake_outcomes)
+    cfg = SMOKE.target["xnli"]
+    profile = replace(SMOKE, seeds=(1, 2), intermediate=MappingProxyType({"mnli": cfg, "squad": cfg}),
+                      smoke_languages=MappingProxyType({"xnli": ("en", "de")}),
+                      sequential=SequentialDesign((2, 3), spending="pocock", min_power=0.0))
+    return Engine(profile, Store())
+
+
+def claim(cid, **kw):
+    c = Claim(**{**dict(id=cid, seed_claim=1, quote="q.", source="s", margin_reason="r", targets=("xnli",),
+                        configurations=(("mnli",),)), **kw})
+    c._check("test")
+    return c
+
+
+def test_round_flow_keeps_decided_parts_and_asks_chains_only_for_open_ones(engine):
+    decided = claim("clear", kind="improves", threshold=0.0)                       # +8 points: decided at 2
+    open_ = claim("edge", kind="improves", threshold=1.0, configurations=(("squad",),))  # +1 on its threshold
+    first = {c.id: judge_rounds(c, engine) for c in (decided, open_)}
+    assert first["clear"].verdict.outcome == "reproduced" and first["clear"].sequential["look"] == 1
+    assert first["clear"].sequential["next_round"] is None and first["clear"].sequential["stopped"] == "decided"
+    assert first["edge"].verdict.outcome == "inconclusive"
+    assert first["edge"].sequential["stopped"] == "next round pending"
+    upcoming = first["edge"].sequential["next_round"]
+    assert upcoming["chains"] == 3 and upcoming["runs"] > 0
+    # the next round lists only the open part's runs: the third chain of squad and of the baseline
+    runs = next_round_runs(open_, engine, 3)
+    assert len(runs) == upcoming["runs"] and all(r.spec.seed == 3 for r in runs)
+    assert all("mnli" not in r.name for r in runs) and any("squad" in r.name for r in runs)
+    for r in runs:  # the round computed (repro run --seeds 3 -k edge)
+        engine.ensure(r.spec)
+    assert stored_chains(open_, engine) == 3 and stored_chains(decided, engine) == 2
+    second = {c.id: judge_rounds(c, engine) for c in (decided, open_)}
+    assert second["edge"].sequential["look"] == 2 and second["edge"].sequential["chains"] == 3
+    assert second["edge"].sequential["next_round"] is None  # the last look: no further round
+    kept = second["clear"]
+    assert kept.verdict == first["clear"].verdict and kept.sequential == first["clear"].sequential
+    assert kept.seeds == (1, 2)
+
+
+def test_a_decided_part_keeps_its_look_when_more_chains_are_stored(engine):
+    clear = claim("clear", kind="improves", threshold=0.0)
+    early = judge_rounds(clear, engine)
+    for r in next_round_runs(clear, engine, 3):
+        engine.ensure(r.spec)
+    later = judge_rounds(clear, engine)
+    assert stored_chains(clear, engine) == 3
+    assert later.sequential["look"] == 1 and later.sequential["decided_early"] and later.verdict == early.verdict
+
+
+def test_plan_lines_give_the_first_round_and_each_look(engine):
+    lines = design_lines([claim("clear", kind="improves", threshold=0.0)], engine.profile, engine.data)
+    assert "looks at 2, 3 chains" in lines[0] and lines[1].startswith("design: first round (2 chains): ")
+    paper = replace(engine.profile, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5)))
+    assert "design: expected total" in design_lines([claim("c", kind="improves", threshold=0.0)], paper,
+                                                             engine.data)[-1]
+
+
+def test_report_shows_the_look_and_marks_parts_decided_early(engine):
+    from repro.report.content import claim_blocks
+    from repro.report.figures import forest_plot
+    from repro.report.schema import claim_record
+    clear, edge = claim("clear", kind="improves", threshold=0.0), claim("edge", kind="improves", threshold=1.0,
+                                                                         configurations=(("squad",),))
+    records = [claim_record(judge_rounds(c, engine)) for c in (clear, edge)]
+    assert records[0]["sequential"]["decided_early"] and not records[1]["sequential"]["decided_early"]
+    text = "\n".join(str(b) for b in claim_blocks(records))
+    assert "look 1 of 2 (2 chains" in text and "decided early" in text and "next round (3 chains) runs" in text
+    fig = forest_plot(records)
+    early = [a for a in fig.axes[0].get_children() if a.get_gid() == "early"]
+    assert len(early) == 1  # the decided part only
+
+
+def test_each_look_costs_its_added_chains(engine):
+    from repro.plan import planned_runs
+    from repro.rounds import look_hours
+    claims = [claim("clear", kind="improves", threshold=0.0)]
+
+    def total(n):
+        return sum(r.gpu_hours for r in planned_runs(claims, engine.profile.with_seeds(n), engine.data,
+                                                     seeds_chosen=True))
+    (n0, first), (n1, added) = look_hours(claims, engine.profile, engine.data)
+    assert (n0, n1) == (2, 3) and first == pytest.approx(total(2)) and added == pytest.approx(total(3) - total(2))
+    assert added > 0
