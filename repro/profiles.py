@@ -140,8 +140,7 @@ class Profile:
     length_grouped: bool = False
     # the folder of a `--tokenizer` for the tiny model (its fingerprint is TinyModel.tokenizer)
     tokenizer_dir: str | None = None
-    # the looks (chains per configuration) and alpha spending fixed before the first run (docs/statistics.md §8);
-    # None: one look at len(seeds) chains, nominal alpha
+    # looks (chains per configuration) and alpha spending fixed before the first run (docs/statistics.md §8); None: one look
     sequential: SequentialDesign | None = None
 
     def with_tokenizer(self, folder: str, fingerprint: str) -> "Profile":
@@ -300,9 +299,8 @@ _PAPER_INTERMEDIATE = {
 # and jiant's XTREME recipe runs every such target as 4 x accumulation 8 and QA as 4 x 4 = 16, the table's
 # 16 (jiant/scripts/benchmarks/xtreme/subscripts/e_run_models.sh).  A declared reading of the table;
 # REPRO_XNLI_BATCH=4 takes it literally (about 196k optimiser steps a run instead of 24.5k).
-# PAWS-X 32/5, POS 32/10, NER 32/10, XQuAD and MLQA (on SQuAD) 16/2, TyDiQA 16/2 (v1 App. A).
-# Max lengths are not stated: XTREME's sample implementation uses 128 for classification and
-# tagging, 384 with stride 128 for QA (run_classify.py / run_tag.py / run_squad.py defaults).
+# PAWS-X 32/5, POS 32/10, NER 32/10, XQuAD and MLQA (on SQuAD) 16/2, TyDiQA 16/2 (v1 App. A). Max lengths are not
+# stated: XTREME's sample code uses 128 for classification and tagging, 384 with stride 128 for QA (its defaults).
 _PAPER_QA = TrainConfig(learning_rate=3e-6, batch_size=16, epochs=2, eval_every_steps=1000,
                         max_length=384, doc_stride=128)
 _PAPER_TARGET = {
@@ -326,9 +324,8 @@ PAPER = Profile(
     intermediate=MappingProxyType(_PAPER_INTERMEDIATE),
     target=MappingProxyType(_PAPER_TARGET),
     seeds=(1, 2, 3),  # the paper states no seed count; 3 give the seed variance 2 df (2 give 1: t quantile 12.7)
-    # first look at the 3 chains above, then 5, 8 and at most 10 where a part is still open and its predictive
-    # power is at least 0.35; Pocock-type spending; reach: the share of parts reaching each look in
-    # `benchmarks/sequential.py --quick` (docs/statistics.md §8, where the choice is compared)
+    # looks at 3 (above), 5, 8, 10 chains for parts still open with predictive power >= 0.35; Pocock-type spending;
+    # reach: the share of parts at each look in `benchmarks/sequential.py --quick` (docs/statistics.md §8)
     sequential=SequentialDesign((3, 5, 8, 10), spending="pocock", min_power=0.35, reach=(1.0, 0.572, 0.256, 0.081)),
     bf16=True,
     eval_batch_size=64,
@@ -360,7 +357,6 @@ _PAPER_MIXTURE = TrainConfig(learning_rate=1e-5, batch_size=24, epochs=3, eval_e
 PAPER = _with_mixtures(PAPER, mlm=TrainConfig(learning_rate=5e-6, batch_size=8, epochs=1, eval_every_steps=1000,
                                               max_train_examples=2_000_000),
                        mixture=_PAPER_MIXTURE, mixture_with_mlm=replace(_PAPER_MIXTURE, learning_rate=5e-6))
-
 
 
 # --- rehearsal: the paper's run graph and protocol on the tiny model, rows from the hub stand-in ------
