@@ -17,6 +17,9 @@ NUMBERS = {"expected": (True, "8.2"), "margin": (False, "1.5"), "threshold": (Tr
            "trivial_margin": (False, "0.5")}
 COUNTS = {"seed_claim": 0, "at_least": 0, "seeds": 1}  # whole numbers, with their least value
 SMOKE_TYPES = ("configurations", "baselines", "at_least", "seeds", "split", "reason")
+#: every field a claim file of any kind may set (repro.claims.Claim's); a kind's own fields take other names
+COMMON_FIELDS = (*TEXT, *NUMBERS, "seed_claim", "at_least", "targets", "configurations", "baseline", "baselines",
+                 "two_sided", "value", "smoke")
 
 
 def shown(value) -> str:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 
 from repro.claim_types import type_problems
 from repro.comparators import COMPARATORS
@@ -71,6 +73,8 @@ class Claim:
     completion: str = ""                           # how a claim the seed cuts short was completed
     note: str = ""
     smoke: dict = field(default_factory=dict, compare=False)  # [smoke] overrides, with their reason
+    # the values of the fields its kind adds (`ClaimKind.own_fields`); the report writes them beside the others
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     path: Path | None = field(default=None, compare=False)
 
     @classmethod
@@ -89,13 +93,15 @@ class Claim:
             raise ClaimError(f"{where}: not valid TOML ({err}); fix the syntax") from None
         at = _locator(path, text)
         missing = [k for k in REQUIRED if k not in raw]
-        unknown = sorted(set(raw) - set(cls.__dataclass_fields__) - {"path"})
+        own = KINDS[raw["kind"]].own_fields if isinstance(raw.get("kind"), str) and raw["kind"] in KINDS else {}
+        unknown = sorted(set(raw) - set(cls.__dataclass_fields__) - {"path", "options"} - set(own))
         if missing:
             raise ClaimError(f"{path}: missing field(s) {', '.join(missing)}; add them (see docs/claims.md)")
         if unknown:
             raise ClaimError(f"{at(unknown[0])}: unknown field(s) {', '.join(unknown)}; known fields: "
-                             f"{', '.join(f for f in cls.__dataclass_fields__ if f != 'path')}")
-        problems = type_problems(raw, at)
+                             f"{', '.join([f for f in cls.__dataclass_fields__ if f not in ('path', 'options')] + list(own))}")
+        problems = type_problems({k: v for k, v in raw.items() if k not in own}, at) + [
+            f"{at(name)}: {problem}" for name, check in own.items() if name in raw and (problem := check(raw[name]))]
         if problems:
             raise ClaimError("\n".join(problems))
         if raw["kind"] not in KINDS:
@@ -109,6 +115,7 @@ class Claim:
         if isinstance(raw.get("value"), list):
             raw["value"] = tuple(raw["value"])
         raw["smoke"] = dict(raw.get("smoke", {}))
+        raw["options"] = MappingProxyType({name: raw.pop(name) for name in own if name in raw})
         claim = cls(**raw, path=path)
         claim._check(str(path), at)
         return claim

@@ -5,7 +5,7 @@ every judging source (the engine's runs, `paper-v1`) and the report share one se
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol, Union
 
@@ -36,6 +36,8 @@ class JudgedClaim(Protocol):
     def margin(self) -> float: ...
     @property
     def at_least(self) -> int: ...
+    @property
+    def options(self) -> Mapping[str, object]: ...
     @property
     def comparator(self) -> str: ...
     @property

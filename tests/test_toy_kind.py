@@ -1,4 +1,4 @@
-"""A new claim kind needs one object: this file defines a toy kind (its fields, check, judging from
+"""A new claim kind needs one object: this file defines a toy kind (its fields, a field of its own, check, judging from
 a claim's runs, replay on v1's numbers, wording and figure band), registers it, and a claim of it
 is loaded, planned, judged by the real engine on the smoke profile, replayed and reported.
 
@@ -27,22 +27,30 @@ from repro.stats import Outcome, Verdict
 
 
 # --- the kind: one object ----------------------------------------------------------------------
+def _number(value):
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return None if ok else f"centre = {value!r} is not a number; write one without quotes, e.g. centre = 0.5"
+
+
 class Within(ClaimKind):
-    """"The configuration changes the target by less than `margin` points either way": reproduced when
-    the 95% interval lies inside ±margin, not reproduced when it lies wholly outside, else inconclusive."""
+    """"The configuration changes the target by less than `margin` points either way around `centre`
+    (its own field, 0 when not given)": reproduced when the 95% interval lies inside centre ± margin, not
+    reproduced when it lies wholly outside, else inconclusive."""
 
     name = "toy_within"
     fields = ("margin",)
+    own_fields = MappingProxyType({"centre": _number})
     band = "around_expected"  # 0 ± margin
 
     def expected(self, claim):
-        return f"within ±{claim.get('margin'):.2f}"
+        return f"within {claim.get('centre', 0.0):+.2f} ± {claim.get('margin'):.2f}"
 
     def check(self, claim, at, table):
         if claim.margin <= 0:
             raise refuse(at("margin", table), "a toy_within claim needs a margin above 0; write e.g. margin = 1.0")
 
-    def verdict(self, estimate, low, high, margin, label):
+    def verdict(self, estimate, low, high, margin, label, centre=0.0):
+        low, high, estimate = low - centre, high - centre, estimate - centre
         inside, outside = -margin < low and high < margin, high <= -margin or low >= margin
         outcome = Outcome.REPRODUCED if inside else Outcome.NOT_REPRODUCED if outside else Outcome.INCONCLUSIVE
         reason = f"{label}: Δ = {estimate:+.2f}, 95% interval [{low:+.2f}, {high:+.2f}] against ±{margin:g}."
@@ -53,8 +61,8 @@ class Within(ClaimKind):
         for config, base in claim.comparisons():
             label = f"{claim.label(config)} vs {claim.label(base)}"
             result = evidence.difference(evidence.runs_of(config), evidence.runs_of(base), label)
-            comparisons.append(Comparison(label, result, self.verdict(result.estimate, *result.ci95,
-                                                                         claim.margin, label)))
+            comparisons.append(Comparison(label, result, self.verdict(result.estimate, *result.ci95, claim.margin,
+                                                                         label, claim.options.get("centre", 0.0))))
         return comparisons, comparisons[0].verdict
 
     def replay(self, claim, directory=None):
@@ -120,7 +128,7 @@ def test_the_kind_gives_fields_checks_wording_and_band(toy_kind, tmp_path):
         _claim(tmp_path, CLAIM.replace("margin = 1.0\n", ""))
     with pytest.raises(ClaimError, match=r"line \d+: a toy_within claim needs a margin above 0"):
         _claim(tmp_path, CLAIM.replace("margin = 1.0", "margin = 0.0"))
-    assert _expected({"kind": "toy_within", "margin": 1.0}) == "within ±1.00"
+    assert _expected({"kind": "toy_within", "margin": 1.0}) == "within +0.00 ± 1.00"
     part = {"kind": "toy_within", "expected": None, "margin": 1.0, "threshold": 0.0, "two_sided": False}
     assert _band(part, -10.0, 10.0) == (-1.0, 1.0)
 
@@ -157,3 +165,23 @@ def test_a_claim_of_the_toy_kind_is_judged_by_the_engine(toy_kind, tmp_path):
     assert outcome.verdict.outcome == expected
     record = claim_record(outcome)  # the report's schema takes it as any other kind's
     assert record["claim"]["kind"] == "toy_within" and record["verdict"]["outcome"] == expected.value
+
+
+def test_the_kinds_own_field_is_checked_kept_and_reported(toy_kind, tmp_path):
+    claim = _claim(tmp_path, CLAIM + "centre = 0.5\n")
+    assert claim.options == {"centre": 0.5} and _claim(tmp_path).options == {}
+    with pytest.raises(ClaimError, match=r"line \d+: centre = 'near' is not a number; write one without quotes"):
+        _claim(tmp_path, CLAIM + 'centre = "near"\n')
+    verdict = WITHIN.verdict(0.6, 0.2, 1.0, 1.0, "x", centre=claim.options["centre"])
+    assert verdict.outcome == Outcome.REPRODUCED and WITHIN.verdict(0.6, 0.2, 1.0, 1.0, "x").outcome == Outcome.INCONCLUSIVE
+    outcome = replay(_claim(tmp_path, CLAIM.replace('"sst2"', '"mnli"') + "centre = 0.5\n"))  # skipped: no v1 row
+    assert claim_record(outcome)["claim"]["centre"] == 0.5  # beside the common fields
+    assert _expected({"kind": "toy_within", "margin": 1.0, "centre": 0.5}) == "within +0.50 ± 1.00"
+    # another kind does not know the field; a kind may not take a common field's name as its own
+    magnitude = CLAIM.replace('kind = "toy_within"', 'kind = "magnitude"') + "expected = 1.0\ncentre = 0.5\n"
+    with pytest.raises(ClaimError, match=r"unknown field\(s\) centre"):
+        _claim(tmp_path, magnitude)
+    shadow = type("Shadow", (Within,), {"name": "toy_shadow", "own_fields": MappingProxyType({"margin": _number})})()
+    with pytest.raises(KindClash, match="own field\\(s\\) margin are common claim fields"):
+        with register(shadow):
+            pass

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import MappingProxyType
 
+from repro.claim_types import COMMON_FIELDS
 from repro.errors import ReproError, UnknownName
 from repro.kinds import beats, best, best_per_target, improves, magnitude, no_benefit, setup
 from repro.kinds.base import BANDS, ClaimKind, DifferenceKind, Evidence, Judgement
@@ -42,6 +43,10 @@ def register(kind: ClaimKind) -> Iterator[ClaimKind]:
         raise TypeError(f"register takes a named repro.kinds.ClaimKind, got {type(kind).__name__}")
     if kind.name in _REGISTRY:
         raise KindClash(f"a claim kind named {kind.name!r} is registered already; give the new kind another name")
+    shadowed = sorted(set(kind.own_fields) & set(COMMON_FIELDS))
+    if shadowed:
+        raise KindClash(f"claim kind {kind.name!r}: own field(s) {', '.join(shadowed)} are common claim fields; "
+                        "use them as they are (list them in `fields` to require them) or choose other names")
     if kind.band not in BANDS:
         raise ValueError(f"claim kind {kind.name!r}: band {kind.band!r} is none of {', '.join(BANDS)}")
     _REGISTRY[kind.name] = kind

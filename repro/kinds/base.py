@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Protocol
 
 from repro import stats as V
@@ -63,6 +64,9 @@ class ClaimKind:
 
     name: str = ""
     fields: tuple[str, ...] = ()          # claim fields a file of this kind must set
+    # fields this kind adds to claim files: name -> check(value) giving the problem with its fix, or None;
+    # a claim keeps their values in `Claim.options` (the report shows them beside the common fields)
+    own_fields: Mapping[str, Callable[[object], str | None]] = MappingProxyType({})
     band: str = "around_expected"         # the forest plot's band: one of BANDS
     needs_runs: bool = True               # False: judged without runs, on any profile (setup checks)
     comparators: tuple[str, ...] = ("baseline",)  # what its configurations may be measured against

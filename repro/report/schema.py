@@ -130,7 +130,9 @@ def comparison_seeds(result, seeds) -> list[int]:
 
 def claim_record(outcome: ClaimOutcome) -> ClaimRecord:
     """The report.json record of a judged (or skipped) `ClaimOutcome`, checked against the schema."""
-    record: ClaimRecord = {"claim": _jsonable(outcome.claim), "verdict": _jsonable(outcome.verdict),
+    # a kind's own fields (`Claim.options`) sit beside the common ones
+    claim = {**_jsonable(outcome.claim), **_jsonable(dict(getattr(outcome.claim, "options", {})))}
+    record: ClaimRecord = {"claim": claim, "verdict": _jsonable(outcome.verdict),
               "comparisons": [{"configuration": c.configuration, "result": _jsonable(c.result),
                                "verdict": _jsonable(c.verdict), "seeds": comparison_seeds(c.result, outcome.seeds)}
                               for c in outcome.comparisons],
