@@ -19,6 +19,7 @@ import os
 import sys
 import time
 import zlib
+from contextlib import contextmanager
 from functools import lru_cache, partial
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -35,9 +36,19 @@ from repro.stats.sequential import SequentialDesign, worth_continuing  # noqa: E
 from repro.stats import verdicts  # noqa: E402
 from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
 
-# `seeds_needed` is the advice an inconclusive verdict carries, not part of the verdict: skipped here (its
-# bisection over up to 1,000 seeds would be most of the run time)
-verdicts.seeds_needed = lambda *args, **kwargs: None
+
+
+@contextmanager
+def without_seed_advice():
+    """`seeds_needed`, the advice an inconclusive verdict carries and no part of the verdict, skipped while
+    judging here (its bisection over up to 1,000 seeds would be most of the run time); restored after, so
+    whoever imports this module keeps it."""
+    kept = verdicts.seeds_needed
+    verdicts.seeds_needed = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        verdicts.seeds_needed = kept
 
 FIXED = (3, 5, 10)
 METRICS = {TASK: Accuracy()}
@@ -135,6 +146,10 @@ def simulate_part(kind, truths, rng, world, seed):
     cache = {}
 
     def at(n, alpha):
+        with without_seed_advice():
+            return _at(n, alpha)
+
+    def _at(n, alpha):
         if kind == "best":
             best = compare_with_best({c: runs[c][:n] for c in "abc"}, "a", metrics=METRICS, alpha=alpha,
                                      n_resamples=199, rng=seed)
@@ -154,8 +169,6 @@ def simulate_part(kind, truths, rng, world, seed):
         verdict, pairs = JUDGES[kind](res, alpha)
         return verdict, [(r, rl, truths[c]) for r, rl, c in pairs]
     return at
-
-
 
 
 def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
