@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import copy
 from dataclasses import replace
-from functools import partial
 
+from repro.kinds import KINDS
 from repro.plan import claim_runs, planned_runs, required_runs, with_ancestors
 from repro.stats.sequential import worth_continuing
-from repro.stats.verdicts import Outcome, Verdict, improves_rule, magnitude_rule, no_benefit_rule
+from repro.stats.verdicts import Outcome, Verdict
 from repro.store import CorruptRunError
 
 
@@ -77,16 +77,10 @@ def _at(engine, chains: int):
 
 
 def rule_of(verdict, claim):
-    """The vectorised rule behind a comparison's verdict (for its power), None when it has none."""
-    kind, rules = verdict.kind, {"magnitude": (magnitude_rule, ("expected", "margin")),
-                                  "improves": (improves_rule, ("threshold",)),
-                                  "no_benefit": (no_benefit_rule, ("margin", "two_sided"))}
-    if kind == "best":
-        return partial(improves_rule, threshold=0.0)
-    if kind not in rules or any(getattr(claim, n, None) is None for n in rules[kind][1]):
-        return None
-    rule, names = rules[kind]
-    return partial(rule, **{n: getattr(claim, n) for n in names})
+    """The vectorised rule behind a comparison's verdict (for its power), as the verdict's kind gives it
+    (`ClaimKind.power_rule`); None when it has none."""
+    kind = KINDS.get(verdict.kind)
+    return None if kind is None else kind.power_rule(claim)
 
 
 def open_power(outcome, design, look: int) -> tuple[bool, float]:

@@ -137,3 +137,20 @@ def test_each_look_costs_its_added_chains(engine):
     (n0, first), (n1, added) = look_hours(claims, engine.profile, engine.data)
     assert (n0, n1) == (2, 3) and first == pytest.approx(total(2)) and added == pytest.approx(total(3) - total(2))
     assert added > 0
+
+
+def test_the_power_rule_is_the_verdicts_kinds():
+    """Predictive power plans with the rule the verdict's kind judges by (`ClaimKind.power_rule`)."""
+    from repro.claims import load_claims
+    from repro.rounds import rule_of
+    from repro.stats import Verdict, magnitude_rule
+    from repro.stats.verdicts import Outcome as O
+    from tests.test_claims_files import CLAIMS
+
+    claim = next(c for c in load_claims(CLAIMS) if c.id == "squad-gain")
+    est, lo, hi = np.array([7.0, 1.0, 7.0]), np.array([6.9, 0.5, 5.0]), np.array([7.1, 1.5, 9.0])
+    rule = rule_of(Verdict(O.INCONCLUSIVE, "magnitude", 0.0, (0, 0), (0, 0), ""), claim)
+    expected = magnitude_rule(est, lo, hi, lo, hi, expected=claim.expected, margin=claim.margin)
+    assert (rule(est, lo, hi, lo, hi) == expected).all() and set(expected) == {1, -1, 0}  # reproduced, refuted, open
+    assert rule_of(Verdict(O.INCONCLUSIVE, "setup", 0.0, (0, 0), (0, 0), ""), claim) is None
+    assert rule_of(Verdict(O.INCONCLUSIVE, "no such kind", 0.0, (0, 0), (0, 0), ""), claim) is None

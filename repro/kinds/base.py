@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from types import MappingProxyType
 from typing import Protocol
 
@@ -90,6 +91,11 @@ class ClaimKind:
         """Comparisons and verdict on v1's printed numbers, or why v1 cannot speak to the claim."""
         return f"v1 prints nothing a {self.name} claim can be judged on"
 
+    def power_rule(self, claim: JudgedClaim) -> Callable | None:
+        """The vectorised rule behind a verdict of this kind on `claim` (the sequential design's predictive
+        power plans with it, repro.rounds), None when the kind has none."""
+        return None
+
 
 def combine(claim: JudgedClaim, verdicts: list[Verdict]) -> Verdict:
     """One verdict of a claim's comparisons: the only one, at least `at_least` of them, or all."""
@@ -136,6 +142,10 @@ class DifferenceKind(ClaimKind):
             comparisons.append(Comparison(label, result, self.judge_fn(result, label=label, alpha=evidence.alpha,
                                                                       **kwargs)))
         return comparisons, combine(claim, [c.verdict for c in comparisons])
+
+    def power_rule(self, claim: JudgedClaim) -> Callable | None:
+        arguments = self.arguments(claim)
+        return None if any(v is None for v in arguments.values()) else partial(self.rule, **arguments)
 
     def point(self, estimate: float, claim: JudgedClaim, label: str | None = None) -> Verdict:
         """The rule on a printed value without an interval."""

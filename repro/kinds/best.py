@@ -2,6 +2,8 @@
 and, with `expected`, improves on the baseline by about that much."""
 from __future__ import annotations
 
+from functools import partial
+
 from repro import stats as V
 from repro.kinds.base import ClaimKind, Evidence, Judgement, Locator, refuse
 from repro.paper.v1 import v1_row
@@ -36,6 +38,10 @@ class Best(ClaimKind):
             comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
             verdict = V.judge_all([verdict, gain])
         return comparisons, verdict
+
+    def power_rule(self, claim: JudgedClaim):
+        """Each pairwise bound of the claimed configuration against another must clear 0."""
+        return partial(V.improves_rule, threshold=0.0)
 
     def replay(self, claim: JudgedClaim, directory=None) -> str:
         if v1_row(claim.configurations[0], directory) is None:
