@@ -100,11 +100,11 @@ def judge_rounds(claim, engine, *, seeds_chosen: bool = False, judge=None):
     holds, stopping at the first decisive look (a decided part keeps its verdict and record) or where no
     open comparison has a fair chance.  The outcome's `sequential` record gains `decided_early`, `power`
     and `next_round` ({chains, runs, gpu_hours} of the next look's missing runs, or None).  Without a design,
-    with seeds chosen by the user, or for a setup claim: `judge` as it is."""
+    with seeds chosen by the user, or for a claim judged without runs (setup): `judge` as it is."""
     from repro.judging import judge as judge_claim  # judging imports this package's helpers, not the reverse
     judge = judge or judge_claim
     design = engine.profile.sequential
-    if design is None or seeds_chosen or claim.kind == "setup":
+    if design is None or seeds_chosen or not claim.kind_object.needs_runs:
         return judge(claim, engine, **({"seeds_chosen": True} if seeds_chosen else {}))
     held = stored_chains(claim, engine)
     for k, n in enumerate(design.looks):
