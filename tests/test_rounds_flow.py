@@ -33,7 +33,7 @@ def test_two_looks_on_smoke_through_the_commands(tmp_path, quick_profile, capsys
     monkeypatch.setattr("repro.data.DataSource", lambda *a, **k: data)
     store, claims = tmp_path / "store", tmp_path / "claims"
     claims.mkdir()
-    (claims / "wide.toml").write_text(CLAIM.format(id="wide", threshold=-100.0))  # any estimate is above it
+    (claims / "wide.toml").write_text(CLAIM.format(id="wide", threshold=-1e4))  # any interval of 2 chains is above it
     engine = Engine(RunStore(store), data, profile)
     (wide,) = load_claims(claims)
     first = judge_rounds(wide, engine)  # the first round: computes 2 chains
