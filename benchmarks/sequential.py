@@ -96,7 +96,8 @@ def k_of_n():
 
     def judge(res, alpha):
         vs = [judge_improves(res[c], threshold=0.0, alpha=alpha, label=c) for c in "abc"]
-        return judge_at_least(vs, 2), [(res[c], rule, c) for c in "abc"]
+        open_ = {c for c, v in zip("abc", vs) if v.outcome == "inconclusive"}  # as repro.rounds.open_power reads them
+        return judge_at_least(vs, 2), [(res[c], rule, c) for c in "abc"], open_
     return truths, judge, "tydiqa-gain"
 
 
@@ -136,7 +137,8 @@ def chain_cost(claim_id: str) -> tuple[float, float]:
 
 
 def simulate_part(kind, truths, rng, world, seed):
-    """Per chain count n, a function alpha -> (verdict, [(result, rule, truth effect)]) on the first n chains."""
+    """A function (n, alpha) -> (verdict, [(result, rule, truth effect)], [(result, rule)] of the comparisons
+    the rounds weigh for futility: the undecided ones) on the first n chains."""
     deltas = {c: delta_for(e, world) for c, e in truths.items()}
     shifts = chain_shifts(rng, deltas, world)
     runs = outcomes(rng, draw_sample(rng, world), shifts, world)
@@ -154,7 +156,8 @@ def simulate_part(kind, truths, rng, world, seed):
             best = compare_with_best({c: runs[c][:n] for c in "abc"}, "a", metrics=METRICS, alpha=alpha,
                                      n_resamples=199, rng=seed)
             pairs = [(best.pairwise[o], best_kind()[1], truths["a"] - truths[o]) for o in best.others]
-            return judge_best(best), pairs
+            # the kind's one comparison, as repro.kinds.best gives it to the rounds: the closest other
+            return judge_best(best), pairs, [pairs[int(best.lower.argmin())][:2]]
         if n not in cache:
             names = [c for c in truths]
             if kind == "best_per_target":  # chosen on dev: the highest mean accuracy over its chains
@@ -165,19 +168,21 @@ def simulate_part(kind, truths, rng, world, seed):
         res = cache[n]
         if kind == "best_per_target":
             (c, r), = res.items()
-            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), [(r, rule, truths[c])]
-        verdict, pairs = JUDGES[kind](res, alpha)
-        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs]
+            pairs = [(r, rule, truths[c])]
+            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), pairs, [pairs[0][:2]]
+        verdict, pairs, *open_ = JUDGES[kind](res, alpha)
+        watched = [(r, rl) for r, rl, c in pairs if not open_ or c in open_[0]]  # the undecided comparisons
+        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs], watched
     return at
 
 
 def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
     """(outcome, chains used, share of the final intervals covering their truths) of one data set."""
     for k, n in enumerate(design.looks):
-        verdict, pairs = at(n, design.alpha_at(k))
+        verdict, pairs, watched = at(n, design.alpha_at(k))
         if verdict.outcome != "inconclusive":
             break
-        if not any(worth_continuing(r, rule, design, k)[0] for r, rule, _ in pairs):
+        if not any(worth_continuing(r, rule, design, k)[0] for r, rule in watched):
             break
     cover = np.mean([lo <= t <= hi for r, _, t in pairs for lo, hi in [r.interval(1 - design.alpha_at(k))]])
     return verdict.outcome.value, n, float(cover)
@@ -191,6 +196,10 @@ def main() -> int:
     p.add_argument("--spending", default=paper.spending, help="default: the paper profile's design")
     p.add_argument("--looks", default=",".join(map(str, paper.looks)))
     p.add_argument("--min-power", type=float, default=paper.min_power)
+    p.add_argument("--futility", default=paper.futility, help="decision or reproduce (SequentialDesign.futility)")
+    p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
+                   help="also judge the same data sets by these designs, side by side (no value: the levers of "
+                        "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
     p.add_argument("--sd-ii", type=float, default=0.03)
     p.add_argument("--sd-iii", type=float, default=0.02)
     args = p.parse_args()
@@ -200,8 +209,10 @@ def main() -> int:
                   languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
                   sd_ii=args.sd_ii, sd_iii=args.sd_iii)
     design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,
-                              min_power=args.min_power)
+                              min_power=args.min_power, futility=args.futility)
     designs = {"sequential": design, **{f"fixed{n}": SequentialDesign((n,), min_power=0.0) for n in FIXED}}
+    alternatives = [] if args.compare is None else (args.compare or list(LEVERS))
+    designs.update({name: parse_design(name) for name in alternatives})
     kinds = {n: (b()[0], b()[2]) for n, b in KINDS.items()}
     kinds["best"] = (best_kind()[0], best_kind()[2])
     kinds["best_per_target"] = (bpt_kind()[0], bpt_kind()[2])
@@ -233,31 +244,67 @@ def main() -> int:
               f"{r['inconclusive']:.3f} | {r['coverage95']:.3f} | {r['chains']:.2f} | {r['gpu_hours']:.1f} |")
     result = {"datasets": R, "quick": args.quick, "design": design.record(), "seconds": round(time.time() - started, 1)}
     result.update(summarise(rows))
+    if alternatives:
+        result["alternatives"] = {name: compact(summarise(rows, name)) for name in alternatives}
+        print("\n| design (looks/spending/futility/min power) | GPU-h vs fixed 5 | power at centre (fixed 5) | "
+              "false positives | coverage95 | refuted outside | per kind: GPU-h ratio / power (fixed 5's) |")
+        print("|---|---|---|---|---|---|---|")
+        for name, f in [("sequential", compact(summarise(rows)))] + list(result["alternatives"].items()):
+            kinds_text = "; ".join(f"{k} {v['gpu_hours_ratio_vs_fixed5']:.2f} / {v['power_centre']:.2f} "
+                                   f"({v['power_centre_fixed5']:.2f})" for k, v in f["per_kind"].items())
+            print(f"| {name} | {f['gpu_hours_ratio_vs_fixed5']:.3f} | {f['power_centre']:.3f} "
+                  f"({f['power_centre_fixed5']:.3f}) | {f['false_positive_rate']:.3f} | {f['coverage95']:.3f} | "
+                  f"{f['refuted_outside']:.3f} | {kinds_text} |")
     print(json.dumps(result, sort_keys=True))
     return 0
 
 
-def summarise(rows) -> dict:
-    """The headline figures, overall and per kind: GPU-hours against fixed 5, power at the centre, false
-    positives (reproduced on an edge or outside, pooled), coverage of the final 95% interval."""
+# The levers of docs/statistics.md §8, side by side: the look schedule, the spending function, the futility rule
+LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/decision/0.5",
+          "3,5,8,10/pocock/reproduce/0.35", "3,4,6,10/pocock/reproduce/0.35", "2,4,6,10/pocock/decision/0.5",
+          "2,3,5,10/pocock/reproduce/0.35", "2,4,6,10/pocock/reproduce/0.35", "2,4,6,10/obrien_fleming/reproduce/0.35",
+          "2,4,6,10/pocock/reproduce/0.5")
+
+
+def parse_design(text: str) -> SequentialDesign:
+    """A design from "LOOKS/SPENDING/FUTILITY/MIN_POWER", e.g. "2,4,6,10/pocock/reproduce/0.35"."""
+    try:
+        looks, spending, futility, min_power = text.split("/")
+        return SequentialDesign(tuple(int(x) for x in looks.split(",")), spending=spending, futility=futility,
+                                min_power=float(min_power))
+    except ValueError as e:
+        raise SystemExit(f"sequential.py: --compare {text!r}: {e}; write LOOKS/SPENDING/FUTILITY/MIN_POWER, "
+                         "e.g. 2,4,6,10/pocock/reproduce/0.35")
+
+
+def compact(figures: dict) -> dict:
+    """The headline figures, with per kind only the GPU-hours ratio and the power at the centre (with fixed 5's)."""
+    keep = ("gpu_hours_ratio_vs_fixed5", "power_centre", "power_centre_fixed5")
+    return {**{k: v for k, v in figures.items() if k != "per_kind"},
+            "per_kind": {kind: {k: f[k] for k in keep} for kind, f in figures["per_kind"].items()}}
+
+
+def summarise(rows, seq: str = "sequential") -> dict:
+    """The headline figures of design `seq`, overall and per kind: GPU-hours against fixed 5, power at the centre,
+    false positives (reproduced on an edge or outside, pooled), coverage of the final 95% interval."""
     def figures(sel):
         def of(design, key, truths=None):
             vals = [r[key] for r in sel if r["design"] == design and (truths is None or r["truth"] in truths)]
             return float(np.mean(vals)) if vals else float("nan")
         null = {r["truth"] for r in sel} - INSIDE
-        return {"gpu_hours_ratio_vs_fixed5": round(of("sequential", "gpu_hours") / of("fixed5", "gpu_hours"), 3),
-                "power_centre": round(of("sequential", "reproduced", INSIDE), 3),
+        return {"gpu_hours_ratio_vs_fixed5": round(of(seq, "gpu_hours") / of("fixed5", "gpu_hours"), 3),
+                "power_centre": round(of(seq, "reproduced", INSIDE), 3),
                 "power_centre_fixed3": round(of("fixed3", "reproduced", INSIDE), 3),
                 "power_centre_fixed5": round(of("fixed5", "reproduced", INSIDE), 3),
                 "power_centre_fixed10": round(of("fixed10", "reproduced", INSIDE), 3),
-                "false_positive_rate": round(of("sequential", "reproduced", null), 3),
+                "false_positive_rate": round(of(seq, "reproduced", null), 3),
                 "false_positive_rate_max_truth": round(max(r["reproduced"] for r in sel
-                                                           if r["design"] == "sequential" and r["truth"] in null), 3),
+                                                           if r["design"] == seq and r["truth"] in null), 3),
                 "false_positive_rate_fixed5": round(of("fixed5", "reproduced", null), 3),
-                "refuted_outside": round(of("sequential", "not_reproduced", set(OUTSIDE)), 3),
-                "coverage95": round(of("sequential", "coverage95"), 3),
-                "expected_chains": round(of("sequential", "chains"), 2),
-                "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == "sequential"],
+                "refuted_outside": round(of(seq, "not_reproduced", set(OUTSIDE)), 3),
+                "coverage95": round(of(seq, "coverage95"), 3),
+                "expected_chains": round(of(seq, "chains"), 2),
+                "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == seq],
                                                                axis=0)]}
     out = figures(rows)
     out["per_kind"] = {k: figures([r for r in rows if r["kind"] == k]) for k in dict.fromkeys(r["kind"] for r in rows)}
