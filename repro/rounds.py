@@ -31,6 +31,10 @@ def look_hours(claims, profile, data, first_runs=None) -> list[tuple[int, float]
     return [(looks[0], first)] + [(n, per_chain * (n - prev)) for prev, n in zip(looks, looks[1:])]
 
 
+_FUTILITY_TEXT = {"decision": "of any verdict at the next or the last look",
+                  "reproduce": "of 'reproduced' at the next or the last look, or 'not reproduced' at the next"}
+
+
 def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     """`repro plan`'s lines on the design: the first round's GPU-hours, each later look's, the most and the
     expected total (with the design's simulated share of parts reaching each look)."""
@@ -39,7 +43,7 @@ def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     lines = [f"design: sequential, looks at {', '.join(map(str, design.looks))} chains per configuration, "
              f"{design.spending.replace('_', '-')}-type alpha spending (levels "
              f"{', '.join(f'{a:.4f}' for a in design.levels)}), next round only for open parts with predictive "
-             f"power >= {design.min_power:g}",
+             f"power >= {design.min_power:g} ({_FUTILITY_TEXT[design.futility]})",
              f"design: first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
              + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
              f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all)"]
