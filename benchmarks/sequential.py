@@ -34,7 +34,7 @@ from repro.profiles import PAPER  # noqa: E402
 from repro.stats import compare_with_best, judge_at_least, judge_best, judge_improves  # noqa: E402
 from repro.stats import judge_magnitude, judge_no_benefit, paired_difference  # noqa: E402
 from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample, outcomes  # noqa: E402
-from repro.stats.sequential import SequentialDesign, worth_continuing  # noqa: E402
+from repro.stats.sequential import FUTILITY, SequentialDesign, worth_continuing  # noqa: E402
 from repro.stats import verdicts  # noqa: E402
 from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
 
@@ -198,7 +198,7 @@ def main() -> int:
     p.add_argument("--spending", default=paper.spending, help="default: the paper profile's design")
     p.add_argument("--looks", default=",".join(map(str, paper.looks)))
     p.add_argument("--min-power", type=float, default=paper.min_power)
-    p.add_argument("--futility", default=paper.futility, help="decision or reproduce (SequentialDesign.futility)")
+    p.add_argument("--futility", default=paper.futility, choices=FUTILITY, help="SequentialDesign.futility")
     p.add_argument("--shared", action="store_true",
                    help="also the whole paper plan's GPU-hours against fixed 5, each run counted once (about 10 s more)")
     p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
