@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 # lowest first; a module's layer is that of the longest prefix listed (a package covers its modules;
 # "repro" alone is the package's own __init__)
 LAYERS = (
-    ("foundation", ("repro.errors",)),
+    ("foundation", ("repro.errors", "repro.registry")),
     ("data and registry", (
         "repro.profiles", "repro.spec", "repro.tasks", "repro.metrics", "repro.fixtures", "repro.paper",
         "repro.hub_schemas", "repro.fingerprint", "repro.xtreme_layout", "repro.data", "repro.data_requests",

@@ -114,7 +114,7 @@ def test_registering_adds_the_kind_for_the_block_only(tmp_path):
         with pytest.raises(KindClash, match="'toy_within' is registered already"):
             with register(Within()):
                 pass
-    with pytest.raises(KindClash, match="'magnitude' is registered already; give the new kind another name"):
+    with pytest.raises(KindClash, match="'magnitude' is registered already; give the new claim kind another name"):
         with register(type("Magnitude", (Within,), {"name": "magnitude"})()):
             pass
     with pytest.raises(KeyError, match="unknown claim kind 'toy_within'"):

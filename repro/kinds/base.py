@@ -91,17 +91,25 @@ class ClaimKind:
         """Comparisons and verdict on v1's printed numbers, or why v1 cannot speak to the claim."""
         return f"v1 prints nothing a {self.name} claim can be judged on"
 
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether a lower estimate favours the claim (its band lies below a margin): which component's
+        numbers a conjunction shows (`repro.stats.verdicts.decisive`)."""
+        return self.band == "below_margin"
+
     def power_rule(self, claim: JudgedClaim) -> Callable | None:
         """The vectorised rule behind a verdict of this kind on `claim` (the sequential design's predictive
         power plans with it, repro.rounds), None when the kind has none."""
         return None
 
 
-def combine(claim: JudgedClaim, verdicts: list[Verdict]) -> Verdict:
+def combine(claim: JudgedClaim, verdicts: list[Verdict], lower_is_better: bool = False) -> Verdict:
     """One verdict of a claim's comparisons: the only one, at least `at_least` of them, or all."""
     if len(verdicts) == 1:
         return verdicts[0]
-    return V.judge_at_least(verdicts, claim.at_least) if claim.at_least else V.judge_all(verdicts)
+    if claim.at_least:
+        return V.judge_at_least(verdicts, claim.at_least, lower_is_better=lower_is_better)
+    return V.judge_all(verdicts, lower_is_better=lower_is_better)
 
 
 def with_reason(verdict: Verdict, extra: str) -> Verdict:
@@ -141,7 +149,13 @@ class DifferenceKind(ClaimKind):
             result = evidence.difference(evidence.runs_of(config), evidence.runs_of(base), label)
             comparisons.append(Comparison(label, result, self.judge_fn(result, label=label, alpha=evidence.alpha,
                                                                       **kwargs)))
-        return comparisons, combine(claim, [c.verdict for c in comparisons])
+        return comparisons, combine(claim, [c.verdict for c in comparisons], self.lower_is_better)
+
+    @property
+    def lower_is_better(self) -> bool:
+        """Whether a lower estimate favours the claim (its band lies below a margin): which component's
+        numbers a conjunction shows (`repro.stats.verdicts.decisive`)."""
+        return self.band == "below_margin"
 
     def power_rule(self, claim: JudgedClaim) -> Callable | None:
         arguments = self.arguments(claim)
@@ -168,7 +182,8 @@ class DifferenceKind(ClaimKind):
                     "machine-translated intermediate data are not in v1")
         verdicts = [c.verdict for c in comparisons]
         k = min(claim.at_least or len(claim.configurations), len(verdicts))
-        verdict = verdicts[0] if len(verdicts) == 1 else V.judge_at_least(verdicts, k, label=claim.id)
+        verdict = verdicts[0] if len(verdicts) == 1 else V.judge_at_least(verdicts, k, label=claim.id,
+                                                                             lower_is_better=self.lower_is_better)
         note = (f" Judged on the {len(verdicts)} of {len(claim.configurations)} configurations v1 reports "
                 f"(absent: {', '.join(absent)})." if absent else "")
         return comparisons, with_reason(verdict, note + misprint_warning(used, directory))

@@ -33,10 +33,6 @@ ESTIMATOR = ("paired example bootstrap + between-seed variance with the seed x e
              "clipped at 0; Welch-Satterthwaite df over all components (docs/statistics.md §3)")
 
 
-#: lower tail of χ²_{S−1} whose seed-variance limit caps the df (`VarianceComponents.at`)
-DF_SEED_QUANTILE = 0.5
-
-
 @dataclass(frozen=True)
 class VarianceComponents:
     """The estimated pieces of Var(Δ̂), per configuration a and b, and their degrees of freedom.
@@ -66,7 +62,7 @@ class VarianceComponents:
         More seeds shrink the interaction part of the example variance and the
         seed part alike; the estimated components keep their values.  The
         seed part Σ_c (seed_c − I_c)/s_c is clipped at 0; its variance in the
-        df is that of the clipped estimate (`clipped_normal_var`), so a seed
+        df is that of the clipped estimate (`clipped_gamma_var`), so a seed
         part estimated near 0 does not cost the t quantile of S − 1 df.
         """
         s_a = self.n_seeds_a if s_a is None else s_a
@@ -79,22 +75,13 @@ class VarianceComponents:
         terms = [(v_ex, self.df_examples)] + [(i / s, df_i * (s - 1) / max(s0 - 1, 1))
                                               for s, s0, _, i, df_i, _ in sides]
 
-        def seed_part(scale):
-            """(Σ_c (seed_c − I_c)/s_c with every estimated seed_c times `scale(S_c)`, its spread)."""
-            up = [(s, seed if known else seed * scale(s0), i, known) for s, s0, seed, i, _, known in sides]
-            # Var(s_c²) = 2 (σ²_u + I)² / (S − 1), with s_c² for σ²_u + I; an assumed seed_sd is known
-            return (sum((seed - i) / s for s, seed, i, _ in up),
-                    sum(0.0 if known else 2 * (seed / s) ** 2 / (s - 1) for s, seed, _, known in up))
-
-        raw, spread = seed_part(lambda s0: 1.0)
+        # the seed part X = Y − c: Y = Σ_c s_c²/s_c over the estimated variances (an assumed seed_sd is known),
+        # Var(s_c²) = 2 (σ²_u + I)² / (S − 1) with s_c² for σ²_u + I; c = the interactions removed
+        raw = sum((seed - i) / s for s, _, seed, i, _, _ in sides)
+        estimated = sum(seed / s for s, _, seed, _, _, known in sides if not known)
+        spread = sum(2 * (seed / s) ** 2 / (s - 1) for s, _, seed, _, _, known in sides if not known)
         v_seed = max(raw, 0.0)
-        df = satterthwaite(v_ex + v_seed, terms, extra=clipped_normal_var(raw, spread) / 2)
-        # The plug-in df grows where a seed variance came out small by chance, exactly where the interval
-        # is already too narrow (a seed variance on S − 1 = 2 df is often a tenth of its value).  So the
-        # df is at most the one with every seed variance at its upper DF_SEED_QUANTILE confidence limit,
-        # s²(S − 1)/χ²_{S−1}: seed parts the data cannot rule out keep the df they would have.
-        up_raw, up_spread = seed_part(lambda s0: (s0 - 1) / _chi2_quantile(DF_SEED_QUANTILE, s0 - 1) if s0 > 1 else 1.0)
-        df = min(df, satterthwaite(v_ex + max(up_raw, 0.0), terms, extra=clipped_normal_var(up_raw, up_spread) / 2))
+        df = satterthwaite(v_ex + v_seed, terms, extra=clipped_gamma_var(raw, estimated, spread) / 2)
         # Floor: the df of a sum of independent chi-square parts is at least the smallest part's, and
         # clipping only narrows the seed part's spread, so min(df_examples, S_c - 1) bounds it below.
         # Without it a seed part clipped at 0 beside a tiny example variance (runs of two configurations
@@ -128,15 +115,24 @@ def satterthwaite(total: float, terms, extra: float = 0.0) -> float:
     return float(total**2 / denom) if denom > 0 and total > 0 else np.inf
 
 
-def clipped_normal_var(mean: float, var: float) -> float:
-    """Var(max(X, 0)) for X ~ N(mean, var): the spread of a variance estimate clipped at 0."""
-    if var <= 0:
+def clipped_gamma_var(mean: float, estimated: float, var: float) -> float:
+    """Var(max(X, 0)) for X = Y − c, mean `mean`, where Y ≥ 0, the estimated seed variances' part, is a scaled
+    χ² (a gamma) with mean `estimated` and variance `var`, and c = estimated − mean the part subtracted.
+
+    A seed variance from S replicates is (σ² + I) χ²_{S−1}/(S−1): never negative, and skewed at small S.
+    A normal with its mean and variance would put mass below 0 that only the subtraction can create, so
+    its clip would shrink the spread (and inflate the df) even where nothing is subtracted.
+    """
+    if var <= 0 or estimated <= 0:
         return 0.0
-    sd = np.sqrt(var)
-    z = mean / sd
-    cdf, pdf = special.ndtr(z), np.exp(-z * z / 2) / np.sqrt(2 * np.pi)  # the normal's, without scipy.stats' overhead
-    first = mean * cdf + sd * pdf
-    second = (mean**2 + var) * cdf + mean * sd * pdf
+    c = estimated - mean
+    if c <= 0:
+        return float(var)  # Y − c ≥ 0 always: nothing is clipped
+    shape, scale = estimated**2 / var, var / estimated
+    z = c / scale
+    q0, q1, q2 = (special.gammaincc(shape + j, z) for j in range(3))  # P(Y > c) under shapes k, k+1, k+2
+    first = shape * scale * q1 - c * q0
+    second = shape * (shape + 1) * scale**2 * q2 - 2 * c * shape * scale * q1 + c * c * q0
     return float(max(second - first**2, 0.0))
 
 

@@ -251,8 +251,9 @@ def judge_best(best: BestResult, *, margin: float = 0.0, label: str | None = Non
                    label, best.alpha)
 
 
-def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdict:
-    """Conjunction by intersection-union: reproduced only if every component is.
+def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None, lower_is_better: bool = False) -> Verdict:
+    """Conjunction by intersection-union: reproduced only if every component is (its numbers: the least
+    favourable component's, `decisive`).
 
     Each component keeps its own alpha for "reproduced"; "not reproduced"
     is a union claim, so a component must refute at alpha / K (Bonferroni).
@@ -263,7 +264,7 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
     k = len(verdicts)
     names = [v.label or f"component {i}" for i, v in enumerate(verdicts)]
     pending = [(n, v) for n, v in zip(names, verdicts) if v.outcome != Outcome.REPRODUCED]
-    worst = decisive(verdicts, k)
+    worst = decisive(verdicts, k, lower_is_better=lower_is_better)
     if not pending:
         return _conj(Outcome.REPRODUCED, worst, f"all {k} components are reproduced (the least favourable: "
                      f"{worst.label or 'unlabelled'})", None, verdicts, label)
@@ -278,7 +279,8 @@ def judge_all(verdicts: Sequence[Verdict], *, label: str | None = None) -> Verdi
                  f"(first: {n}, {v.outcome.value}) and none is refuted at alpha/{k}", needed, verdicts, label)
 
 
-def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = None) -> Verdict:
+def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = None,
+                   lower_is_better: bool = False) -> Verdict:
     """"At least k of these K claims hold" (e.g. "many intermediate tasks help") by partial conjunction.
 
     Bonferroni partial conjunction (Dror et al. 2017): at least k components hold when at least k
@@ -313,7 +315,7 @@ def judge_at_least(verdicts: Sequence[Verdict], k: int, *, label: str | None = N
                                               f"{k} must hold, or {n - k + 1} be refuted, to decide")
     per = [v.seeds_needed for v in verdicts if v.outcome == Outcome.INCONCLUSIVE]
     needed = most(per) if per and outcome == Outcome.INCONCLUSIVE else None
-    shown = decisive(verdicts, k)
+    shown = decisive(verdicts, k, lower_is_better=lower_is_better)
     reason = (f"{label + ': ' if label else ''}at least {k} of {n} claims: {why}; the numbers shown are "
               f"the {_ordinal(k)} best component's ({shown.label or 'unlabelled'}).")
     return Verdict(outcome, "at_least", shown.estimate, shown.ci90, shown.ci95, reason, needed, None, label,
@@ -348,13 +350,14 @@ def judge_point(kind: str, estimate: float, rule: Callable, params: Mapping[str,
                    label)
 
 
-def decisive(verdicts: Sequence[Verdict], k: int) -> Verdict:
+def decisive(verdicts: Sequence[Verdict], k: int, *, lower_is_better: bool = False) -> Verdict:
     """The component whose numbers stand for "at least k of these hold": the k-th best estimate,
-    best meaning lowest for "no benefit" claims and highest otherwise (k = K: the worst one)."""
+    best meaning highest, or lowest with `lower_is_better` (a "no benefit" claim's kind says so; k = K:
+    the worst one)."""
     def rank(v: Verdict) -> float:
         if v.estimate is None:
             raise ValueError(f"component {v.label or v.kind!r} has no estimate to rank; combine measured verdicts only")
-        return v.estimate if v.kind == "no_benefit" else -v.estimate
+        return v.estimate if lower_is_better else -v.estimate
     return sorted(verdicts, key=rank)[k - 1]
 
 

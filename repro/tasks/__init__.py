@@ -7,10 +7,8 @@ package (a test's toy task) for as long as its `with` block lasts.
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from types import MappingProxyType
-
 from repro.errors import UnknownName
+from repro.registry import Registry
 from repro.tasks import classification, mlm, multiple_choice, planted, qa, retrieval, tagging, translated
 from repro.tasks.base import HubSource, Sizes, Task
 
@@ -18,36 +16,21 @@ _BUILT_IN = {t.name: t for t in (*classification.TASKS, *multiple_choice.TASKS, 
                                   *qa.TASKS, *retrieval.TASKS, *planted.TASKS)}
 # the MLM pseudo-task and `<task>_translated` for every English intermediate task
 _BUILT_IN.update({t.name: t for t in (*mlm.TASKS, *translated.variants(_BUILT_IN.values()))})
-_REGISTRY: dict[str, Task] = dict(_BUILT_IN)
-TASKS = MappingProxyType(_REGISTRY)  # a read-only view: it shows registered tasks too
 
 
 class UnknownTask(UnknownName):
     """A task name the registry does not hold."""
 
 
-def get_task(name: str) -> Task:
-    """The registered task `name`; UnknownTask (a KeyError) listing the known ones otherwise."""
-    try:
-        return TASKS[name]
-    except KeyError:
-        raise UnknownTask(f"unknown task {name!r}; known tasks: {', '.join(sorted(TASKS))}") from None
+_TASKS: Registry[Task] = Registry("task", Task, _BUILT_IN.values(), unknown=UnknownTask)
+TASKS = _TASKS.view
+get_task = _TASKS.get
 
 
-@contextmanager
 def register(task: Task):
     """Register `task` for the `with` block (`with register(toy): ...`) and remove it after;
-    ValueError if a task of that name is registered already."""
-    if not isinstance(task, Task):
-        raise TypeError(f"register takes a repro.tasks.Task, got {type(task).__name__}")
-    if task.name in _REGISTRY:
-        raise ValueError(f"a task named {task.name!r} is registered already; give the new task another name")
-    _REGISTRY[task.name] = task
-    try:
-        yield task
-    finally:
-        if _REGISTRY.get(task.name) is task:
-            del _REGISTRY[task.name]
+    NameClash (a ValueError) if a task of that name is registered already."""
+    return _TASKS.register(task)
 
 
 def target_tasks() -> tuple[Task, ...]:

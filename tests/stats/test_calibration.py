@@ -185,8 +185,8 @@ def test_coverage_with_two_seeds_is_reported_not_promised(setting):
 def test_width_in_the_regime_is_that_of_the_truth():
     cov, width = planted(*REGIME)
     assert within_target(cov)
-    # 1.11 before the df cap of docs/statistics.md §3 (a cap on ν), which gives a few percent of width here for coverage
-    # where the seed part dominates (3 chains: 0.925 before)
+    # the seed part's clip is taken on its scaled-χ² law (docs/statistics.md §3): a few percent of width here
+    # (1.11 with a normal law) for coverage where the seed part dominates (3 chains: 0.925 with a normal law)
     assert 0.85 <= width <= 1.2
 
 

@@ -5,7 +5,7 @@ from scipy import integrate
 from scipy import stats as sps
 
 from repro.stats import CellOutcomes, compare_with_best, paired_difference, seeds_needed
-from repro.stats.components import clipped_normal_var, estimate, influence, satterthwaite, score_gradient
+from repro.stats.components import clipped_gamma_var, estimate, influence, satterthwaite, score_gradient
 from repro.stats.data import build_design
 from repro.stats.verdicts import improves_rule
 
@@ -15,14 +15,16 @@ def acc_run(values_by_cell):
             for c, v in values_by_cell.items()}
 
 
-@pytest.mark.parametrize("mean, var", [(0.0, 1.0), (1.3, 0.5), (-2.0, 4.0), (10.0, 1.0), (-10.0, 1.0)])
-def test_clipped_normal_var_is_the_variance_of_the_positive_part(mean, var):
-    sd = np.sqrt(var)
-    pdf = lambda x: sps.norm.pdf(x, mean, sd)
-    m1 = integrate.quad(lambda x: x * pdf(x), 0, np.inf)[0]
-    m2 = integrate.quad(lambda x: x * x * pdf(x), 0, np.inf)[0]
-    assert clipped_normal_var(mean, var) == pytest.approx(m2 - m1**2, rel=1e-6, abs=1e-12)
-    assert clipped_normal_var(mean, 0.0) == 0.0
+@pytest.mark.parametrize("estimated, var, c", [(1.0, 1.0, 1.0), (3.0, 4.5, 0.5), (2.0, 0.5, 2.6), (0.4, 1.0, 0.1),
+                                               (5.0, 2.0, 0.0), (5.0, 2.0, -1.0)])
+def test_clipped_gamma_var_is_the_variance_of_the_positive_part(estimated, var, c):
+    # Y a gamma with the given mean and variance (scipy's parametrisation), X = Y − c clipped at 0
+    y = sps.gamma(estimated**2 / var, scale=var / estimated)
+    lo = max(c, 0.0)
+    m1 = integrate.quad(lambda t: (t - c) * y.pdf(t), lo, np.inf)[0]
+    m2 = integrate.quad(lambda t: (t - c) ** 2 * y.pdf(t), lo, np.inf)[0]
+    assert clipped_gamma_var(estimated - c, estimated, var) == pytest.approx(m2 - m1**2, rel=1e-6, abs=1e-12)
+    assert clipped_gamma_var(estimated - c, estimated, 0.0) == 0.0
 
 
 def test_satterthwaite_is_welch_for_two_sample_variances():

@@ -32,8 +32,11 @@ def test_a_conjunction_shows_the_component_that_decides_it():
     assert v.estimate == pytest.approx(2) and "2nd best component's (est 2)" in v.reason
     assert judge_all([improves(e) for e in (3, 1, 2)]).estimate == pytest.approx(1)  # the worst gain
     none = [judge_no_benefit(fake(e, 0.1), margin=1.0, label=f"est {e}") for e in (-1.0, 0.5, 0.2)]
-    worst = judge_all(none)
+    worst = judge_all(none, lower_is_better=True)  # the "no benefit" kind's direction (ClaimKind.lower_is_better)
     assert worst.outcome == R and worst.estimate == pytest.approx(0.5) and "least favourable: est 0.5" in worst.reason
+    assert judge_all(none).estimate == pytest.approx(-1.0)  # read as gains, the lowest is the worst
+    from repro.kinds import get_kind
+    assert get_kind("no_benefit").lower_is_better and not get_kind("improves").lower_is_better
 
 
 def test_at_least_tightens_alpha_with_the_slack():
