@@ -200,7 +200,7 @@ def main() -> int:
     p.add_argument("--min-power", type=float, default=paper.min_power)
     p.add_argument("--futility", default=paper.futility, choices=FUTILITY, help="SequentialDesign.futility")
     p.add_argument("--shared", action="store_true",
-                   help="also the whole paper plan's GPU-hours against fixed 5, each run counted once (about 10 s more)")
+                   help="also the whole paper plan's GPU-hours against fixed 5, each run counted once (~10 s more)")
     p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
                    help="also judge the same data sets by these designs, side by side (no value: the levers of "
                         "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
@@ -260,7 +260,8 @@ def main() -> int:
                   f"({f['power_centre_fixed5']:.3f}) | {f['false_positive_rate']:.3f} | {f['coverage95']:.3f} | "
                   f"{f['refuted_outside']:.3f} | {kinds_text} |")
     if args.shared:
-        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks) for name in designs if name != "fixed5"}
+        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks)
+                                 for name in designs if name != "fixed5"}
         print("\nwhole paper plan, against fixed 5: " + "; ".join(
             f"{n} {v['per_part']:.3f} per part, {v['shared']:.3f} shared" for n, v in result["shared_plan"].items()))
     print(json.dumps(result, sort_keys=True))
@@ -269,7 +270,8 @@ def main() -> int:
 
 # Every claim part with runs, by the simulated kind that stands for it (the k-of-n and no-benefit parts by the
 # 2-of-3 and single no-benefit kinds; multitask-best's gain beside its best-of is left out)
-PARTS = {"magnitude": ("squad-gain", "mnli-gain", "hellaswag-gain"), "at_least": ("bucc-gain", "tatoeba-gain", "tydiqa-gain"),
+PARTS = {"magnitude": ("squad-gain", "mnli-gain", "hellaswag-gain"),
+         "at_least": ("bucc-gain", "tatoeba-gain", "tydiqa-gain"),
          "no_benefit": ("xnli-no-benefit", "mlm-no-gain", "translated-no-gain"), "best": ("multitask-best",),
          "best_per_target": ("best-per-target-xtreme",)}
 
