@@ -1,11 +1,13 @@
 """The sequential design against fixed 3, 5 and 10 chains, by simulation (docs/statistics.md §8).
 
     OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--spending pocock]
+        [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]]
 
 Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
 phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
 every data set as the paper profile's design would (looks at 3, 5, 8, 10 chains, alpha spent by
-Lan-DeMets, futility by predictive power) and as fixed designs of 3, 5 and 10 chains (the same
+Lan-DeMets, futility by predictive power over the undecided comparisons, as `repro.rounds` weighs them)
+and, with --compare, by other designs on the same data sets, and as fixed designs of 3, 5 and 10 chains (the same
 data set's first chains, nominal alpha 0.05).  Per claim kind and truth (the band's centre, its
 edges and outside): the probability of each verdict, the coverage of the final 95% interval and the
 expected GPU-hours from the cost model (`repro.plan` on the paper profile).  Prints a markdown table
@@ -32,7 +34,7 @@ from repro.profiles import PAPER  # noqa: E402
 from repro.stats import compare_with_best, judge_at_least, judge_best, judge_improves  # noqa: E402
 from repro.stats import judge_magnitude, judge_no_benefit, paired_difference  # noqa: E402
 from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample, outcomes  # noqa: E402
-from repro.stats.sequential import SequentialDesign, worth_continuing  # noqa: E402
+from repro.stats.sequential import FUTILITY, SequentialDesign, worth_continuing  # noqa: E402
 from repro.stats import verdicts  # noqa: E402
 from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
 
@@ -96,7 +98,8 @@ def k_of_n():
 
     def judge(res, alpha):
         vs = [judge_improves(res[c], threshold=0.0, alpha=alpha, label=c) for c in "abc"]
-        return judge_at_least(vs, 2), [(res[c], rule, c) for c in "abc"]
+        open_ = {c for c, v in zip("abc", vs) if v.outcome == "inconclusive"}  # as repro.rounds.open_power reads them
+        return judge_at_least(vs, 2), [(res[c], rule, c) for c in "abc"], open_
     return truths, judge, "tydiqa-gain"
 
 
@@ -136,7 +139,8 @@ def chain_cost(claim_id: str) -> tuple[float, float]:
 
 
 def simulate_part(kind, truths, rng, world, seed):
-    """Per chain count n, a function alpha -> (verdict, [(result, rule, truth effect)]) on the first n chains."""
+    """A function (n, alpha) -> (verdict, [(result, rule, truth effect)], [(result, rule)] of the comparisons
+    the rounds weigh for futility: the undecided ones) on the first n chains."""
     deltas = {c: delta_for(e, world) for c, e in truths.items()}
     shifts = chain_shifts(rng, deltas, world)
     runs = outcomes(rng, draw_sample(rng, world), shifts, world)
@@ -154,7 +158,8 @@ def simulate_part(kind, truths, rng, world, seed):
             best = compare_with_best({c: runs[c][:n] for c in "abc"}, "a", metrics=METRICS, alpha=alpha,
                                      n_resamples=199, rng=seed)
             pairs = [(best.pairwise[o], best_kind()[1], truths["a"] - truths[o]) for o in best.others]
-            return judge_best(best), pairs
+            # the kind's one comparison, as repro.kinds.best gives it to the rounds: the closest other
+            return judge_best(best), pairs, [pairs[int(best.lower.argmin())][:2]]
         if n not in cache:
             names = [c for c in truths]
             if kind == "best_per_target":  # chosen on dev: the highest mean accuracy over its chains
@@ -165,19 +170,21 @@ def simulate_part(kind, truths, rng, world, seed):
         res = cache[n]
         if kind == "best_per_target":
             (c, r), = res.items()
-            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), [(r, rule, truths[c])]
-        verdict, pairs = JUDGES[kind](res, alpha)
-        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs]
+            pairs = [(r, rule, truths[c])]
+            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), pairs, [pairs[0][:2]]
+        verdict, pairs, *open_ = JUDGES[kind](res, alpha)
+        watched = [(r, rl) for r, rl, c in pairs if not open_ or c in open_[0]]  # the undecided comparisons
+        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs], watched
     return at
 
 
 def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
     """(outcome, chains used, share of the final intervals covering their truths) of one data set."""
     for k, n in enumerate(design.looks):
-        verdict, pairs = at(n, design.alpha_at(k))
+        verdict, pairs, watched = at(n, design.alpha_at(k))
         if verdict.outcome != "inconclusive":
             break
-        if not any(worth_continuing(r, rule, design, k)[0] for r, rule, _ in pairs):
+        if not any(worth_continuing(r, rule, design, k)[0] for r, rule in watched):
             break
     cover = np.mean([lo <= t <= hi for r, _, t in pairs for lo, hi in [r.interval(1 - design.alpha_at(k))]])
     return verdict.outcome.value, n, float(cover)
@@ -185,12 +192,18 @@ def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--quick", action="store_true", help="fewer data sets and a smaller test sample (~2 min)")
+    p.add_argument("--quick", action="store_true", help="fewer data sets and a smaller test sample (about 30 s)")
     p.add_argument("--datasets", type=int, default=None)
     paper = PAPER.sequential
     p.add_argument("--spending", default=paper.spending, help="default: the paper profile's design")
     p.add_argument("--looks", default=",".join(map(str, paper.looks)))
     p.add_argument("--min-power", type=float, default=paper.min_power)
+    p.add_argument("--futility", default=paper.futility, choices=FUTILITY, help="SequentialDesign.futility")
+    p.add_argument("--shared", action="store_true",
+                   help="also the whole paper plan's GPU-hours against fixed 5, each run counted once (~10 s more)")
+    p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
+                   help="also judge the same data sets by these designs, side by side (no value: the levers of "
+                        "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
     p.add_argument("--sd-ii", type=float, default=0.03)
     p.add_argument("--sd-iii", type=float, default=0.02)
     args = p.parse_args()
@@ -200,8 +213,10 @@ def main() -> int:
                   languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
                   sd_ii=args.sd_ii, sd_iii=args.sd_iii)
     design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,
-                              min_power=args.min_power)
+                              min_power=args.min_power, futility=args.futility)
     designs = {"sequential": design, **{f"fixed{n}": SequentialDesign((n,), min_power=0.0) for n in FIXED}}
+    alternatives = [] if args.compare is None else (args.compare or list(LEVERS))
+    designs.update({name: parse_design(name) for name in alternatives})
     kinds = {n: (b()[0], b()[2]) for n, b in KINDS.items()}
     kinds["best"] = (best_kind()[0], best_kind()[2])
     kinds["best_per_target"] = (bpt_kind()[0], bpt_kind()[2])
@@ -233,31 +248,114 @@ def main() -> int:
               f"{r['inconclusive']:.3f} | {r['coverage95']:.3f} | {r['chains']:.2f} | {r['gpu_hours']:.1f} |")
     result = {"datasets": R, "quick": args.quick, "design": design.record(), "seconds": round(time.time() - started, 1)}
     result.update(summarise(rows))
+    if alternatives:
+        result["alternatives"] = {name: compact(summarise(rows, name)) for name in alternatives}
+        print("\n| design (looks/spending/futility/min power) | GPU-h vs fixed 5 | power at centre (fixed 5) | "
+              "false positives | coverage95 | refuted outside | per kind: GPU-h ratio / power (fixed 5's) |")
+        print("|---|---|---|---|---|---|---|")
+        for name, f in [("sequential", compact(summarise(rows)))] + list(result["alternatives"].items()):
+            kinds_text = "; ".join(f"{k} {v['gpu_hours_ratio_vs_fixed5']:.2f} / {v['power_centre']:.2f} "
+                                   f"({v['power_centre_fixed5']:.2f})" for k, v in f["per_kind"].items())
+            print(f"| {name} | {f['gpu_hours_ratio_vs_fixed5']:.3f} | {f['power_centre']:.3f} "
+                  f"({f['power_centre_fixed5']:.3f}) | {f['false_positive_rate']:.3f} | {f['coverage95']:.3f} | "
+                  f"{f['refuted_outside']:.3f} | {kinds_text} |")
+    if args.shared:
+        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks)
+                                 for name in designs if name != "fixed5"}
+        print("\nwhole paper plan, against fixed 5: " + "; ".join(
+            f"{n} {v['per_part']:.3f} per part, {v['shared']:.3f} shared" for n, v in result["shared_plan"].items()))
     print(json.dumps(result, sort_keys=True))
     return 0
 
 
-def summarise(rows) -> dict:
-    """The headline figures, overall and per kind: GPU-hours against fixed 5, power at the centre, false
-    positives (reproduced on an edge or outside, pooled), coverage of the final 95% interval."""
+# Every claim part with runs, by the simulated kind that stands for it (the k-of-n and no-benefit parts by the
+# 2-of-3 and single no-benefit kinds; multitask-best's gain beside its best-of is left out)
+PARTS = {"magnitude": ("squad-gain", "mnli-gain", "hellaswag-gain"),
+         "at_least": ("bucc-gain", "tatoeba-gain", "tydiqa-gain"),
+         "no_benefit": ("xnli-no-benefit", "mlm-no-gain", "translated-no-gain"), "best": ("multitask-best",),
+         "best_per_target": ("best-per-target-xtreme",)}
+
+
+@lru_cache(maxsize=None)
+def chain_runs() -> dict:
+    """Per claim part of PARTS, {run folder name: GPU-hours} of one chain (seed 3) on the paper plan."""
+    from repro.claims import select_claims
+    from repro.data import DataSource
+    from repro.plan import planned_runs
+    out = {}
+    for part in (p for parts in PARTS.values() for p in parts):
+        claim = [c for c in select_claims("claims", part) if c.id == part]
+        runs = planned_runs(claim, PAPER.with_seeds(3), DataSource("hub"), seeds_chosen=True)
+        out[part] = {r.name: r.gpu_hours for r in runs if r.spec.seed == 3}
+    return out
+
+
+def shared_plan(rows, design: str, looks) -> dict:
+    """The whole paper plan's expected GPU-hours under `design` against fixed 5: "per_part" counts each part's
+    runs as its own, "shared" each run once, run up to the most chains any part using it reaches (each part's
+    chain count drawn independently from its kind's simulated distribution over the truths)."""
+    reach = {kind: np.mean([r["reach"] for r in rows if r["kind"] == kind and r["design"] == design], axis=0)
+             for kind in PARTS}
+    kind_of = {p: kind for kind, parts in PARTS.items() for p in parts}
+    runs = chain_runs()
+    steps = np.diff(np.concatenate([[0], looks]))
+    per_part = sum(h * float(np.dot(steps, reach[kind_of[p]])) for p, rs in runs.items() for h in rs.values())
+    users: dict = {}
+    for p, rs in runs.items():
+        for name, h in rs.items():
+            users.setdefault(name, [h, []])[1].append(reach[kind_of[p]])
+    shared = sum(h * float(np.dot(steps, 1 - np.prod([1 - r for r in rs], axis=0))) for h, rs in users.values())
+    return {"per_part": round(per_part / (5 * sum(sum(rs.values()) for rs in runs.values())), 3),
+            "shared": round(shared / (5 * sum(h for h, _ in users.values())), 3)}
+
+
+# The levers of docs/statistics.md §8, side by side: the look schedule, the spending function, the futility rule
+LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/decision/0.5",
+          "3,5,8,10/pocock/reproduce/0.35", "3,4,6,10/pocock/reproduce/0.35", "2,4,6,10/pocock/decision/0.5",
+          "2,3,5,10/pocock/reproduce/0.35", "2,4,6,10/pocock/reproduce/0.35", "2,4,6,10/obrien_fleming/reproduce/0.35",
+          "2,4,6,10/pocock/reproduce/0.5")
+
+
+def parse_design(text: str) -> SequentialDesign:
+    """A design from "LOOKS/SPENDING/FUTILITY/MIN_POWER", e.g. "2,4,6,10/pocock/reproduce/0.35"."""
+    try:
+        looks, spending, futility, min_power = text.split("/")
+        return SequentialDesign(tuple(int(x) for x in looks.split(",")), spending=spending, futility=futility,
+                                min_power=float(min_power))
+    except ValueError as e:
+        raise SystemExit(f"sequential.py: --compare {text!r}: {e}; write LOOKS/SPENDING/FUTILITY/MIN_POWER, "
+                         "e.g. 2,4,6,10/pocock/reproduce/0.35")
+
+
+def compact(figures: dict) -> dict:
+    """The headline figures, with per kind only the GPU-hours ratio and the power at the centre (with fixed 5's)."""
+    keep = ("gpu_hours_ratio_vs_fixed5", "power_centre", "power_centre_fixed5")
+    return {**{k: v for k, v in figures.items() if k != "per_kind"},
+            "per_kind": {kind: {k: f[k] for k in keep} for kind, f in figures["per_kind"].items()}}
+
+
+def summarise(rows, seq: str = "sequential") -> dict:
+    """The headline figures of design `seq`, overall and per kind: GPU-hours against fixed 5, power at the centre,
+    false positives (reproduced on an edge or outside, pooled), coverage of the final 95% interval."""
     def figures(sel):
         def of(design, key, truths=None):
             vals = [r[key] for r in sel if r["design"] == design and (truths is None or r["truth"] in truths)]
             return float(np.mean(vals)) if vals else float("nan")
         null = {r["truth"] for r in sel} - INSIDE
-        return {"gpu_hours_ratio_vs_fixed5": round(of("sequential", "gpu_hours") / of("fixed5", "gpu_hours"), 3),
-                "power_centre": round(of("sequential", "reproduced", INSIDE), 3),
+        return {"gpu_hours_ratio_vs_fixed5": round(of(seq, "gpu_hours") / of("fixed5", "gpu_hours"), 3),
+                "power_centre": round(of(seq, "reproduced", INSIDE), 3),
                 "power_centre_fixed3": round(of("fixed3", "reproduced", INSIDE), 3),
                 "power_centre_fixed5": round(of("fixed5", "reproduced", INSIDE), 3),
                 "power_centre_fixed10": round(of("fixed10", "reproduced", INSIDE), 3),
-                "false_positive_rate": round(of("sequential", "reproduced", null), 3),
+                "false_positive_rate": round(of(seq, "reproduced", null), 3),
                 "false_positive_rate_max_truth": round(max(r["reproduced"] for r in sel
-                                                           if r["design"] == "sequential" and r["truth"] in null), 3),
+                                                           if r["design"] == seq and r["truth"] in null), 3),
                 "false_positive_rate_fixed5": round(of("fixed5", "reproduced", null), 3),
-                "refuted_outside": round(of("sequential", "not_reproduced", set(OUTSIDE)), 3),
-                "coverage95": round(of("sequential", "coverage95"), 3),
-                "expected_chains": round(of("sequential", "chains"), 2),
-                "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == "sequential"],
+                "refuted_outside": round(of(seq, "not_reproduced", set(OUTSIDE)), 3),
+                "refuted_outside_fixed5": round(of("fixed5", "not_reproduced", set(OUTSIDE)), 3),
+                "coverage95": round(of(seq, "coverage95"), 3),
+                "expected_chains": round(of(seq, "chains"), 2),
+                "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == seq],
                                                                axis=0)]}
     out = figures(rows)
     out["per_kind"] = {k: figures([r for r in rows if r["kind"] == k]) for k in dict.fromkeys(r["kind"] for r in rows)}

@@ -31,6 +31,10 @@ def look_hours(claims, profile, data, first_runs=None) -> list[tuple[int, float]
     return [(looks[0], first)] + [(n, per_chain * (n - prev)) for prev, n in zip(looks, looks[1:])]
 
 
+_FUTILITY_TEXT = {"decision": "of any verdict at the next or the last look",
+                  "reproduce": "of 'reproduced' at the next or the last look, or 'not reproduced' at the next"}
+
+
 def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     """`repro plan`'s lines on the design: the first round's GPU-hours, each later look's, the most and the
     expected total (with the design's simulated share of parts reaching each look)."""
@@ -39,15 +43,28 @@ def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     lines = [f"design: sequential, looks at {', '.join(map(str, design.looks))} chains per configuration, "
              f"{design.spending.replace('_', '-')}-type alpha spending (levels "
              f"{', '.join(f'{a:.4f}' for a in design.levels)}), next round only for open parts with predictive "
-             f"power >= {design.min_power:g}",
+             f"power >= {design.min_power:g} ({_FUTILITY_TEXT[design.futility]})",
              f"design: first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
              + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
              f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all)"]
     if design.reach:
-        expected = sum(h * r for (_, h), r in zip(hours, design.reach))
-        lines.append(f"design: expected total: {expected:,.1f} GPU-hours (share of parts reaching each "
-                     f"look {', '.join(f'{r:.2f}' for r in design.reach)}, simulated by benchmarks/sequential.py)")
+        lines.append(f"design: expected total: {expected_hours(claims, profile, data, hours[0][1]):,.1f} GPU-hours "
+                     f"(share of parts reaching each look {', '.join(f'{r:.2f}' for r in design.reach)}, simulated "
+                     "by benchmarks/sequential.py; a run shared by parts is run when any of them reaches the look)")
     return lines
+
+
+def expected_hours(claims, profile, data, first: float) -> float:
+    """The design's expected GPU-hours: the first round (`first`), then per later look each run of a chain once,
+    run when any claim part using it reaches that look, each part independently with the design's `reach`."""
+    design = profile.sequential
+    users: dict[str, list] = {}  # run folder name of one chain -> [GPU-hours, parts using it]
+    for claim in claims:
+        for r in claim_runs(claim, profile.with_seeds(design.looks[0]), data, seeds_chosen=True):
+            if r.spec.seed == design.looks[0]:
+                users.setdefault(r.name, [r.gpu_hours, 0])[1] += 1
+    later = zip(design.looks, design.looks[1:], design.reach[1:])
+    return first + sum((n - prev) * h * (1 - (1 - reach) ** k) for prev, n, reach in later for h, k in users.values())
 
 
 # ---- judging at the look the store holds, and the next round ------------------------------------------

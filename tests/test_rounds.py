@@ -9,7 +9,7 @@ import pytest
 from repro.claims import Claim
 from repro.data import DataSource
 from repro.profiles import SMOKE
-from repro.rounds import design_lines, judge_rounds, next_round_runs, stored_chains
+from repro.rounds import design_lines, expected_hours, judge_rounds, look_hours, next_round_runs, stored_chains
 from repro.stats import CellOutcomes
 from repro.stats.sequential import SequentialDesign
 
@@ -110,6 +110,18 @@ def test_plan_lines_give_the_first_round_and_each_look(engine):
     paper = replace(engine.profile, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5)))
     assert "design: expected total" in design_lines([claim("c", kind="improves", threshold=0.0)], paper,
                                                              engine.data)[-1]
+
+
+def test_expected_total_runs_a_shared_run_when_any_of_its_parts_goes_on(engine):
+    """A run two parts share is run once at a later look, when either part reaches it: with reach 0.5 each,
+    with probability 1 - 0.5² = 0.75, not 0.5 (the parts' reach alone undercounts a shared plan)."""
+    paper = replace(engine.profile, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5)))
+    one = [claim("a", kind="improves", threshold=0.0)]
+    two = one + [claim("b", kind="improves", threshold=1.0)]  # the same runs, another rule
+    (_, first), (_, later) = look_hours(one, paper, engine.data)
+    assert later > 0 and look_hours(two, paper, engine.data) == look_hours(one, paper, engine.data)
+    assert expected_hours(one, paper, engine.data, first) == pytest.approx(first + 0.5 * later)
+    assert expected_hours(two, paper, engine.data, first) == pytest.approx(first + 0.75 * later)
 
 
 def test_report_shows_the_look_and_marks_parts_decided_early(engine):

@@ -23,6 +23,7 @@ from scipy import stats as sps
 from scipy.optimize import brentq
 
 SPENDING = ("obrien_fleming", "pocock")
+FUTILITY = ("decision", "reproduce")
 _GRID = 801          # Simpson points per look (odd)
 _LOWER_SD = 10.0     # a one-sided design's continuation region is cut at -10 SD (mass < 1e-23)
 
@@ -134,14 +135,19 @@ class SequentialDesign:
     """Looks at `looks` chains per configuration, spending `alpha` by `spending`.
 
     `min_power`: after a look, an undecided part asks for the next look's chains only when its
-    predictive probability of being decided at the next or at the last look (`decide_probability`)
-    reaches this; otherwise it stays inconclusive (stopping for futility never adds a wrong verdict).
+    predictive probability (`decide_probability`) reaches this; otherwise it stays inconclusive
+    (stopping for futility never adds a wrong verdict).  `futility` says which probability:
+    "decision", of any verdict (reproduced or not) at the next or at the last look; "reproduce", the
+    group-sequential trials' futility rule (Jennison & Turnbull 2000, ch. 10), of "reproduced" at the
+    next or at the last look, or of "not reproduced" at the next look (a part heading for a refutation
+    still gets the one look that would give it).
     """
 
     looks: tuple[int, ...]
     spending: str = "obrien_fleming"
     alpha: float = 0.05
     min_power: float = 0.2
+    futility: str = "decision"
     # the share of claim parts expected to reach each look, as the design's simulation measured it
     # (benchmarks/sequential.py, its JSON's "reach"); () when not measured.  Only `repro plan`'s expected cost reads it
     reach: tuple[float, ...] = ()
@@ -152,6 +158,8 @@ class SequentialDesign:
             raise ValueError(f"looks must be increasing chain counts >= 2 (e.g. (3, 5, 8, 10)), got {self.looks!r}")
         if self.spending not in SPENDING:
             raise ValueError(f"spending must be one of {', '.join(SPENDING)}, got {self.spending!r}")
+        if self.futility not in FUTILITY:
+            raise ValueError(f"futility must be one of {', '.join(FUTILITY)}, got {self.futility!r}")
         if not 0 < self.alpha < 0.5 or not 0 <= self.min_power <= 1:
             raise ValueError(f"need 0 < alpha < 0.5 and 0 <= min_power <= 1, got {self.alpha}, {self.min_power}")
         if self.reach and (len(self.reach) != len(looks) or not all(0 <= r <= 1 for r in self.reach)):
@@ -182,7 +190,7 @@ class SequentialDesign:
     def record(self) -> dict:
         """The design as report.json records it."""
         return {"looks": list(self.looks), "spending": self.spending, "alpha": self.alpha,
-                "min_power": self.min_power, "levels": [round(a, 6) for a in self.levels]}
+                "min_power": self.min_power, "futility": self.futility, "levels": [round(a, 6) for a in self.levels]}
 
 
 def fixed(chains: int, alpha: float = 0.05) -> SequentialDesign:
@@ -193,8 +201,9 @@ def fixed(chains: int, alpha: float = 0.05) -> SequentialDesign:
 _Z = sps.norm.ppf((np.arange(400) + 0.5) / 400)
 
 
-def decide_probability(result, rule, *, chains: int, alpha: float) -> float:
-    """Predictive probability that `rule` decides (reproduced or not) with `chains` chains a side at level alpha.
+def decide_probability(result, rule, *, chains: int, alpha: float, verdict: int | None = None) -> float:
+    """Predictive probability that `rule` decides (reproduced or not; only reproduced with `verdict` 1, only
+    not reproduced with -1) with `chains` chains a side at level alpha.
 
     `result` is a `DifferenceResult` with variance components (the look at hand); at `chains`
     chains its variance V' and df come from `VarianceComponents.at`.  With a flat prior on the
@@ -213,16 +222,24 @@ def decide_probability(result, rule, *, chains: int, alpha: float) -> float:
     se = np.sqrt(v_next)
     est = result.estimate + np.sqrt(v_now - v_next) * _Z
     h1, h2 = sps.t.ppf(1 - alpha, df) * se, sps.t.ppf(1 - alpha / 2, df) * se
-    return float(np.mean(rule(est, est - h1, est + h1, est - h2, est + h2) != 0))
+    code = rule(est, est - h1, est + h1, est - h2, est + h2)
+    return float(np.mean(code != 0 if verdict is None else code == verdict))
 
 
 def worth_continuing(result, rule, design: SequentialDesign, look: int) -> tuple[bool, float]:
-    """(continue?, power) for an undecided comparison after look `look`: the larger predictive probability
-    of a decision at the next look and at the last; no next look means no."""
+    """(continue?, power) for an undecided comparison after look `look`, by the design's `futility`:
+    the larger predictive probability of a decision ("decision") or of "reproduced" ("reproduce", or of
+    "not reproduced" at the next look) at the next look and at the last; no next look means no."""
     if look + 1 >= len(design.looks):
         return False, 0.0
-    power = max(decide_probability(result, rule, chains=design.looks[j], alpha=design.alpha_at(j))
-                for j in {look + 1, len(design.looks) - 1})
+    later = (look + 1, len(design.looks) - 1)
+
+    def chance(j, verdict=None):
+        return decide_probability(result, rule, chains=design.looks[j], alpha=design.alpha_at(j), verdict=verdict)
+    if design.futility == "decision":
+        power = max(chance(j) for j in set(later))
+    else:
+        power = max([chance(j, 1) for j in set(later)] + [chance(look + 1, -1)])
     return power >= design.min_power, power
 
 

@@ -127,3 +127,21 @@ def test_worth_continuing_stops_at_the_last_look_and_for_futility():
     assert go and power >= 0.3
     stop, low = worth_continuing(_Result(0.0, 3, seed_var=40.0), rule, design, 0)
     assert not stop and low < 0.3
+
+
+def test_reproduce_futility_stops_a_part_heading_for_a_late_refutation_only():
+    """futility="reproduce" (the trials' rule): continue for a fair chance of "reproduced" at the next or last look,
+    or of "not reproduced" at the next; "decision" also continues for a refutation that only the last look gives."""
+    rule = partial(improves_rule, threshold=0.0)
+    late = _Result(-2.0, 3)  # below the threshold: refuted at 10 chains likely, at 5 not
+    split = [decide_probability(late, rule, chains=n, alpha=0.02, verdict=v) for n in (5, 10) for v in (1, -1)]
+    total = [decide_probability(late, rule, chains=n, alpha=0.02) for n in (5, 10)]
+    assert np.allclose([split[0] + split[1], split[2] + split[3]], total)
+    assert split[1] < 0.35 <= split[3] and max(split[0], split[2]) < 0.01
+    decision = SequentialDesign((3, 5, 8, 10), spending="pocock", min_power=0.35)
+    reproduce = SequentialDesign((3, 5, 8, 10), spending="pocock", min_power=0.35, futility="reproduce")
+    assert worth_continuing(late, rule, decision, 0)[0] and not worth_continuing(late, rule, reproduce, 0)[0]
+    assert worth_continuing(_Result(-3.5, 3), rule, reproduce, 0)[0]  # refuted at the next look: that look is run
+    assert worth_continuing(_Result(2.0, 3), rule, reproduce, 0)[0]  # a fair chance of "reproduced"
+    with pytest.raises(ValueError, match="futility must be one of"):
+        SequentialDesign((3, 5), futility="never")
