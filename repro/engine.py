@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro import distributed, multitask
-from repro.batching import predict_in_length_order
+from repro.batching import predict_in_order
 from repro.data import DataError, DataSource, data_source
 from repro.data_requests import evaluation_sets, reads_of, training_source
 from repro.errors import UsageError
+from repro.eval_cache import evaluation_features
 from repro.mixture import is_mixture
 from repro.models import build_tiny_model, check_hub_model, checkpoint_tokenizer
 from repro.profiles import Profile, TinyModel, TrainConfig
@@ -251,9 +252,11 @@ class Engine:
         metrics: dict = {}
         for split, lang in evaluation_sets(spec):
             raw = self.data.load(task, split, lang)
-            features = fmt.eval_features(raw, task, trainer.processing_class, config)
+            # made once per process for every run that predicts this set (repro.eval_cache)
+            made = evaluation_features(fmt, raw, task, trainer.processing_class, config)
             # length-sorted batches pad little; rows come back in input order
-            predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
+            outputs = predict_in_order(trainer, made.in_length_order, made.order)
+            predictions = fmt.decode(outputs, made.features, raw, task)
             records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
                        for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
                                                          fmt.references(raw, task), strict=True)]
