@@ -57,6 +57,25 @@ class Engine:
             self.ensure(spec.parent)
         return self.store.ensure(spec, (lambda work: self._execute(spec, work)) if self.compute else None)
 
+    def ensure_many(self, specs) -> dict[RunSpec, Run]:
+        """The finished run of every spec in `specs`, those no other process is computing first: processes
+        that share the store (xdist workers) each take free runs instead of waiting on one another's
+        locks; when every missing run is taken, it waits for the first.  Results are `ensure`'s."""
+        pending, runs = list(dict.fromkeys(specs)), {}
+        while pending:
+            free = next((s for s in pending if not self.compute or not self._taken(s)), pending[0])
+            runs[free] = self.ensure(free)
+            pending.remove(free)
+        return runs
+
+    def _taken(self, spec: RunSpec | None) -> bool:
+        """True when `spec` or an ancestor is missing and another process is computing it."""
+        while spec is not None:
+            if not self.store.path(spec).exists() and self.store.busy(spec):
+                return True
+            spec = spec.parent
+        return False
+
     def model_path(self, spec: RunSpec | None, base_model) -> str:
         """The checkpoint a run starts from: its parent's, or the hub model."""
         if spec is None:
