@@ -218,3 +218,16 @@ def test_bucc_dev_is_measured_at_its_own_threshold_and_test_at_dev_s():
     assert {r["id"].split("-")[1] for r in test_records} == {"test"}
     with pytest.raises(ValueError, match="BUCC has no 'train' set"):
         bucc_evaluate(embed, data, task, "train", "de")
+
+
+def test_restrict_leaves_out_a_cell_without_units_of_the_half():
+    from repro.comparators import restrict
+    one_half = [u for u in ("c0", "c1", "c2", "c3", "c4") if unit_half(u) == SELECT_HALF][:2]
+    other = [u for u in ("c0", "c1", "c2", "c3", "c4") if unit_half(u) != SELECT_HALF][:1]
+    cells = {("xquad", "de"): CellOutcomes(np.array(one_half + other), np.ones((len(one_half) + 1, 2))),
+             ("xquad", "th"): CellOutcomes(np.array(other), np.ones((1, 2))),  # a language on one paragraph
+             ("mlqa", "th"): CellOutcomes(np.array(other), np.ones((1, 2)))}
+    kept = restrict(cells, "xquad", SELECT_HALF)
+    assert set(kept) == {("xquad", "de"), ("mlqa", "th")}  # another task's cells stay whole
+    assert kept[("xquad", "de")].units.tolist() == one_half
+    assert restrict(cells, "xquad", 1 - SELECT_HALF)[("xquad", "th")].units.tolist() == other
