@@ -42,5 +42,10 @@ def predict_in_length_order(trainer, features):
     are what `decode` reads.
     """
     order = length_order(feature_lengths(features))
-    output = trainer.predict(features.select(order))
-    return restore_order(output.predictions, order)
+    return predict_in_order(trainer, features.select(order), order)
+
+
+def predict_in_order(trainer, in_length_order, order: np.ndarray):
+    """`trainer.predict(in_length_order).predictions`, features already sorted by `order` (of
+    `length_order`), rows back in input order."""
+    return restore_order(trainer.predict(in_length_order).predictions, order)

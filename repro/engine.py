@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro import distributed, multitask
-from repro.batching import predict_in_length_order
+from repro.batching import predict_in_order
 from repro.data import DataError, DataSource, data_source
 from repro.data_requests import evaluation_sets, reads_of, training_source
 from repro.errors import UsageError
+from repro.eval_cache import evaluation_features
 from repro.mixture import is_mixture
 from repro.models import build_tiny_model, check_hub_model, checkpoint_tokenizer
 from repro.profiles import Profile, TinyModel, TrainConfig
@@ -55,6 +56,25 @@ class Engine:
         if spec.parent is not None:
             self.ensure(spec.parent)
         return self.store.ensure(spec, (lambda work: self._execute(spec, work)) if self.compute else None)
+
+    def ensure_many(self, specs) -> dict[RunSpec, Run]:
+        """The finished run of every spec in `specs`, those no other process is computing first: processes
+        that share the store (xdist workers) each take free runs instead of waiting on one another's
+        locks; when every missing run is taken, it waits for the first.  Results are `ensure`'s."""
+        pending, runs = list(dict.fromkeys(specs)), {}
+        while pending:
+            free = next((s for s in pending if not self.compute or not self._taken(s)), pending[0])
+            runs[free] = self.ensure(free)
+            pending.remove(free)
+        return runs
+
+    def _taken(self, spec: RunSpec | None) -> bool:
+        """True when `spec` or an ancestor is missing and another process is computing it."""
+        while spec is not None:
+            if not self.store.path(spec).exists() and self.store.busy(spec):
+                return True
+            spec = spec.parent
+        return False
 
     def model_path(self, spec: RunSpec | None, base_model) -> str:
         """The checkpoint a run starts from: its parent's, or the hub model."""
@@ -251,9 +271,11 @@ class Engine:
         metrics: dict = {}
         for split, lang in evaluation_sets(spec):
             raw = self.data.load(task, split, lang)
-            features = fmt.eval_features(raw, task, trainer.processing_class, config)
+            # made once per process for every run that predicts this set (repro.eval_cache)
+            made = evaluation_features(fmt, raw, task, trainer.processing_class, config)
             # length-sorted batches pad little; rows come back in input order
-            predictions = fmt.decode(predict_in_length_order(trainer, features), features, raw, task)
+            outputs = predict_in_order(trainer, made.in_length_order, made.order)
+            predictions = fmt.decode(outputs, made.features, raw, task)
             records = [{"id": uid, "unit": unit, "prediction": pred, "reference": ref}
                        for (uid, unit), pred, ref in zip(fmt.units(raw, task), predictions,
                                                          fmt.references(raw, task), strict=True)]

@@ -84,8 +84,11 @@ def judge(claim: Claim, engine: JudgingEngine, *, seeds_chosen: bool = False) ->
         return judged(claim, comparisons, verdict, profile=profile.name, is_evidence=profile.is_evidence)
     specs = required_runs(claim, profile, engine.data)
     look = look_at(profile.sequential, len(profile.seeds))  # the rules judge at the level of the look reached
+    # runs other processes are computing last (Engine.ensure_many), where the engine can tell
+    many = getattr(engine, "ensure_many", None)
+    runs = many(specs.values()) if many is not None else {spec: engine.ensure(spec) for spec in specs.values()}
     # one run per (configuration, target, seed) predicts every split; each key reads its split's set
-    outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(engine.ensure(spec), get_task(key[1]).evaluation_set(key[3]))
+    outcomes = _pad_sparse({key: stored_outcomes.run_outcomes(runs[spec], get_task(key[1]).evaluation_set(key[3]))
                             for key, spec in specs.items()})
     evidence = RunEvidence(claim, profile, outcomes, alpha=look["level"] if look else 0.05)
     comparisons, verdict = kind.judge(claim, evidence)

@@ -158,15 +158,17 @@ class MixtureModel(nn.Module):
     as they are.  Load it as the root module: names are its own.
     """
 
-    def __init__(self, encoder, heads):
+    def __init__(self, encoder, heads, forwards: Sequence[Callable] | None = None):
         super().__init__()
         self.encoder = encoder
         self.heads = nn.ModuleList(heads)
+        # per task, (head, **inputs) -> outputs: its format's `head_forward` (MLM: masked positions only)
+        self.forwards = list(forwards) if forwards is not None else [_call] * len(heads)
         self.register_state_dict_post_hook(_drop_tied_names)
         self.register_load_state_dict_post_hook(_check_loaded_names)
 
     def forward(self, task: int, **inputs):
-        return self.heads[task](**inputs)
+        return self.forwards[task](self.heads[task], **inputs)
 
     def tied_names(self) -> dict[str, str]:
         """Every further name of a tied parameter -> the first name it has."""
@@ -177,6 +179,10 @@ class MixtureModel(nn.Module):
             if kept != name:
                 tied[name] = kept
         return tied
+
+
+def _call(head, **inputs):
+    return head(**inputs)
 
 
 def _drop_tied_names(model: MixtureModel, state_dict, prefix: str, local_metadata) -> None:
@@ -214,7 +220,7 @@ def _build_model(formats: Sequence, tasks: Sequence, init: str) -> MixtureModel:
         output = model.get_output_embeddings()
         if output is not None and getattr(model.config, "tie_word_embeddings", False):
             output.weight = encoder.get_input_embeddings().weight  # the MLM decoder reads the shared embeddings
-    return MixtureModel(encoder, models)
+    return MixtureModel(encoder, models, [fmt.head_forward for fmt in formats])
 
 
 def _size(module) -> int:

@@ -370,13 +370,16 @@ def rehearsal_of(paper: Profile, sizes: Mapping[str, int]) -> Profile:
     seeds, optimisation and early-stopping rules, max lengths, QA windows), with the tiny model
     and `sizes` synthetic rows per split from the hub stand-in (repro.data), which refuses what
     the hub would.  Only what cannot be tiny otherwise changes: the MLM corpus and its held-out
-    set take the stand-in's sizes, and the retrieval layer keeps its relative depth."""
+    set take the stand-in's sizes, the retrieval layer keeps its relative depth, and runs are fp32:
+    bf16 is a GPU setting, and on a CPU without bf16 instructions (the 2-core machines the rehearsal
+    runs on) autocast emulates it, 3-4x slower on the encoder and 10x on XLM-R's 250,002-piece LM
+    head (docs/data.md); `tests/test_protocol_training.py` trains a bf16 run on the CPU instead."""
     model = TinyModel(max_positions=514)  # room for the paper's longest inputs (retrieval: 512 tokens)
     mlm = replace(paper.intermediate["mlm"], max_train_examples=sizes["train"],
                   early_stopping_examples=sizes["validation"])
     return replace(paper, name="rehearsal", model=model, data_source="rehearsal",
                    intermediate=MappingProxyType({**paper.intermediate, "mlm": mlm}),
-                   fixture_sizes=MappingProxyType(dict(sizes)), is_evidence=False, eval_batch_size=128,
+                   fixture_sizes=MappingProxyType(dict(sizes)), is_evidence=False, eval_batch_size=128, bf16=False,
                    # XLM-R Large's hidden_states[14] of 24 layers (jiant retrieval_layer)
                    retrieval=replace(paper.retrieval, layer=scaled_layer(paper.retrieval.layer, 24, model.num_layers)))
 

@@ -273,6 +273,19 @@ class RunStore:
         self._note("reused" if work is None else "computed", spec)
         return Run(spec, self.path(spec))
 
+    def busy(self, spec: RunSpec) -> bool:
+        """True while another process holds `spec`'s lock, i.e. is computing it (a look, nothing waits)."""
+        from filelock import Timeout
+        if not (self.root / ".locks" / f"{spec.dirname}.lock").exists():
+            return False
+        lock = self._lock(spec)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            return True
+        lock.release()
+        return False
+
     def _lock(self, spec: RunSpec) -> FileLock:
         return FileLock(str(self.root / ".locks" / f"{spec.dirname}.lock"))
 

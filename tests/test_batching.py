@@ -4,9 +4,9 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from repro.batching import feature_lengths, length_order, restore_order
+from repro.batching import feature_lengths, length_order, predict_in_length_order, restore_order
 from repro.data import DataSource
-from repro.engine import Embedder, predict_in_length_order
+from repro.engine import Embedder
 from repro.models import build_tiny_model
 from repro.profiles import SMOKE, RetrievalConfig, TinyModel
 from repro.tasks import get_task

@@ -218,3 +218,33 @@ def test_bucc_dev_is_measured_at_its_own_threshold_and_test_at_dev_s():
     assert {r["id"].split("-")[1] for r in test_records} == {"test"}
     with pytest.raises(ValueError, match="BUCC has no 'train' set"):
         bucc_evaluate(embed, data, task, "train", "de")
+
+
+def test_restrict_leaves_out_a_cell_without_units_of_the_half():
+    from repro.comparators import restrict
+    one_half = [u for u in ("c0", "c1", "c2", "c3", "c4") if unit_half(u) == SELECT_HALF][:2]
+    other = [u for u in ("c0", "c1", "c2", "c3", "c4") if unit_half(u) != SELECT_HALF][:1]
+    cells = {("xquad", "de"): CellOutcomes(np.array(one_half + other), np.ones((len(one_half) + 1, 2))),
+             ("xquad", "th"): CellOutcomes(np.array(other), np.ones((1, 2))),  # a language on one paragraph
+             ("mlqa", "th"): CellOutcomes(np.array(other), np.ones((1, 2)))}
+    kept = restrict(cells, "xquad", SELECT_HALF)
+    assert set(kept) == {("xquad", "de"), ("mlqa", "th")}  # another task's cells stay whole
+    assert kept[("xquad", "de")].units.tolist() == one_half
+    assert restrict(cells, "xquad", 1 - SELECT_HALF)[("xquad", "th")].units.tolist() == other
+
+
+def test_a_set_with_units_in_one_half_only_is_chosen_and_measured_whole(engine, monkeypatch):
+    # the real-rows rehearsal: 16 QA rows of a language on one or two paragraphs, every unit in one half
+    one_half = UNITS[HALF == SELECT_HALF][:3]
+
+    def few(spec, split):
+        READS.append((spec, split))
+        trained = spec.parent is not None and spec.parent.kind == "intermediate"
+        right = np.isin(one_half, one_half[:2 if trained else 1])  # 2 of 3 units after mnli or squad, else 1
+        return {(spec.eval_task, lang): CellOutcomes(one_half, np.column_stack([right, np.ones(len(one_half))]))
+                for lang in spec.eval_languages(split)}
+    monkeypatch.setattr("repro.outcomes.run_outcomes", few)
+    out = judge(_claim(), engine)
+    label = out.comparisons[0].configuration
+    assert "tatoeba: too few units to halve" in label and "one evaluation set" not in label
+    assert out.verdict.estimate == pytest.approx(100 * (2 - 1) / 3)  # measured on all three units

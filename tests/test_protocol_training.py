@@ -106,6 +106,25 @@ def test_the_engine_stops_anli_plus_on_rows_of_anli_mnli_and_snli(tmp_path):
 
 
 # --- bf16 is part of a run's identity ---------------------------------------------------------
+def test_a_bf16_run_trains_and_predicts_on_the_cpu(tmp_path, quick_profile):
+    # the rehearsal runs fp32 (bf16 is emulated on CPUs), so the bf16 path of `paper` is tried here
+    profile = dataclasses.replace(quick_profile, bf16=True, smoke_languages={"xnli": ("en", "zh")},
+                                  fixture_sizes={"train": 32, "validation": 16, "test": 16})
+    engine = Engine(RunStore(tmp_path), DataSource("fixture", fixture_sizes=profile.fixture_sizes), profile)
+    spec = plan.target_spec(profile, engine.data, "xnli", intermediate=None, seed=1)
+    run = engine.ensure(spec)
+    assert spec.bf16 and run.read_json("env.json")["bf16"] is True
+    assert engine.training_args(spec, profile.target["xnli"], run.path).bf16 is True
+    metrics = run.read_json("metrics.json")["xnli"]
+    assert {lang for split in metrics.values() for lang in split} == {"en", "zh"}
+    assert all(0 <= m["accuracy"] <= 100 for split in metrics.values() for m in split.values())
+    assert (run.path / "predictions" / "xnli" / "test" / "zh.jsonl").read_text().count("\n") == 16
+
+
+def test_the_rehearsal_runs_fp32_and_paper_bf16():
+    assert PAPER.bf16 and not get_profile("rehearsal").bf16
+
+
 def test_bf16_enters_the_run_key():
     data = DataSource("hub")
     spec = plan.target_spec(PAPER, data, "xnli", intermediate=("mnli",), seed=1)

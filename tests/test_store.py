@@ -196,3 +196,38 @@ def test_runs_are_read_by_folder_name_and_by_key_and_checked(tmp_path):
     (tmp_path / spec().dirname / "metrics.json").write_text('{"xnli": 1}')
     with pytest.raises(CorruptRunError, match="bytes, manifest says"):
         reader.read_key(child.to_dict()["parent"])
+
+
+def test_busy_says_whether_another_holder_computes_a_run(tmp_path):
+    from filelock import FileLock
+    store = RunStore(tmp_path)
+    assert not store.busy(spec(1))
+    (tmp_path / ".locks").mkdir(exist_ok=True)
+    held = FileLock(str(tmp_path / ".locks" / f"{spec(1).dirname}.lock"))
+    with held:
+        assert store.busy(spec(1)) and not store.busy(spec(2))
+    assert not store.busy(spec(1))
+
+
+def test_ensure_many_takes_free_runs_before_those_another_process_computes(tmp_path):
+    from filelock import FileLock
+
+    from repro.engine import Engine
+    from repro.profiles import SMOKE
+    store = RunStore(tmp_path)
+    (tmp_path / ".locks").mkdir(exist_ok=True)
+    held = FileLock(str(tmp_path / ".locks" / f"{spec(1).dirname}.lock"))
+    order = []
+
+    class Recording(Engine):
+        def _execute(self, run_spec, work):
+            order.append(run_spec.seed)
+            write_payload(work)
+            if held.is_locked:
+                held.release()  # "the other process" finishes spec 1's turn: it is free again
+
+    engine = Recording(store, None, SMOKE)
+    held.acquire()
+    runs = engine.ensure_many([spec(1), spec(2), spec(3), spec(2)])
+    assert order == [2, 1, 3]  # 1 was taken: 2 first, then 1 as soon as it was free
+    assert list(runs) == [spec(2), spec(1), spec(3)] and all(run.path.is_dir() for run in runs.values())

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from repro import xtreme_layout
 from repro.data import DataError, DataSource, data_source
 from repro.profiles import get_profile
 from repro.tasks import get_task
@@ -138,3 +139,12 @@ def test_length_samples_from_the_layout_keep_the_others_with_their_source(tmp_pa
     assert samples["tasks"]["mnli"] == {"train": [9]} and samples["sources"]["mnli"]["train"] == "fixture run"
     assert len(samples["tasks"]["xnli"]["eval"]) == 2 and samples["tasks"]["xnli"]["eval"] != [1]
     assert "xnli validation in 2 language(s) (de, fr)" in samples["sources"]["xnli"]["eval"]
+
+
+def test_detect_sees_a_task_folder_filled_after_it_looked(tmp_path):
+    import os
+    (tmp_path / "xnli").mkdir()
+    assert xtreme_layout.detect(tmp_path) == ()
+    (tmp_path / "xnli" / "dev-en.tsv").write_text("a\tb\tentailment\n", encoding="utf-8")
+    os.utime(tmp_path / "xnli", ns=(0, 10**9))  # the folder's mtime moves (coarse clocks: set it outright)
+    assert xtreme_layout.detect(tmp_path) == ("xnli",)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import reduce
 
 from repro import stats as V
-from repro.comparators import COMPARATORS, MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, published_xlmr_score, restrict
+from repro.comparators import (COMPARATORS, MEASURE_HALF, PUBLISHED_XLMR, SELECT_HALF, published_xlmr_score, restrict,
+                               unit_half)
 from repro.kinds.base import ClaimKind, Evidence, Judgement, Locator, refuse, with_reason
 from repro.paper import PUBLISHED_XLMR as PUBLISHED_ROW
 from repro.paper import read_xtreme
@@ -38,8 +39,17 @@ class BestPerTarget(ClaimKind):
     def judge(self, claim: JudgedClaim, evidence: Evidence | None) -> Judgement:
         assert evidence is not None, "a best_per_target claim is judged on runs"
         ev = evidence
-        halved = [t for t in claim.targets if len(claim.configurations) > 1
-                  and get_task(t).one_evaluation_set(claim.select_split, claim.split)]
+        one_set = [t for t in claim.targets if len(claim.configurations) > 1
+                   and get_task(t).one_evaluation_set(claim.select_split, claim.split)]
+
+        def both_halves(t: str) -> bool:  # units of each half somewhere in the set
+            units = {u for co in ev.cells(claim.configurations[0], t, ev.seeds[0], claim.select_split).values()
+                     for u in co.units.tolist()}
+            return {unit_half(u) for u in units} == {SELECT_HALF, MEASURE_HALF}
+        # a set of too few units to halve (the rehearsal's 16 QA rows on a few paragraphs) is chosen and
+        # measured on all of them, and the label says so
+        halved = [t for t in one_set if both_halves(t)]
+        whole = [t for t in one_set if t not in halved]
         chosen = {}
         for t in claim.targets:
             def selection_cells(c, s, t=t):
@@ -55,7 +65,9 @@ class BestPerTarget(ClaimKind):
         label = ("best per target (" + ", ".join(f"{t}: {claim.label(c)}" for t, c in chosen.items())
                  + f"; chosen on {claim.select_split}"
                  + (f", except {', '.join(halved)}: one evaluation set, chosen on one half of its units and "
-                    "measured on the other" if halved else "") + ")")
+                    "measured on the other" if halved else "")
+                 + (f"; {', '.join(whole)}: too few units to halve, chosen and measured on the same units "
+                    "(a winner's curse)" if whole else "") + ")")
         best, own = measured(ev.runs_of(None, chosen=chosen)), measured(ev.runs_of(claim.baseline))
         assert claim.expected is not None, "a best_per_target claim sets expected"
         if claim.comparator != PUBLISHED_XLMR:

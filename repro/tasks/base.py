@@ -326,6 +326,11 @@ class TrainedFormat(Format):
         """(rows, report): the training rows after the format's own check; no check by default."""
         return raw, None
 
+    def head_forward(self, head, **inputs) -> Any:
+        """The head model's outputs on one batch of a mixture (`repro.multitask`); `head(**inputs)`
+        unless the format computes them more cheaply with the same loss and predictions (MLM)."""
+        return head(**inputs)
+
 
 class PredictingFormat(TrainedFormat):
     """A trained format with per-row predictions: evaluable as a target, trainable alone.

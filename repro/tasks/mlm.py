@@ -292,10 +292,16 @@ class MaskedLanguageModelling(TrainedFormat):
     @staticmethod
     def train_features(raw, task: Task, tokenizer, config):
         """Token ids, kept in Arrow (2M sentences); the collator masks them batch by batch."""
+        import hashlib
+
         def encode(batch):
             enc = tokenizer(batch["text"], truncation=True, max_length=config.max_length)
             return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
-        return raw.map(encode, batched=True, remove_columns=raw.column_names)
+        # the result's fingerprint named outright: `datasets` would otherwise pickle the closure, the
+        # tokenizer's whole vocabulary with it (seconds for XLM-R's 250,002 pieces), only to name it
+        name = f"{raw._fingerprint}:{tokenizer.name_or_path}:{len(tokenizer)}:{config.max_length}"
+        return raw.map(encode, batched=True, remove_columns=raw.column_names,
+                       new_fingerprint=hashlib.sha256(name.encode()).hexdigest()[:16])
 
     def eval_features(self, raw, task: Task, tokenizer, config):
         """Token ids with fixed (seeded) masks and their `labels`."""
@@ -316,8 +322,32 @@ class MaskedLanguageModelling(TrainedFormat):
 
     @staticmethod
     def reduce_logits(logits, labels):
-        """The predicted token per position: vocabulary-sized logits are never gathered."""
-        return (logits[0] if isinstance(logits, tuple) else logits).argmax(-1)
+        """The predicted token per position: vocabulary-sized logits are never gathered (`head_forward`
+        gives the token ids already, -100 where nothing is masked)."""
+        logits = logits[0] if isinstance(logits, tuple) else logits
+        return logits if logits.dim() == labels.dim() else logits.argmax(-1)
+
+    @staticmethod
+    def head_forward(head, input_ids=None, attention_mask=None, labels=None, **inputs):
+        """The LM head on the masked positions only, as fairseq trains RoBERTa and XLM-R (its output
+        layer sees `masked_tokens` alone): the loss of `head(...)` with the vocabulary-sized scores of
+        the ~15% masked tokens instead of every token (XLM-R: 250,002 per token).  In evaluation its
+        `logits` are the predicted token at each masked position (-100 elsewhere), the argmax of the
+        full head's logits there.  A head without `lm_head`, or a batch without labels, runs whole."""
+        lm_head = getattr(head, "lm_head", None)
+        if lm_head is None or labels is None:
+            return head(input_ids=input_ids, attention_mask=attention_mask, labels=labels, **inputs)
+        import torch.nn.functional as F
+        from transformers.modeling_outputs import MaskedLMOutput
+        hidden = head.base_model(input_ids=input_ids, attention_mask=attention_mask, **inputs)[0]
+        chosen = labels != -100
+        scores = lm_head(hidden[chosen])
+        loss = F.cross_entropy(scores, labels[chosen])
+        predicted = None
+        if not head.training:
+            predicted = labels.new_full(labels.shape, -100)
+            predicted[chosen] = scores.argmax(-1)
+        return MaskedLMOutput(loss=loss, logits=predicted)
 
     @staticmethod
     def dev_score(predictions, features, raw, task: Task) -> float:

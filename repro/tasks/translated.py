@@ -75,6 +75,9 @@ class Translated(PredictingFormat):
     def check_train_rows(self, raw, task: Task):
         return self._of.check_train_rows(raw, task)
 
+    def head_forward(self, head, **inputs):
+        return self._of.head_forward(head, **inputs)
+
     def collator(self, tokenizer):
         return self._of.collator(tokenizer)
 
