@@ -74,7 +74,9 @@ def store(tmp_path):
 
 def test_the_records_come_from_judged_outcomes():
     a, b, c = RECORDS
-    assert a["verdict"]["outcome"] == "reproduced" and a["verdict"]["estimate"] == pytest.approx(8.0, abs=1.0)
+    # planted +8 points; the fixed units and 3 seeds' draws (their keys) move the estimate inside the 8 ± 2 band
+    assert a["verdict"]["outcome"] == "reproduced" and 6.0 <= a["verdict"]["estimate"] <= 10.0
+    assert 6.0 <= a["verdict"]["ci90"][0] <= a["verdict"]["ci90"][1] <= 10.0  # the magnitude rule: 90% CI in the band
     assert [x["verdict"]["outcome"] for x in b["comparisons"]][0] == "not_reproduced"
     assert b["verdict"]["outcome"] == "not_reproduced"
     assert c["verdict"]["ci95"] is None and c["comparisons"][0]["seeds"] == [] and c["source"] == "paper-v1"
