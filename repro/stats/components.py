@@ -101,11 +101,6 @@ def t_quantile(q: float, df: float) -> float:
     return float(special.stdtrit(df, q))
 
 
-def _chi2_quantile(q: float, df: float) -> float:
-    """χ²_df's q quantile (scipy.stats.chi2.ppf's own formula, at a hundredth of its call cost)."""
-    return float(2 * special.gammaincinv(df / 2, q))
-
-
 def satterthwaite(total: float, terms, extra: float = 0.0) -> float:
     """Welch-Satterthwaite df of `total` from (variance term, its df) pairs; inf when nothing is random.
 
