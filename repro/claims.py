@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +32,7 @@ TARGET_SETS = {"xtreme": TARGETS}  # the nine XTREME target tasks, in the paper'
 PSEUDO_TASKS = ("mlm",)
 TRANSLATED = "_translated"
 SPLITS = ("validation", "test")
+NOT_IN_FILES = ("path", "options", "held")  # Claim fields the loader or the rounds set, never a claim file
 SMOKE_FIELDS = ("configurations", "baselines", "at_least", "seeds", "split", "reason")
 __all__ = ["KINDS", "Claim", "ClaimError", "load_claims", "select_claims"]
 
@@ -76,6 +77,9 @@ class Claim:
     # the values of the fields its kind adds (`ClaimKind.own_fields`); the report writes them beside the others
     options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     path: Path | None = field(default=None, compare=False)
+    # configurations held at fewer chains than the look judged: a later look of the sequential design adds
+    # chains only to what an open comparison needs (repro.rounds); ((configuration, chains), ...)
+    held: tuple[tuple[tuple[str, ...], int], ...] = field(default=(), repr=False)
 
     @classmethod
     def from_file(cls, path: Path) -> "Claim":
@@ -94,12 +98,12 @@ class Claim:
         at = _locator(path, text)
         missing = [k for k in REQUIRED if k not in raw]
         own = KINDS[raw["kind"]].own_fields if isinstance(raw.get("kind"), str) and raw["kind"] in KINDS else {}
-        unknown = sorted(set(raw) - set(cls.__dataclass_fields__) - {"path", "options"} - set(own))
+        unknown = sorted(set(raw) - set(cls.__dataclass_fields__) - set(NOT_IN_FILES) - set(own))
         if missing:
             raise ClaimError(f"{path}: missing field(s) {', '.join(missing)}; add them (see docs/claims.md)")
         if unknown:
             raise ClaimError(f"{at(unknown[0])}: unknown field(s) {', '.join(unknown)}; known fields: "
-                             f"{', '.join([f for f in cls.__dataclass_fields__ if f not in ('path', 'options')] + list(own))}")
+                             f"{', '.join([f for f in cls.__dataclass_fields__ if f not in NOT_IN_FILES] + list(own))}")
         problems = type_problems({k: v for k, v in raw.items() if k not in own}, at) + [
             f"{at(name)}: {problem}" for name, check in own.items() if name in raw and (problem := check(raw[name]))]
         if problems:
@@ -191,6 +195,11 @@ class Claim:
     def configurations_used(self) -> list[tuple[str, ...]]:
         """Every configuration a run is needed for, the baselines included, each once."""
         return list(dict.fromkeys([*self.configurations, self.baseline, *self.baselines]))
+
+    def seeds_of(self, configuration: tuple[str, ...], seeds: Sequence[int]) -> tuple[int, ...]:
+        """The seeds (chains) of `configuration` among the look's `seeds`: all of them, or the first ones
+        where the configuration is held (`held`)."""
+        return tuple(seeds)[:dict(self.held).get(configuration, len(seeds))]
 
     def for_smoke(self) -> "Claim":
         """The claim as the smoke profile judges it (the [smoke] table's overrides, same rule)."""

@@ -53,6 +53,9 @@ class RunEvidence:
     def cells(self, configuration: tuple[str, ...], target: str, seed: int, split: str) -> RunOutcomes:
         return self.outcomes[(configuration, target, seed, split)]
 
+    def seeds_of(self, configuration: tuple[str, ...]) -> tuple[int, ...]:
+        return self.claim.seeds_of(configuration, self.seeds)
+
     def runs_of(self, configuration: tuple[str, ...] | None, split: str | None = None,
                 chosen: Mapping[str, tuple[str, ...]] | None = None) -> list[RunOutcomes]:
         split = split or self.claim.split
@@ -62,8 +65,10 @@ class RunEvidence:
             if found is None:
                 raise ValueError(f"claim {self.claim.id}: no configuration is read for target {t}")
             return found
+        # the seeds every configuration read holds (one merged run per seed)
+        seeds = min((self.seeds_of(read(t)) for t in self.claim.targets), key=len)
         return [{cell: co for t in self.claim.targets for cell, co in self.outcomes[(read(t), t, s, split)].items()}
-                for s in self.seeds]
+                for s in seeds]
 
     def difference(self, a: Sequence[RunOutcomes], b: Sequence[RunOutcomes], label: str) -> DifferenceResult:
         return paired_difference(a, b, metrics=self.metrics, parallel=self.parallel, rng=self.seed(label))

@@ -9,6 +9,7 @@ claim's split is not part of its identity.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import Protocol
 
 from repro.cost import ALL_LANGUAGES, Phase, gpu_hours, train_size, unmeasured
@@ -105,6 +106,8 @@ class Claim(Protocol):
 
     def configurations_used(self) -> list[tuple[str, ...]]: ...
 
+    def seeds_of(self, configuration: tuple[str, ...], seeds: Sequence[int]) -> tuple[int, ...]: ...
+
     def splits(self) -> tuple[str, ...]: ...
 
     def for_profile(self, profile: Profile, *, seeds_chosen: bool = False) -> tuple[Claim, Profile]: ...
@@ -123,7 +126,7 @@ RunKey = tuple[tuple[str, ...], str, int, str]  # (configuration, target, seed, 
 def run_keys(claim: Claim, profile) -> list[RunKey]:
     """Every (configuration, target, seed, split) the claim reads."""
     return [(config, target, seed, split) for split in claim.splits() for config in claim.configurations_used()
-            for target in claim.targets for seed in profile.seeds]
+            for target in claim.targets for seed in claim.seeds_of(config, profile.seeds)]
 
 
 def required_runs(claim: Claim, profile, data) -> dict[RunKey, RunSpec]:

@@ -80,6 +80,10 @@ class Comparison:
     configuration: str
     result: Result
     verdict: Verdict
+    # the configurations whose further chains bear on this verdict, which a later look of the sequential
+    # design extends while it is open (repro.rounds); None: every configuration of the claim; (): none
+    # (a comparison reported beside the verdict)
+    needs: tuple[tuple[str, ...], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,13 @@ are affine in the chain count: the first look's plan, plus a fixed cost per adde
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
+from repro.claims import Claim
 from repro.kinds import KINDS
 from repro.plan import claim_runs, planned_runs, required_runs, with_ancestors
 from repro.stats.sequential import worth_continuing
+from repro.results import ClaimOutcome
 from repro.stats.verdicts import Outcome, Verdict
 from repro.store import CorruptRunError
 
@@ -69,21 +71,30 @@ def expected_hours(claims, profile, data, first: float) -> float:
 
 # ---- judging at the look the store holds, and the next round ------------------------------------------
 
-def stored_chains(claim, engine) -> int:
-    """The most chains per configuration, among the design's looks, whose runs of `claim` are all stored
-    (the first look when no later one is complete: that round is what a first run computes)."""
-    design = engine.profile.sequential
-    held = design.looks[0]
-    for n in design.looks[1:]:
-        c, p = claim.for_profile(engine.profile.with_seeds(n))
-        try:
-            specs = with_ancestors(required_runs(c, p, engine.data).values())
-            if not all(engine.store.get(s) is not None for s in specs):
-                break
-        except CorruptRunError:
-            break  # judged at the look before; the damaged run is named when that look reads it
-        held = n
-    return held
+def stored(claim, engine, chains: int) -> bool:
+    """Whether every run `claim` reads at `chains` chains (its held configurations at theirs) is stored."""
+    c, p = claim.for_profile(engine.profile.with_seeds(chains))
+    try:
+        specs = with_ancestors(required_runs(c, p, engine.data).values())
+        return all(engine.store.get(s) is not None for s in specs)
+    except CorruptRunError:
+        return False  # judged at the look before; the damaged run is named when that look reads it
+
+
+def extended(outcome, chains: int):
+    """`outcome.claim` as the next look reads it: the configurations its open comparisons need (their
+    `needs`) get the next look's chains, every other one keeps the chains it has (`Claim.held`)."""
+    claim = outcome.claim
+    used = claim.configurations_used()
+    wanted: set = set()
+    for comp in outcome.comparisons:
+        if comp.verdict.outcome == Outcome.INCONCLUSIVE:
+            wanted.update(used if comp.needs is None else comp.needs)
+    held = {c: h for c, h in claim.held if c not in wanted}  # a comparison open again extends its configurations
+    for config in used:
+        if config not in wanted:
+            held.setdefault(config, chains)
+    return replace(claim, held=tuple(held.items()))
 
 
 def _at(engine, chains: int):
@@ -101,46 +112,73 @@ def rule_of(verdict, claim):
 
 
 def open_power(outcome, design, look: int) -> tuple[bool, float]:
-    """(ask for the next look?, the best predictive power) over the outcome's undecided comparisons."""
+    """(ask for the next look?, the best predictive power) over the outcome's undecided comparisons (not those
+    reported beside the verdict: `needs` empty)."""
     best, go = 0.0, False
     for comp in outcome.comparisons:
         rule = rule_of(comp.verdict, outcome.claim)
-        if comp.verdict.outcome != Outcome.INCONCLUSIVE or rule is None or not hasattr(comp.result, "components"):
+        if (comp.verdict.outcome != Outcome.INCONCLUSIVE or rule is None or comp.needs == ()
+                or not hasattr(comp.result, "components")):
             continue
         wants, power = worth_continuing(comp.result, rule, design, look)
         best, go = max(best, power), go or wants
     return go, best
 
 
-def judge_rounds(claim, engine, *, seeds_chosen: bool = False, judge=None):
-    """Judge `claim` as the profile's sequential design does: look after look up to the chains the store
-    holds, stopping at the first decisive look (a decided part keeps its verdict and record) or where no
-    open comparison has a fair chance.  The outcome's `sequential` record gains `decided_early`, `power`
-    and `next_round` ({chains, runs, gpu_hours} of the next look's missing runs, or None).  Without a design,
-    with seeds chosen by the user, or for a claim judged without runs (setup): `judge` as it is."""
+@dataclass(frozen=True)
+class Rounds:
+    """A claim judged look after look (`walk`): the outcome of the last look judged, and the claim and
+    chains of the next look when it is pending (its runs not all stored yet), else None."""
+
+    outcome: ClaimOutcome
+    next_claim: Claim | None = None
+    next_chains: int = 0
+
+
+def walk(claim, engine, *, judge=None) -> Rounds:
+    """Judge `claim` look after look of the profile's sequential design while the store holds each look's
+    runs: stop at the first decisive look (a decided part keeps its verdict and record), where no open
+    comparison has a fair chance, at the last look, or where the next look's runs are not all stored.  A
+    later look adds chains only to the configurations the open comparisons need (`extended`)."""
     from repro.judging import judge as judge_claim  # judging imports this package's helpers, not the reverse
     judge = judge or judge_claim
     design = engine.profile.sequential
-    if design is None or seeds_chosen or not claim.kind_object.needs_runs:
-        return judge(claim, engine, **({"seeds_chosen": True} if seeds_chosen else {}))
-    held = stored_chains(claim, engine)
+    current, out, pending, decided, go, power, k = claim, None, None, False, False, 0.0, 0
     for k, n in enumerate(design.looks):
-        out = judge(claim, _at(engine, n))
+        if k and not stored(current, engine, n):
+            pending, k = (current, n), k - 1
+            break
+        out = judge(current, _at(engine, n))
         if out.skipped is not None or not isinstance(out.verdict, Verdict):  # skipped or damaged: as it is
-            return out
+            return Rounds(out)
         decided = out.verdict.outcome != Outcome.INCONCLUSIVE
         go, power = (False, 0.0) if decided else open_power(out, design, k)
-        if decided or not go or n >= held:
+        if decided or not go or k == len(design.looks) - 1:
             break
+        current = replace(claim, held=extended(out, n).held)  # the claim as given: its [smoke] table kept
+    assert out is not None, "the first look is always judged"
     last = k == len(design.looks) - 1
     upcoming = None
-    if go and not last:
-        upcoming = next_round_cost(claim, engine, design.looks[k + 1])
+    if pending is not None:
+        upcoming = next_round_cost(pending[0], engine, pending[1])
+    held = {out.claim.label(c): h for c, h in out.claim.held}
     record = {**(out.sequential or {}), "decided_early": decided and not last, "power": round(power, 3),
-              "next_round": upcoming,
+              "next_round": upcoming, **({"held": held} if held else {}),
               "stopped": ("decided" if decided else "last look" if last else
                           "next round pending" if go else "no fair chance at the next looks")}
-    return replace(out, sequential=record)
+    return Rounds(replace(out, sequential=record), *(pending or (None, 0)))
+
+
+def judge_rounds(claim, engine, *, seeds_chosen: bool = False, judge=None):
+    """Judge `claim` as the profile's sequential design does (`walk`); the outcome's `sequential` record gains
+    `decided_early`, `power`, `next_round` ({chains, runs, gpu_hours} of the next look's missing runs, or
+    None), `stopped` and, where a look held configurations at fewer chains, `held`.  Without a design,
+    with seeds chosen by the user, or for a claim judged without runs (setup): `judge` as it is."""
+    from repro.judging import judge as judge_claim
+    judge = judge or judge_claim
+    if engine.profile.sequential is None or seeds_chosen or not claim.kind_object.needs_runs:
+        return judge(claim, engine, **({"seeds_chosen": True} if seeds_chosen else {}))
+    return walk(claim, engine, judge=judge).outcome
 
 
 def next_round_runs(claim, engine, chains: int) -> list:

@@ -9,7 +9,7 @@ import pytest
 from repro.claims import Claim
 from repro.data import DataSource
 from repro.profiles import SMOKE
-from repro.rounds import design_lines, expected_hours, judge_rounds, look_hours, next_round_runs, stored_chains
+from repro.rounds import design_lines, expected_hours, extended, judge_rounds, look_hours, next_round_runs, stored
 from repro.stats import CellOutcomes
 from repro.stats.sequential import SequentialDesign
 
@@ -83,9 +83,9 @@ def test_round_flow_keeps_decided_parts_and_asks_chains_only_for_open_ones(engin
     runs = next_round_runs(open_, engine, 3)
     assert len(runs) == upcoming["runs"] and all(r.spec.seed == 3 for r in runs)
     assert all("mnli" not in r.name for r in runs) and any("squad" in r.name for r in runs)
-    for r in runs:  # the round computed (repro run --seeds 3 -k edge)
+    for r in runs:  # the round computed (repro run --runs-file, as repro plan --next-round writes it)
         engine.ensure(r.spec)
-    assert stored_chains(open_, engine) == 3 and stored_chains(decided, engine) == 2
+    assert stored(open_, engine, 3) and not stored(decided, engine, 3)
     second = {c.id: judge_rounds(c, engine) for c in (decided, open_)}
     assert second["edge"].sequential["look"] == 2 and second["edge"].sequential["chains"] == 3
     assert second["edge"].sequential["next_round"] is None  # the last look: no further round
@@ -100,7 +100,7 @@ def test_a_decided_part_keeps_its_look_when_more_chains_are_stored(engine):
     for r in next_round_runs(clear, engine, 3):
         engine.ensure(r.spec)
     later = judge_rounds(clear, engine)
-    assert stored_chains(clear, engine) == 3
+    assert stored(clear, engine, 3)
     assert later.sequential["look"] == 1 and later.sequential["decided_early"] and later.verdict == early.verdict
 
 
@@ -167,3 +167,53 @@ def test_the_power_rule_is_the_verdicts_kinds():
     assert (rule(est, lo, hi, lo, hi) == expected).all() and set(expected) == {1, -1, 0}  # reproduced, refuted, open
     assert rule_of(Verdict(O.INCONCLUSIVE, "setup", 0.0, (0, 0), (0, 0), ""), claim) is None
     assert rule_of(Verdict(O.INCONCLUSIVE, "no such kind", 0.0, (0, 0), (0, 0), ""), claim) is None
+
+
+def test_a_later_look_extends_only_the_configurations_open_comparisons_need(engine):
+    """At least 2 of 2 improve by more than 1 point: mnli (+8) is decided at the first look, squad (+1, on the
+    threshold) is not, so the second look adds a chain to squad and the baseline only; mnli keeps its 2."""
+    both = claim("both", kind="improves", threshold=1.0, configurations=(("mnli",), ("squad",)))
+    first = judge_rounds(both, engine)
+    assert [c.verdict.outcome for c in first.comparisons] == ["reproduced", "inconclusive"]
+    assert first.sequential["next_round"]["chains"] == 3
+    (runs,) = [next_round_runs(replace(both, held=extended(first, 2).held), engine, 3)]
+    assert runs and all(r.spec.seed == 3 for r in runs)
+    assert not any("mnli" in r.name for r in runs) and any("squad" in r.name for r in runs)
+    assert first.sequential["next_round"]["runs"] == len(runs)
+    for r in runs:
+        engine.ensure(r.spec)
+    assert not stored(both, engine, 3) and stored(replace(both, held=((("mnli",), 2),)), engine, 3)
+    second = judge_rounds(both, engine)
+    assert second.sequential["look"] == 2 and second.sequential["held"] == {"mnli": 2}
+    mnli, squad = second.comparisons
+    assert (mnli.result.n_seeds_a, mnli.result.n_seeds_b) == (2, 3) and squad.result.n_seeds_a == 3
+    from repro.report.schema import claim_record
+    assert claim_record(second)["comparisons"][0]["seeds"] == [1, 2, 3]
+
+
+def test_extended_keeps_held_chains_and_frees_a_comparison_open_again(engine):
+    both = claim("both", kind="improves", threshold=1.0, configurations=(("mnli",), ("squad",)))
+    first = judge_rounds(both, engine)
+    assert dict(extended(first, 2).held) == {("mnli",): 2}  # baseline and squad: extended
+    reopened = replace(first, claim=replace(both, held=((("squad",), 2),)))  # squad held earlier, open now
+    assert dict(extended(reopened, 3).held) == {("mnli",): 3}
+
+
+def test_best_per_target_is_chosen_on_the_first_look_and_only_the_chosen_one_gets_chains(engine):
+    """The best of mnli (+8) and squad (+1) per target, chosen on validation, measured on test against the
+    baseline: a later look extends mnli and the baseline, and the choice is made on the chains both hold."""
+    bpt = claim("bpt", kind="best_per_target", expected=8.0, margin=0.05, split="test",
+                select_split="validation", configurations=(("mnli",), ("squad",)))
+    first = judge_rounds(bpt, engine)
+    assert first.verdict.outcome == "inconclusive" and "xnli: mnli" in first.comparisons[0].configuration
+    assert first.comparisons[0].needs == (("mnli",), ())
+    held = extended(first, 2).held
+    assert dict(held) == {("squad",): 2}
+    runs = next_round_runs(replace(bpt, held=held), engine, 3)
+    assert runs and not any("squad" in r.name for r in runs)
+    for r in runs:
+        engine.ensure(r.spec)
+    second = judge_rounds(bpt, engine)
+    assert second.sequential["look"] == 2 and second.sequential["held"] == {"squad": 2}
+    assert "xnli: mnli" in second.comparisons[0].configuration and "over the 2 chains" in second.comparisons[0].configuration
+    assert second.comparisons[0].result.n_seeds_a == 3

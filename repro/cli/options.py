@@ -40,6 +40,8 @@ OPTIONS = {
                                        "smoke and rehearsal (its embedding gets the tokenizer's size); also "
                                        "$REPRO_TOKENIZER", "REPRO_TOKENIZER"),
     "seeds": Option("--seeds", "number of phase-(iii) seeds per configuration", type=int),
+    "runs_file": Option("--runs-file", "only the runs this file names, one run folder name a line, as `repro plan "
+                                       "--next-round --runs-file FILE` writes the sequential design's next round"),
 }
 
 
@@ -89,3 +91,35 @@ def seeds_count(given) -> int | None:
     if given is not None and given < 1:
         raise UsageError(f"--seeds {given}: need at least one seed")
     return given
+
+
+def read_runs_file(path, runs) -> list:
+    """The planned `runs` that the file at `path` names (one run folder name a line; blank lines and
+    `#` comments skipped), in plan order; UsageError naming the file and the fix when it cannot be read
+    or names a run the selected claims do not plan."""
+    try:
+        names = [line.strip() for line in Path(path).read_text(encoding="utf-8").splitlines()]
+    except (OSError, UnicodeDecodeError) as err:
+        raise UsageError(f"--runs-file {path}: cannot read it ({err}); write it with "
+                         "`repro plan --next-round --runs-file FILE`") from None
+    names = [n for n in names if n and not n.startswith("#")]
+    known = {run.name for run in runs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"--runs-file {path}: {len(unknown)} name(s) the selected claims do not plan, e.g. "
+                         f"{unknown[0]!r}; select the claims it was written for (-k) and the same --profile, or "
+                         "write it again with `repro plan --next-round --runs-file FILE`")
+    wanted = set(names)
+    return [run for run in runs if run.name in wanted]
+
+
+def planned_with_runs_file(claims, profile, data, args) -> list:
+    """`repro run`/`repro submit`'s planned runs: the claims' runs at the profile's seeds (`--seeds`), or with
+    `--runs-file` the runs it names among those of every look of the sequential design."""
+    from repro.plan import planned_runs
+    path = explicit(getattr(args, "runs_file", None), "runs_file")
+    if path is None:
+        return planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
+    if profile.sequential is not None and not seeds_count(args.seeds):
+        profile = profile.with_seeds(profile.sequential.looks[-1])
+    return read_runs_file(path, planned_runs(claims, profile, data, seeds_chosen=True))

@@ -25,7 +25,7 @@ from repro.store import SPEC_FILE, CorruptRunError, RunStore
 def add_plan_parser(subparsers) -> None:
     """`repro plan`: the deduplicated runs that the selected claims need, which are stored, and their cost."""
     p = subparsers.add_parser("plan", help="list the runs the claims need, which are stored, and their GPU-hours")
-    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "tokenizer")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "tokenizer", "runs_file")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--gpus", type=int, default=None, metavar="N",
                    help="also print the predicted makespan of the waves to compute on N GPUs, beside the critical path")
@@ -47,7 +47,8 @@ def run_plan(args) -> int:
     directory = claims_dir(args.claims)
     claims = select_claims(directory, args.select)
     if args.next_round:
-        return print_next_round(claims, profile, data, value(args.store, "store"))
+        return print_next_round(claims, profile, data, value(args.store, "store"),
+                                explicit(args.runs_file, "runs_file"))
     runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
     if not claims:
         print(f"repro plan: no claim in {directory} has an id containing {args.select!r}", file=sys.stderr)
@@ -99,11 +100,12 @@ def run_plan(args) -> int:
     return 0
 
 
-def print_next_round(claims, profile, data, store_dir) -> int:
+def print_next_round(claims, profile, data, store_dir, runs_file=None) -> int:
     """`repro plan --next-round`: per claim part the look its stored runs reach and why it stops or goes on,
-    then the missing runs of the next look of the open parts, wave by wave, with the commands that compute them."""
+    then the missing runs of the next look of the open parts (only the configurations their open comparisons
+    need), wave by wave, written to `runs_file` for `repro run`/`repro submit --runs-file`."""
     from repro.engine import Engine
-    from repro.rounds import judge_rounds, next_round_runs
+    from repro.rounds import next_round_runs, walk
     from repro.store import MissingRunError
     if profile.sequential is None:
         print(f"repro plan: --next-round: profile {profile.name} has no sequential design (Profile.sequential)",
@@ -111,37 +113,48 @@ def print_next_round(claims, profile, data, store_dir) -> int:
         return 2
     engine = Engine(RunStore(store_dir, create=False), data, profile, compute=False)
     chosen: dict[str, PlannedRun] = {}
-    commands: list[tuple[str, int]] = []
+    open_parts = []
     for claim in claims:
+        if not claim.needs_runs:  # a setup claim: nothing to run
+            continue
         try:
-            out = judge_rounds(claim, engine)
+            rounds = walk(claim, engine)
         except MissingRunError:
             print(f"{claim.id}: its first round ({profile.sequential.looks[0]} chains) is not all stored: compute it "
                   f"first (repro run -k {claim.id}, or pytest -m claims)")
             continue
-        seq, verdict = out.sequential, out.verdict
-        if seq is None:  # a setup claim: nothing to run
+        out = rounds.outcome
+        seq, said = out.sequential, getattr(out.verdict.outcome, "value", out.verdict.outcome)
+        if seq is None:  # skipped or damaged: said as it is
+            print(f"{claim.id}: {said}: {out.skipped}")
             continue
         upcoming = seq.get("next_round")
-        print(f"{claim.id}: look {seq['look']} ({seq['chains']} chains, level {seq['level']:.4f}): "
-              f"{verdict.outcome.value}; {seq['stopped']}"
+        held = ", ".join(f"{c} at {n}" for c, n in seq.get("held", {}).items())
+        print(f"{claim.id}: look {seq['look']} ({seq['chains']} chains{'; held: ' + held if held else ''}, "
+              f"level {seq['level']:.4f}): {said}; {seq['stopped']}"
               + (f"; next round {upcoming['chains']} chains: {upcoming['runs']} runs, {upcoming['gpu_hours']:,.1f} "
                  f"GPU-hours (predictive power {seq['power']:.2f})" if upcoming else ""))
         if upcoming:
-            for run in next_round_runs(claim, engine, upcoming["chains"]):
+            for run in next_round_runs(rounds.next_claim, engine, rounds.next_chains):
                 chosen.setdefault(run.name, run)
-            commands.append((claim.id, upcoming["chains"]))
+            open_parts.append(claim.id)
     runs = sorted(chosen.values(), key=lambda run: run.wave)
     for run in runs:
         print(f"next     {run.gpu_hours:9.2f} GPU-h  wave {run.wave}  {run.name}")
     for w in sorted({run.wave for run in runs}):
         print(f"next round, wave {w}: {sum(run.wave == w for run in runs)} runs, "
               f"{sum(run.gpu_hours for run in runs if run.wave == w):,.1f} GPU-hours")
-    for cid, chains in commands:
-        print(f"  repro run --seeds {chains} -k {cid} --wave W (each wave above), "
-              f"or repro submit --seeds {chains} -k {cid}")
-    print(f"next round: {len(runs)} runs for {len(commands)} open claim part(s), "
+    print(f"next round: {len(runs)} runs for {len(open_parts)} open claim part(s), "
           f"{sum(run.gpu_hours for run in runs):,.1f} GPU-hours on the paper cost model")
+    if runs and runs_file is None:
+        print("  write them with --runs-file FILE, then compute them with repro run --runs-file FILE --wave W "
+              "(each wave above) or repro submit --runs-file FILE")
+    elif runs_file is not None:
+        with open(runs_file, "w", encoding="utf-8") as f:
+            f.write(f"# the next round of {', '.join(open_parts) or 'no open part'} ({profile.name}); "
+                    "repro run/submit --runs-file read it\n" + "".join(f"{run.name}\n" for run in runs))
+        print(f"  written to {runs_file}: repro run --runs-file {runs_file} --wave W (each wave above), "
+              f"or repro submit --runs-file {runs_file}")
     return 0
 
 

@@ -25,12 +25,12 @@ import sys
 
 from repro import distributed, interrupt
 from repro.claims import select_claims
-from repro.cli.options import add_options, claims_dir, explicit, seeds_count, value
+from repro.cli.options import add_options, claims_dir, explicit, planned_with_runs_file, seeds_count, value
 from repro.data import data_source
 from repro.errors import UsageError
 from repro.models import with_tokenizer
 from repro.engine import build_engine
-from repro.plan import planned_runs, wave as wave_of, with_ancestors
+from repro.plan import wave as wave_of, with_ancestors
 from repro.preflight import check_reads
 from repro.profiles import get_profile
 from repro.store import RunStore
@@ -92,7 +92,7 @@ def require_stored_parents(store: RunStore, specs, wave: int) -> None:
 def add_run_parser(subparsers) -> None:
     """`repro run`: compute the runs the selected claims need (all, one, or a shard)."""
     p = subparsers.add_parser("run", help="compute the runs the claims need (for clusters and torchrun)")
-    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "tokenizer")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "tokenizer", "runs_file")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--only", default="", metavar="PREFIX",
                    help="only the runs whose folder name (as `repro plan` prints it) or key starts with PREFIX")
@@ -120,7 +120,7 @@ def run_jobs(args) -> int:
     RunStore(store, create=False)  # a file or a dangling link in the way is said first, and nothing is created
     data = data_source(profile, args.data_dir)
     claims = select_claims(claims_dir(args.claims), args.select)
-    runs = planned_runs(claims, profile, data, seeds_chosen=bool(args.seeds))
+    runs = planned_with_runs_file(claims, profile, data, args)
     if args.wave is not None:
         check_wave(args.wave, runs)
         runs = dearest_first(runs)

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from repro.claims import select_claims
-from repro.cli.options import add_options, claims_dir, seeds_count, value
+from repro.cli.options import add_options, claims_dir, explicit, planned_with_runs_file, seeds_count, value
 from repro.cli.run import check_wave, within_hours
 from repro.data import data_source
-from repro.plan import planned_runs
 from repro.profiles import get_profile
 from repro.store import check_store_path
 
@@ -48,7 +47,7 @@ class Array:
 def add_submit_parser(subparsers) -> None:
     """`repro submit`: one sbatch array per wave, chained with afterok; --dry-run prints them."""
     p = subparsers.add_parser("submit", help="submit the waves as SLURM job arrays chained with afterok")
-    add_options(p, "profile", "store", "claims", "seeds", "data_dir")
+    add_options(p, "profile", "store", "claims", "seeds", "data_dir", "runs_file")
     p.add_argument("-k", dest="select", default="", help="only claims whose id contains this text")
     p.add_argument("--from-wave", type=int, default=0, metavar="W", help="submit wave W and the later ones")
     p.add_argument("--partition", default=None, help="sbatch --partition")
@@ -71,9 +70,11 @@ def plan_arrays(runs, args) -> list[Array]:
     common = ["--profile", args.profile or os.environ.get("REPRO_PROFILE", "smoke"),
               "--store", str(Path(value(args.store, "store")).resolve())]
     for flag, given in (("--claims", args.claims), ("--data-dir", value(args.data_dir, "data_dir")),
-                        ("--seeds", args.seeds), ("-k", args.select or None)):
+                        ("--seeds", args.seeds), ("-k", args.select or None),
+                        ("--runs-file", explicit(getattr(args, "runs_file", None), "runs_file"))):
         if given is not None:
-            common += [flag, str(Path(given).resolve()) if flag in ("--claims", "--data-dir") else str(given)]
+            paths = ("--claims", "--data-dir", "--runs-file")
+            common += [flag, str(Path(given).resolve()) if flag in paths else str(given)]
     heavy = args.torchrun_above
     arrays = []
     for w in sorted({r.wave for r in runs if r.wave >= args.from_wave}):
@@ -121,7 +122,7 @@ def run_submit(args) -> int:
     if seeds_count(args.seeds):
         profile = profile.with_seeds(args.seeds)
     claims = select_claims(claims_dir(args.claims), args.select)
-    runs = planned_runs(claims, profile, data_source(profile, args.data_dir), seeds_chosen=bool(args.seeds))
+    runs = planned_with_runs_file(claims, profile, data_source(profile, args.data_dir), args)
     if not runs:
         print(f"repro submit: no run to submit ({len(claims)} claim(s) match -k {args.select!r})", file=sys.stderr)
         return 2

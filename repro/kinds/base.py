@@ -40,12 +40,17 @@ class Evidence(Protocol):
     def alpha(self) -> float:
         """The level every verdict rule judges at: the sequential design's at the look reached."""
 
+    def seeds_of(self, configuration: tuple[str, ...]) -> tuple[int, ...]:
+        """The seeds (chains) `configuration` has at this look: `seeds`, or the first ones where a later
+        look of the sequential design held it (`repro.claims.Claim.held`)."""
+
     def cells(self, configuration: tuple[str, ...], target: str, seed: int, split: str) -> RunOutcomes:
         """One run's per-unit outcomes of `target` on `split`."""
 
     def runs_of(self, configuration: tuple[str, ...] | None, split: str | None = None,
                 chosen: Mapping[str, tuple[str, ...]] | None = None) -> list[RunOutcomes]:
-        """One merged run per seed over the claim's targets (`chosen`: a configuration per target)."""
+        """One merged run per seed over the claim's targets (`chosen`: a configuration per target), over the
+        seeds every configuration read holds."""
 
     def difference(self, a: Sequence[RunOutcomes], b: Sequence[RunOutcomes], label: str) -> DifferenceResult:
         """The paired difference a - b of the claim's aggregate, resampled with the label's fixed seed."""
@@ -148,7 +153,7 @@ class DifferenceKind(ClaimKind):
             label = claim.label(config) + (f" vs {claim.label(base)}" if base else "")
             result = evidence.difference(evidence.runs_of(config), evidence.runs_of(base), label)
             comparisons.append(Comparison(label, result, self.judge_fn(result, label=label, alpha=evidence.alpha,
-                                                                      **kwargs)))
+                                                                      **kwargs), needs=(config, base)))
         return comparisons, combine(claim, [c.verdict for c in comparisons], self.lower_is_better)
 
     @property

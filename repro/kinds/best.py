@@ -28,14 +28,19 @@ class Best(ClaimKind):
                                    metrics=evidence.metrics, parallel=evidence.parallel, rng=evidence.seed(""),
                                    alpha=evidence.alpha)
         verdict = V.judge_best(best, label=f"{claimed} is best")
+        # a later look extends the claimed configuration and those not yet shown behind it
+        by_label = {claim.label(c): c for c in claim.configurations}
+        behind = {o for o, lower in zip(best.others, best.lower) if lower > 0}
         comparisons = [Comparison(f"{claimed} vs the other {len(best.others)}",
-                                  best.pairwise[best.others[int(best.lower.argmin())]], verdict)]
+                                  best.pairwise[best.others[int(best.lower.argmin())]], verdict,
+                                  needs=tuple(by_label[o] for o in [claimed, *best.others] if o not in behind))]
         if claim.expected is not None:
             result = evidence.difference(evidence.runs_of(claim.configurations[0]), evidence.runs_of(claim.baseline),
                                          "gain")
             gain = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=f"{claimed} gain",
                                      alpha=evidence.alpha)
-            comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain))
+            comparisons.append(Comparison(f"{claimed} vs {claim.label(claim.baseline)}", result, gain,
+                                          needs=(claim.configurations[0], claim.baseline)))
             verdict = V.judge_all([verdict, gain])
         return comparisons, verdict
 

@@ -118,14 +118,16 @@ def _jsonable(value):
 
 
 def comparison_seeds(result, seeds) -> list[int]:
-    """The seeds a comparison's result was computed from: the outcome's seeds for a resampled
-    difference (it says how many per side), none for a printed point value."""
+    """The seeds a comparison's result was computed from: the outcome's first seeds, as many as its side
+    with the most (it says how many per side: a configuration a later look held has fewer), none for a
+    printed point value."""
     if result is None or not hasattr(result, "n_seeds_a"):
         return []
-    if result.n_seeds_a != len(seeds):
-        raise ReportSchemaError(f"a comparison rests on {result.n_seeds_a} seeds but the outcome names "
+    most = max(result.n_seeds_a, result.n_seeds_b)
+    if most > len(seeds):
+        raise ReportSchemaError(f"a comparison rests on {most} seeds but the outcome names "
                                 f"{len(seeds)} ({list(seeds)}); build the outcome from the seeds it ran")
-    return [int(s) for s in seeds]
+    return [int(s) for s in seeds[:most]]
 
 
 def claim_record(outcome: ClaimOutcome) -> ClaimRecord:
