@@ -189,6 +189,8 @@ def test_a_later_look_extends_only_the_configurations_open_comparisons_need(engi
     assert (mnli.result.n_seeds_a, mnli.result.n_seeds_b) == (2, 3) and squad.result.n_seeds_a == 3
     from repro.report.schema import claim_record
     assert claim_record(second)["comparisons"][0]["seeds"] == [1, 2, 3]
+    from repro.stats.sequential import look_text
+    assert "held at the chains of the look that decided their comparisons: mnli 2" in look_text(second.sequential)
 
 
 def test_extended_keeps_held_chains_and_frees_a_comparison_open_again(engine):
