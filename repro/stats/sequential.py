@@ -265,7 +265,7 @@ def look_text(seq: dict) -> str:
             f"spending), judged at level {level:.4f}: its intervals are the {100 * (1 - 2 * level):.1f}% and "
             f"{100 * (1 - level):.1f}% ones (shown as 90% and 95%), the boundaries every rule reads")
     if seq.get("held"):  # configurations an earlier look left at fewer chains (repro.rounds.extended)
-        text += ("; held at the chains of the look that decided their comparisons: "
+        text += ("; held at fewer chains (no open comparison needed them at a later look): "
                  + ", ".join(f"{c} {n}" for c, n in seq["held"].items()))
     nxt, stopped = seq.get("next_round"), seq.get("stopped")
     if seq.get("decided_early"):
