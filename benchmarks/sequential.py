@@ -40,7 +40,7 @@ from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample
 from repro.stats.sequential import FUTILITY, SequentialDesign, worth_continuing  # noqa: E402
 from repro.stats import verdicts  # noqa: E402
 from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
-from benchmarks.sequential_cost import part_cost, shared_plan  # noqa: E402
+from benchmarks.sequential_cost import BOUNDS, part_cost, shared_plan  # noqa: E402
 
 
 
@@ -224,6 +224,8 @@ def main() -> int:
     p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
                    help="also judge the same data sets by these designs, side by side (no value: the levers of "
                         "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
+    p.add_argument("--bpt-bound", default="dearest", choices=BOUNDS,
+                   help="best per target's cost of a chain after the first look (benchmarks/sequential_cost.py)")
     p.add_argument("--sd-ii", type=float, default=0.03)
     p.add_argument("--sd-iii", type=float, default=0.02)
     args = p.parse_args()
@@ -242,7 +244,7 @@ def main() -> int:
     kinds["best_per_target"] = (bpt_kind()[0], bpt_kind()[2])
     rows, summary = [], {}
     for kind, (truths, _) in kinds.items():
-        cost = part_cost(kind)
+        cost = part_cost(kind, args.bpt_bound)
         for ti, (truth, effects) in enumerate(truths.items()):
             tally = {d: [] for d in designs}
             for i in range(R):
@@ -258,7 +260,8 @@ def main() -> int:
     for r in rows:
         print(f"| {r['kind']} | {r['truth']} | {r['design']} | {r['reproduced']:.3f} | {r['not_reproduced']:.3f} | "
               f"{r['inconclusive']:.3f} | {r['coverage95']:.3f} | {r['chains']:.2f} | {r['gpu_hours']:.1f} |")
-    result = {"datasets": R, "quick": args.quick, "design": design.record(), "seconds": round(time.time() - started, 1)}
+    result = {"datasets": R, "quick": args.quick, "design": design.record(), "bpt_bound": args.bpt_bound,
+              "seconds": round(time.time() - started, 1)}
     result.update(summarise(rows))
     if alternatives:
         result["alternatives"] = {name: compact(summarise(rows, name)) for name in alternatives}
@@ -276,7 +279,7 @@ def main() -> int:
     for kind, f in result["per_kind"].items():
         print(f"  {kind}: reach {f['reach']}; later looks add {f['later_share']}")
     if args.shared:
-        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks)
+        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks, args.bpt_bound)
                                  for name in designs if name != "fixed5"}
         print("\nwhole paper plan, against fixed 5: " + "; ".join(
             f"{n} {v['per_part']:.3f} per part, {v['shared']:.3f} shared" for n, v in result["shared_plan"].items()))

@@ -136,34 +136,45 @@ class PartCost:
         return sum(self.per.values())
 
 
-def best_per_target_bound(part: str) -> float:
-    """A chain beyond the first look's for best per target, whichever configurations were chosen: per target,
-    the dearest configuration's phase-(ii) run plus its run for that target, and the baseline's runs."""
+BOUNDS = ("dearest", "distinct")
+
+
+def best_per_target_bound(part: str, bound: str = "dearest") -> float:
+    """A chain beyond the first look's for best per target, whichever configurations were chosen: the baseline's
+    runs and, per target, the run for it of the dearest configuration, with ("dearest") that configuration's
+    phase-(ii) run in full for every target, or ("distinct", tighter) the phase-(ii) runs of the as many dearest
+    configurations as there are targets, as if every target chose a different one."""
+    if bound not in BOUNDS:
+        raise ValueError(f"bound must be one of {', '.join(BOUNDS)}, got {bound!r}")
     runs, claim = config_runs(part), _claim(part)
     pool = [runs[frozenset(c)] for c in claim.configurations]
     targets = {t for rs in pool for t, _ in rs.values() if t is not None}
     total = sum(h for _, h in runs.get(BASE, {}).values())
+    if bound == "distinct":
+        phase_ii = sorted((sum(h for task, h in rs.values() if task is None) for rs in pool), reverse=True)
+        return total + sum(phase_ii[:len(targets)]) + sum(max(sum(h for task, h in rs.values() if task == t)
+                                                              for rs in pool) for t in targets)
     for t in targets:
         total += max(sum(h for task, h in rs.values() if task is None or task == t) for rs in pool)
     return total
 
 
 @lru_cache(maxsize=None)
-def part_cost(kind: str) -> PartCost:
-    """The simulated kind's `PartCost` on its claim part (KIND_PART)."""
+def part_cost(kind: str, bound: str = "dearest") -> PartCost:
+    """The simulated kind's `PartCost` on its claim part (KIND_PART); `bound`: best per target's later chain."""
     part = KIND_PART[kind]
     per: dict = {}
     weights = sim_weights(kind, part)
     for config, rs in config_runs(part).items():
         for sim, w in weights[config].items():
             per[sim] = per.get(sim, 0.0) + w * sum(h for _, h in rs.values())
-    later = best_per_target_bound(part) if kind == "best_per_target" else None
+    later = best_per_target_bound(part, bound) if kind == "best_per_target" else None
     if later is not None:
         per = {"base": per.get("base", 0.0), "pool": per["pool"]}
     return PartCost(chain_cost(part)[0], per, later)
 
 
-def shared_plan(rows, design: str, looks) -> dict:
+def shared_plan(rows, design: str, looks, bound: str = "dearest") -> dict:
     """The whole paper plan's expected GPU-hours under `design` against fixed 5: "per_part" counts each part's
     runs as its own, "shared" each run once, run up to the most chains any part using it reaches.  A run reaches
     a look with the share of data sets in which the simulated configuration standing for its configuration
@@ -188,7 +199,7 @@ def shared_plan(rows, design: str, looks) -> dict:
             if kind == "best_per_target":
                 later = np.mean([r["reach"] for r in mine[kind]], axis=0) * (1 - first_only)
                 base = sum(h for _, h in config_runs(part).get(BASE, {}).values())
-                own += (best_per_target_bound(part) - base) * float(np.dot(steps, later))
+                own += (best_per_target_bound(part, bound) - base) * float(np.dot(steps, later))
     per_part = own + sum(h * float(np.dot(steps, r)) for h, rs in users.values() for r in rs)
     shared = own + sum(h * float(np.dot(steps, 1 - np.prod([1 - r for r in rs], axis=0))) for h, rs in users.values())
     return {"per_part": round(per_part / (5 * sum(h * len(rs) for h, rs in users.values())), 3),

@@ -44,14 +44,18 @@ def test_fixed_designs_cost_what_the_affine_model_did(cost, kind):
 
 
 def test_best_per_target_later_chain_is_a_bound_below_a_full_chain(cost):
-    """Any selection fits under the bound (one configuration for every target, the baseline beside it), and the
-    bound is cheaper than a chain of all nineteen configurations."""
+    """Any selection fits under either bound (one configuration for every target, the baseline beside it; or a
+    different one per target), the distinct-configurations bound is the tighter, and both cost less than a chain of
+    all nineteen configurations."""
     part = cost.KIND_PART["best_per_target"]
     runs = cost.config_runs(part)
     base = sum(h for _, h in runs[cost.BASE].values())
-    dearest = max(sum(h for _, h in rs.values()) for c, rs in runs.items() if c != cost.BASE)
-    bound = cost.part_cost("best_per_target").later
-    assert base + dearest <= bound < cost.part_cost("best_per_target").chain
+    pool = sorted(sum(h for _, h in rs.values()) for c, rs in runs.items() if c != cost.BASE)
+    dearest, distinct = (cost.part_cost("best_per_target", b).later for b in ("dearest", "distinct"))
+    assert base + max(pool) <= distinct < dearest < cost.part_cost("best_per_target").chain
+    assert cost.part_cost("best_per_target", "distinct").chain == cost.part_cost("best_per_target").chain
+    with pytest.raises(ValueError, match="bound must be one of"):
+        cost.best_per_target_bound(part, "cheapest")
 
 
 def test_other_kinds_map_every_run_to_a_simulated_configuration(cost):
