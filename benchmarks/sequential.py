@@ -1,7 +1,8 @@
 """The sequential design against fixed 3, 5 and 10 chains, by simulation (docs/statistics.md §8).
 
     OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--spending pocock]
-        [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]]
+        [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]] [--shared]
+        [--bpt-bound dearest|distinct]
 
 Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
 phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
@@ -200,8 +201,8 @@ def tally_row(out, cost, looks) -> dict:
     steps = np.diff([0, *looks])
     added = [[(cost.hours(h[k]) - cost.hours(h[k - 1])) / (steps[k] * cost.chain) for _, h, _ in out if len(h) > k]
              for k in range(1, len(looks))]
-    return {"reproduced": outs.count("reproduced") / len(out), "not_reproduced": outs.count("not_reproduced") / len(out),
-            "inconclusive": outs.count("inconclusive") / len(out),
+    share = {o: outs.count(o) / len(out) for o in ("reproduced", "not_reproduced", "inconclusive")}
+    return {**share,
             "coverage95": float(np.mean([c for *_, c in out])),
             "chains": float(np.mean([max(f.values()) for f in finals])),
             "gpu_hours": float(np.mean([cost.hours(f) for f in finals])),
