@@ -1,7 +1,8 @@
 """The sequential design against fixed 3, 5 and 10 chains, by simulation (docs/statistics.md §8).
 
     OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--spending pocock]
-        [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]]
+        [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]] [--shared]
+        [--bpt-bound dearest|distinct]
 
 Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
 phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
@@ -10,8 +11,11 @@ Lan-DeMets, futility by predictive power over the undecided comparisons, as `rep
 and, with --compare, by other designs on the same data sets, and as fixed designs of 3, 5 and 10 chains (the same
 data set's first chains, nominal alpha 0.05).  Per claim kind and truth (the band's centre, its
 edges and outside): the probability of each verdict, the coverage of the final 95% interval and the
-expected GPU-hours from the cost model (`repro.plan` on the paper profile).  Prints a markdown table
-per kind and ends with one JSON line.
+expected GPU-hours from the cost model (`repro.plan` on the paper profile, per configuration:
+`sequential_cost`).  A later look extends only the configurations the part still needs (one comparison: the
+configuration and the baseline; at least k of n: the baseline and the undecided ones; best: the claimed one,
+the others not yet separated from it and the baseline; best per target: chosen once on the first look, the chosen
+and the baseline); the others keep their chains.  Prints a markdown table per kind and ends with one JSON line.
 """
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ import sys
 import time
 import zlib
 from contextlib import contextmanager
-from functools import lru_cache, partial
+from functools import partial
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -37,6 +41,7 @@ from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample
 from repro.stats.sequential import FUTILITY, SequentialDesign, worth_continuing  # noqa: E402
 from repro.stats import verdicts  # noqa: E402
 from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
+from benchmarks.sequential_cost import BOUNDS, part_cost, shared_plan  # noqa: E402
 
 
 
@@ -124,23 +129,10 @@ def bpt_kind(expected=3.0):
     return truths, partial(magnitude_rule, expected=expected, margin=M), "best-per-target-xtreme"
 
 
-@lru_cache(maxsize=None)
-def chain_cost(claim_id: str) -> tuple[float, float]:
-    """(GPU-hours of the claim part's runs independent of the chain count, GPU-hours per chain) on the
-    paper profile, from `repro.plan` and `repro.cost` at 3 and 10 chains."""
-    from repro.claims import select_claims
-    from repro.data import DataSource
-    from repro.plan import planned_runs
-    claim = [c for c in select_claims("claims", claim_id) if c.id == claim_id]
-    hours = [sum(r.gpu_hours for r in planned_runs(claim, PAPER.with_seeds(n), DataSource("hub"), seeds_chosen=True))
-             for n in (3, 10)]
-    per = (hours[1] - hours[0]) / 7
-    return hours[0] - 3 * per, per
-
-
 def simulate_part(kind, truths, rng, world, seed):
-    """A function (n, alpha) -> (verdict, [(result, rule, truth effect)], [(result, rule)] of the comparisons
-    the rounds weigh for futility: the undecided ones) on the first n chains."""
+    """A function at(chains, alpha) -> (verdict, [(result, rule, truth effect)], [(result, rule)] of the comparisons
+    the rounds weigh for futility: the undecided ones, the configurations the part needs at the next look), judging
+    each configuration on its first chains[c] chains; `at.configs` names them (the baseline "base")."""
     deltas = {c: delta_for(e, world) for c, e in truths.items()}
     shifts = chain_shifts(rng, deltas, world)
     runs = outcomes(rng, draw_sample(rng, world), shifts, world)
@@ -149,45 +141,74 @@ def simulate_part(kind, truths, rng, world, seed):
         _, rule, _ = bpt_kind()
     cache = {}
 
-    def at(n, alpha):
-        with without_seed_advice():
-            return _at(n, alpha)
+    def against_base(c, chains):
+        key = (c, chains[c], chains["base"])
+        if key not in cache:
+            cache[key] = paired_difference(runs[c][:chains[c]], runs["base"][:chains["base"]], metrics=METRICS,
+                                           n_resamples=199, rng=seed)
+        return cache[key]
 
-    def _at(n, alpha):
+    def at(chains, alpha):
+        with without_seed_advice():
+            return _at(chains, alpha)
+
+    def _at(chains, alpha):
         if kind == "best":
-            best = compare_with_best({c: runs[c][:n] for c in "abc"}, "a", metrics=METRICS, alpha=alpha,
+            best = compare_with_best({c: runs[c][:chains[c]] for c in "abc"}, "a", metrics=METRICS, alpha=alpha,
                                      n_resamples=199, rng=seed)
             pairs = [(best.pairwise[o], best_kind()[1], truths["a"] - truths[o]) for o in best.others]
-            # the kind's one comparison, as repro.kinds.best gives it to the rounds: the closest other
-            return judge_best(best), pairs, [pairs[int(best.lower.argmin())][:2]]
-        if n not in cache:
-            names = [c for c in truths]
-            if kind == "best_per_target":  # chosen on dev: the highest mean accuracy over its chains
-                names = [max(truths, key=lambda c: np.mean([[co.stats[:, 0].mean() for co in run.values()]
-                                                              for run in dev[c][:n]]))]
-            cache[n] = {c: paired_difference(runs[c][:n], runs["base"][:n], metrics=METRICS, n_resamples=199,
-                                             rng=seed) for c in names}
-        res = cache[n]
-        if kind == "best_per_target":
-            (c, r), = res.items()
+            # undecided: a simultaneous bound that clears 0 neither way (judge_best's margin 0)
+            open_ = {o for o, lo, hi in zip(best.others, best.lower, best.upper) if lo <= 0 <= hi}
+            # futility weighs the kind's one comparison, as repro.kinds.best gives it to the rounds: the closest other;
+            # the baseline goes on with the claimed configuration (multitask-best's gain over XLM-R)
+            return judge_best(best), pairs, [pairs[int(best.lower.argmin())][:2]], {"a", "base", *open_}
+        if kind == "best_per_target":  # chosen once, on dev with the first look's chains (the others keep them)
+            first = min(chains[c] for c in truths)
+            c = max(truths, key=lambda c: np.mean([[co.stats[:, 0].mean() for co in run.values()]
+                                                   for run in dev[c][:first]]))
+            r = against_base(c, chains)
             pairs = [(r, rule, truths[c])]
-            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), pairs, [pairs[0][:2]]
-        verdict, pairs, *open_ = JUDGES[kind](res, alpha)
+            return judge_magnitude(r, expected=3.0, margin=M, alpha=alpha), pairs, [pairs[0][:2]], {c, "base"}
+        verdict, pairs, *open_ = JUDGES[kind]({c: against_base(c, chains) for c in truths}, alpha)
         watched = [(r, rl) for r, rl, c in pairs if not open_ or c in open_[0]]  # the undecided comparisons
-        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs], watched
+        need = {"base", *(open_[0] if open_ else truths)}
+        return verdict, [(r, rl, truths[c]) for r, rl, c in pairs], watched, need
+    at.configs = (*truths, "base")
     return at
 
 
-def run_design(at, design: SequentialDesign) -> tuple[str, int, float]:
-    """(outcome, chains used, share of the final intervals covering their truths) of one data set."""
+def run_design(at, design: SequentialDesign) -> tuple[str, list, float]:
+    """(outcome, the chains per configuration at each look judged, share of the final intervals covering their
+    truths) of one data set.  A later look extends only the configurations the part needs; the others keep theirs."""
+    history: list = []
     for k, n in enumerate(design.looks):
-        verdict, pairs, watched = at(n, design.alpha_at(k))
+        history.append(dict.fromkeys(at.configs, n) if not history else
+                       {c: n if c in need else m for c, m in history[-1].items()})
+        verdict, pairs, watched, need = at(history[-1], design.alpha_at(k))
         if verdict.outcome != "inconclusive":
             break
         if not any(worth_continuing(r, rule, design, k)[0] for r, rule in watched):
             break
     cover = np.mean([lo <= t <= hi for r, _, t in pairs for lo, hi in [r.interval(1 - design.alpha_at(k))]])
-    return verdict.outcome.value, n, float(cover)
+    return verdict.outcome.value, history, float(cover)
+
+
+def tally_row(out, cost, looks) -> dict:
+    """One design's figures over the data sets `out` (run_design's answers): verdict shares, coverage, mean chains
+    (of the configurations that went furthest), GPU-hours, the share reaching each look (the part's and per
+    configuration's) and, per later look, the GPU-hours it added over a full chain of every configuration."""
+    outs, finals = [o for o, _, _ in out], [h[-1] for _, h, _ in out]
+    steps = np.diff([0, *looks])
+    added = [[(cost.hours(h[k]) - cost.hours(h[k - 1])) / (steps[k] * cost.chain) for _, h, _ in out if len(h) > k]
+             for k in range(1, len(looks))]
+    share = {o: outs.count(o) / len(out) for o in ("reproduced", "not_reproduced", "inconclusive")}
+    return {**share,
+            "coverage95": float(np.mean([c for *_, c in out])),
+            "chains": float(np.mean([max(f.values()) for f in finals])),
+            "gpu_hours": float(np.mean([cost.hours(f) for f in finals])),
+            "reach": [float(np.mean([len(h) > k for _, h, _ in out])) for k in range(len(looks))],
+            "reach_by_config": {c: [float(np.mean([f[c] >= n for f in finals])) for n in looks] for c in finals[0]},
+            "later_share": [float(np.mean(a)) if a else float("nan") for a in added]}
 
 
 def main() -> int:
@@ -204,6 +225,8 @@ def main() -> int:
     p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
                    help="also judge the same data sets by these designs, side by side (no value: the levers of "
                         "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
+    p.add_argument("--bpt-bound", default="dearest", choices=BOUNDS,
+                   help="best per target's cost of a chain after the first look (benchmarks/sequential_cost.py)")
     p.add_argument("--sd-ii", type=float, default=0.03)
     p.add_argument("--sd-iii", type=float, default=0.02)
     args = p.parse_args()
@@ -221,8 +244,8 @@ def main() -> int:
     kinds["best"] = (best_kind()[0], best_kind()[2])
     kinds["best_per_target"] = (bpt_kind()[0], bpt_kind()[2])
     rows, summary = [], {}
-    for kind, (truths, claim_id) in kinds.items():
-        fixed_h, per_h = chain_cost(claim_id)
+    for kind, (truths, _) in kinds.items():
+        cost = part_cost(kind, args.bpt_bound)
         for ti, (truth, effects) in enumerate(truths.items()):
             tally = {d: [] for d in designs}
             for i in range(R):
@@ -231,22 +254,15 @@ def main() -> int:
                 for d, des in designs.items():
                     tally[d].append(run_design(at, des))
             for d, out in tally.items():
-                outs = [o for o, _, _ in out]
-                rows.append({"kind": kind, "truth": truth, "design": d,
-                             "reproduced": outs.count("reproduced") / R,
-                             "not_reproduced": outs.count("not_reproduced") / R,
-                             "inconclusive": outs.count("inconclusive") / R,
-                             "coverage95": float(np.mean([c for *_, c in out])),
-                             "chains": float(np.mean([n for _, n, _ in out])),
-                             "gpu_hours": fixed_h + per_h * float(np.mean([n for _, n, _ in out])),
-                             "reach": [float(np.mean([n >= look for _, n, _ in out])) for look in designs[d].looks]})
+                rows.append({"kind": kind, "truth": truth, "design": d, **tally_row(out, cost, designs[d].looks)})
             print(f"{kind} / {truth}: done at {time.time() - started:.0f} s", file=sys.stderr, flush=True)
     print("| kind | truth | design | reproduced | not reproduced | inconclusive | coverage95 | chains | GPU-h |")
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['kind']} | {r['truth']} | {r['design']} | {r['reproduced']:.3f} | {r['not_reproduced']:.3f} | "
               f"{r['inconclusive']:.3f} | {r['coverage95']:.3f} | {r['chains']:.2f} | {r['gpu_hours']:.1f} |")
-    result = {"datasets": R, "quick": args.quick, "design": design.record(), "seconds": round(time.time() - started, 1)}
+    result = {"datasets": R, "quick": args.quick, "design": design.record(), "bpt_bound": args.bpt_bound,
+              "seconds": round(time.time() - started, 1)}
     result.update(summarise(rows))
     if alternatives:
         result["alternatives"] = {name: compact(summarise(rows, name)) for name in alternatives}
@@ -259,54 +275,17 @@ def main() -> int:
             print(f"| {name} | {f['gpu_hours_ratio_vs_fixed5']:.3f} | {f['power_centre']:.3f} "
                   f"({f['power_centre_fixed5']:.3f}) | {f['false_positive_rate']:.3f} | {f['coverage95']:.3f} | "
                   f"{f['refuted_outside']:.3f} | {kinds_text} |")
+    print("\nper kind (sequential): share of data sets reaching each look; a later look's GPU-hours over a full "
+          "chain of every configuration")
+    for kind, f in result["per_kind"].items():
+        print(f"  {kind}: reach {f['reach']}; later looks add {f['later_share']}")
     if args.shared:
-        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks)
+        result["shared_plan"] = {name: shared_plan(rows, name, designs[name].looks, args.bpt_bound)
                                  for name in designs if name != "fixed5"}
         print("\nwhole paper plan, against fixed 5: " + "; ".join(
             f"{n} {v['per_part']:.3f} per part, {v['shared']:.3f} shared" for n, v in result["shared_plan"].items()))
     print(json.dumps(result, sort_keys=True))
     return 0
-
-
-# Every claim part with runs, by the simulated kind that stands for it (the k-of-n and no-benefit parts by the
-# 2-of-3 and single no-benefit kinds; multitask-best's gain beside its best-of is left out)
-PARTS = {"magnitude": ("squad-gain", "mnli-gain", "hellaswag-gain"),
-         "at_least": ("bucc-gain", "tatoeba-gain", "tydiqa-gain"),
-         "no_benefit": ("xnli-no-benefit", "mlm-no-gain", "translated-no-gain"), "best": ("multitask-best",),
-         "best_per_target": ("best-per-target-xtreme",)}
-
-
-@lru_cache(maxsize=None)
-def chain_runs() -> dict:
-    """Per claim part of PARTS, {run folder name: GPU-hours} of one chain (seed 3) on the paper plan."""
-    from repro.claims import select_claims
-    from repro.data import DataSource
-    from repro.plan import planned_runs
-    out = {}
-    for part in (p for parts in PARTS.values() for p in parts):
-        claim = [c for c in select_claims("claims", part) if c.id == part]
-        runs = planned_runs(claim, PAPER.with_seeds(3), DataSource("hub"), seeds_chosen=True)
-        out[part] = {r.name: r.gpu_hours for r in runs if r.spec.seed == 3}
-    return out
-
-
-def shared_plan(rows, design: str, looks) -> dict:
-    """The whole paper plan's expected GPU-hours under `design` against fixed 5: "per_part" counts each part's
-    runs as its own, "shared" each run once, run up to the most chains any part using it reaches (each part's
-    chain count drawn independently from its kind's simulated distribution over the truths)."""
-    reach = {kind: np.mean([r["reach"] for r in rows if r["kind"] == kind and r["design"] == design], axis=0)
-             for kind in PARTS}
-    kind_of = {p: kind for kind, parts in PARTS.items() for p in parts}
-    runs = chain_runs()
-    steps = np.diff(np.concatenate([[0], looks]))
-    per_part = sum(h * float(np.dot(steps, reach[kind_of[p]])) for p, rs in runs.items() for h in rs.values())
-    users: dict = {}
-    for p, rs in runs.items():
-        for name, h in rs.items():
-            users.setdefault(name, [h, []])[1].append(reach[kind_of[p]])
-    shared = sum(h * float(np.dot(steps, 1 - np.prod([1 - r for r in rs], axis=0))) for h, rs in users.values())
-    return {"per_part": round(per_part / (5 * sum(sum(rs.values()) for rs in runs.values())), 3),
-            "shared": round(shared / (5 * sum(h for h, _ in users.values())), 3)}
 
 
 # The levers of docs/statistics.md §8, side by side: the look schedule, the spending function, the futility rule
@@ -334,6 +313,18 @@ def compact(figures: dict) -> dict:
             "per_kind": {kind: {k: f[k] for k in keep} for kind, f in figures["per_kind"].items()}}
 
 
+def later_share(sel, seq: str) -> list:
+    """Per later look of design `seq`, the GPU-hours it adds over a full chain of every configuration, averaged
+    over the rows' data sets that reach it (weighted by how many do)."""
+    rs = [r for r in sel if r["design"] == seq]
+    out = []
+    for k in range(1, len(rs[0]["reach"])):
+        w = np.array([r["reach"][k] for r in rs])
+        x = np.array([r["later_share"][k - 1] if r["reach"][k] else 0.0 for r in rs])
+        out.append(round(float(np.dot(w, x) / w.sum()), 3) if w.sum() else None)
+    return out
+
+
 def summarise(rows, seq: str = "sequential") -> dict:
     """The headline figures of design `seq`, overall and per kind: GPU-hours against fixed 5, power at the centre,
     false positives (reproduced on an edge or outside, pooled), coverage of the final 95% interval."""
@@ -356,7 +347,8 @@ def summarise(rows, seq: str = "sequential") -> dict:
                 "coverage95": round(of(seq, "coverage95"), 3),
                 "expected_chains": round(of(seq, "chains"), 2),
                 "reach": [round(float(x), 3) for x in np.mean([r["reach"] for r in sel if r["design"] == seq],
-                                                               axis=0)]}
+                                                               axis=0)],
+                "later_share": later_share(sel, seq)}
     out = figures(rows)
     out["per_kind"] = {k: figures([r for r in rows if r["kind"] == k]) for k in dict.fromkeys(r["kind"] for r in rows)}
     return out
