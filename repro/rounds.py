@@ -50,23 +50,29 @@ def design_lines(claims, profile, data, first_runs=None) -> list[str]:
              + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
              f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all)"]
     if design.reach:
+        extends = (f", of a chain's runs a later look extends {', '.join(f'{r:.2f}' for r in design.later_share)}"
+                   if design.later_share else "")
         lines.append(f"design: expected total: {expected_hours(claims, profile, data, hours[0][1]):,.1f} GPU-hours "
-                     f"(share of parts reaching each look {', '.join(f'{r:.2f}' for r in design.reach)}, simulated "
-                     "by benchmarks/sequential.py; a run shared by parts is run when any of them reaches the look)")
+                     f"(share of parts reaching each look {', '.join(f'{r:.2f}' for r in design.reach)}{extends}, "
+                     "simulated by benchmarks/sequential.py; a run shared by parts is run when any of them goes on "
+                     "with it)")
     return lines
 
 
 def expected_hours(claims, profile, data, first: float) -> float:
     """The design's expected GPU-hours: the first round (`first`), then per later look each run of a chain once,
-    run when any claim part using it reaches that look, each part independently with the design's `reach`."""
+    run when any claim part using it goes on with it: each part independently, reaching the look with the
+    design's `reach` and extending a run with its `later_share` (1 when not measured)."""
     design = profile.sequential
     users: dict[str, list] = {}  # run folder name of one chain -> [GPU-hours, parts using it]
     for claim in claims:
         for r in claim_runs(claim, profile.with_seeds(design.looks[0]), data, seeds_chosen=True):
             if r.spec.seed == design.looks[0]:
                 users.setdefault(r.name, [r.gpu_hours, 0])[1] += 1
-    later = zip(design.looks, design.looks[1:], design.reach[1:])
-    return first + sum((n - prev) * h * (1 - (1 - reach) ** k) for prev, n, reach in later for h, k in users.values())
+    share = design.later_share or (1.0,) * (len(design.looks) - 1)
+    later = zip(design.looks, design.looks[1:], design.reach[1:], share)
+    return first + sum((n - prev) * h * (1 - (1 - reach * part) ** k)
+                       for prev, n, reach, part in later for h, k in users.values())
 
 
 # ---- judging at the look the store holds, and the next round ------------------------------------------

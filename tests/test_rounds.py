@@ -122,6 +122,12 @@ def test_expected_total_runs_a_shared_run_when_any_of_its_parts_goes_on(engine):
     assert later > 0 and look_hours(two, paper, engine.data) == look_hours(one, paper, engine.data)
     assert expected_hours(one, paper, engine.data, first) == pytest.approx(first + 0.5 * later)
     assert expected_hours(two, paper, engine.data, first) == pytest.approx(first + 0.75 * later)
+    # a later look extending half of a part's runs: each part goes on with a run with probability 0.25
+    narrow = replace(paper, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5), later_share=(0.5,)))
+    assert expected_hours(one, narrow, engine.data, first) == pytest.approx(first + 0.25 * later)
+    assert expected_hours(two, narrow, engine.data, first) == pytest.approx(first + (1 - 0.75 ** 2) * later)
+    with pytest.raises(ValueError, match="later_share must give a share in \\[0, 1\\] per look after the first"):
+        SequentialDesign((2, 3), later_share=(0.5, 0.5))
 
 
 def test_report_shows_the_look_and_marks_parts_decided_early(engine):

@@ -151,6 +151,10 @@ class SequentialDesign:
     # the share of claim parts expected to reach each look, as the design's simulation measured it
     # (benchmarks/sequential.py, its JSON's "reach"); () when not measured.  Only `repro plan`'s expected cost reads it
     reach: tuple[float, ...] = ()
+    # per look after the first, the share of a chain of every configuration that a part reaching the look adds
+    # (a later look extends only what open comparisons need: repro.rounds), the simulation's pooled figure
+    # (benchmarks/sequential.py, its JSON's "later_share"); () when not measured: a whole chain
+    later_share: tuple[float, ...] = ()
 
     def __post_init__(self):
         looks = tuple(self.looks)
@@ -164,6 +168,10 @@ class SequentialDesign:
             raise ValueError(f"need 0 < alpha < 0.5 and 0 <= min_power <= 1, got {self.alpha}, {self.min_power}")
         if self.reach and (len(self.reach) != len(looks) or not all(0 <= r <= 1 for r in self.reach)):
             raise ValueError(f"reach must give a share in [0, 1] per look ({len(looks)}), got {self.reach!r}")
+        if self.later_share and (len(self.later_share) != len(looks) - 1
+                                 or not all(0 <= r <= 1 for r in self.later_share)):
+            raise ValueError(f"later_share must give a share in [0, 1] per look after the first "
+                             f"({len(looks) - 1}), got {self.later_share!r}")
         object.__setattr__(self, "looks", looks)
 
     @property
