@@ -231,3 +231,31 @@ def test_ensure_many_takes_free_runs_before_those_another_process_computes(tmp_p
     runs = engine.ensure_many([spec(1), spec(2), spec(3), spec(2)])
     assert order == [2, 1, 3]  # 1 was taken: 2 first, then 1 as soon as it was free
     assert list(runs) == [spec(2), spec(1), spec(3)] and all(run.path.is_dir() for run in runs.values())
+
+
+def test_a_verified_run_is_not_hashed_again_unless_a_file_changed(tmp_path, monkeypatch):
+    """Large files of a folder this process verified are hashed again only after a change of size, time or
+    inode; small ones every time, so a damaged metrics file is still found at once."""
+    import os
+    import repro.store as store_module
+    folder = tmp_path / "run"
+    folder.mkdir()
+    (folder / "big.bin").write_bytes(b"x" * store_module.REHASH_BELOW)
+    (folder / "small.json").write_text("{}")
+    store_module.write_manifest(folder)
+    hashed = []
+    real = store_module._sha256
+    monkeypatch.setattr(store_module, "_sha256", lambda path: hashed.append(path.name) or real(path))
+    verify(folder)
+    verify(folder)
+    assert hashed.count("big.bin") == 1 and hashed.count("small.json") == 2
+    (folder / "small.json").write_text("[]")  # same size, other bytes
+    with pytest.raises(CorruptRunError, match="small.json does not match"):
+        verify(folder)
+    (folder / "small.json").write_text("{}")
+    big = folder / "big.bin"
+    big.write_bytes(b"y" * store_module.REHASH_BELOW)
+    os.utime(big, ns=(big.stat().st_atime_ns, big.stat().st_mtime_ns + 10**9))  # a later write
+    with pytest.raises(CorruptRunError, match="big.bin does not match"):
+        verify(folder)
+
