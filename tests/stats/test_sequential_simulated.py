@@ -39,3 +39,20 @@ def test_magnitude_on_chains_keeps_its_error_rate_coverage_and_power():
     assert false_pos <= 0.05 + 2 * se, false_pos
     assert cover >= 0.93 - 2 * np.sqrt(0.93 * 0.07 / (2 * R)), cover
     assert power >= power5 - 2 / R, (power, power5)  # at least fixed 5's power, up to two data sets
+
+
+@pytest.mark.slow
+def test_the_paper_profiles_measured_inputs_are_what_the_benchmark_measures():
+    """`SequentialDesign.reach` and `.later_share` of the paper profile, which `repro plan`'s expected total
+    reads, are the pooled figures of `benchmarks/sequential.py --quick` (deterministic: its data sets have
+    fixed seeds); a change to the design, the intervals or the costing that moves them fails here until the
+    profile carries the new figures."""
+    import json
+    import subprocess
+    import sys
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "sequential.py"
+    out = subprocess.run([sys.executable, str(path), "--quick"], capture_output=True, text=True, check=True,
+                         env={**__import__("os").environ, "OMP_NUM_THREADS": "1"}).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert tuple(result["reach"]) == pytest.approx(PAPER.sequential.reach, abs=5e-4)
+    assert tuple(result["later_share"]) == pytest.approx(PAPER.sequential.later_share, abs=5e-4)
