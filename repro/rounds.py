@@ -1,7 +1,10 @@
-"""Rounds of the sequential design (docs/statistics.md §8): what each look costs on the paper plan.
+"""Rounds of the sequential design (docs/statistics.md §8): judging look after look, the next round's runs,
+and what each look costs on the paper plan.
 
 Every chain of a configuration is the same set of runs with another seed, so a claim set's GPU-hours
-are affine in the chain count: the first look's plan, plus a fixed cost per added chain.
+are affine in the chain count when every configuration goes on (the most a look can add); a later look
+extends only the configurations an open part still needs (`extended`), which the expected total weighs
+with the design's simulated `later_share`.
 """
 from __future__ import annotations
 
