@@ -2,7 +2,7 @@
 
     OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--spending pocock]
         [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]] [--shared]
-        [--bpt-bound dearest|distinct]
+        [--bpt-bound distinct|dearest]
 
 Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
 phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
@@ -225,7 +225,7 @@ def main() -> int:
     p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
                    help="also judge the same data sets by these designs, side by side (no value: the levers of "
                         "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
-    p.add_argument("--bpt-bound", default="dearest", choices=BOUNDS,
+    p.add_argument("--bpt-bound", default="distinct", choices=BOUNDS,
                    help="best per target's cost of a chain after the first look (benchmarks/sequential_cost.py)")
     p.add_argument("--sd-ii", type=float, default=0.03)
     p.add_argument("--sd-iii", type=float, default=0.02)

@@ -328,7 +328,7 @@ PAPER = Profile(
     # reach: the share of parts at each look, later_share: the share of a chain's runs a later look extends, both
     # from `benchmarks/sequential.py --quick` (docs/statistics.md §8)
     sequential=SequentialDesign((3, 5, 8, 10), spending="pocock", min_power=0.35, reach=(1.0, 0.547, 0.222, 0.034),
-                                later_share=(0.922, 0.877, 0.843)),
+                                later_share=(0.871, 0.831, 0.733)),
     bf16=True,
     eval_batch_size=64,
     retrieval=RetrievalConfig(layer=14, max_length=512),
