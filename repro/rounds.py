@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 
-from repro.claims import Claim
 from repro.kinds import KINDS
 from repro.plan import claim_runs, planned_runs, required_runs, with_ancestors
 from repro.stats.sequential import worth_continuing
@@ -136,12 +135,11 @@ def open_power(outcome, design, look: int) -> tuple[bool, float]:
 
 @dataclass(frozen=True)
 class Rounds:
-    """A claim judged look after look (`walk`): the outcome of the last look judged, and the claim and
-    chains of the next look when it is pending (its runs not all stored yet), else None."""
+    """A claim judged look after look (`walk`): the outcome of the last look judged, and the runs the store
+    lacks of the next look when it is pending (parents first; empty when no next look is pending)."""
 
     outcome: ClaimOutcome
-    next_claim: Claim | None = None
-    next_chains: int = 0
+    next_runs: tuple = ()
 
 
 def walk(claim, engine, *, judge=None) -> Rounds:
@@ -167,15 +165,16 @@ def walk(claim, engine, *, judge=None) -> Rounds:
         current = replace(claim, held=extended(out, n).held)  # the claim as given: its [smoke] table kept
     assert out is not None, "the first look is always judged"
     last = k == len(design.looks) - 1
-    upcoming = None
+    upcoming, runs = None, []
     if pending is not None:
-        upcoming = next_round_cost(pending[0], engine, pending[1])
+        runs = next_round_runs(pending[0], engine, pending[1])
+        upcoming = {"chains": pending[1], "runs": len(runs), "gpu_hours": round(sum(r.gpu_hours for r in runs), 2)}
     held = {out.claim.label(c): h for c, h in out.claim.held}
     record = {**(out.sequential or {}), "decided_early": decided and not last, "power": round(power, 3),
               "next_round": upcoming, **({"held": held} if held else {}),
               "stopped": ("decided" if decided else "last look" if last else
                           "next round pending" if go else "no fair chance at the next looks")}
-    return Rounds(replace(out, sequential=record), *(pending or (None, 0)))
+    return Rounds(replace(out, sequential=record), tuple(runs))
 
 
 def judge_rounds(claim, engine, *, seeds_chosen: bool = False, judge=None):
@@ -194,12 +193,6 @@ def next_round_runs(claim, engine, chains: int) -> list:
     """The `PlannedRun`s of `claim` at `chains` chains that the store lacks (parents first)."""
     runs = claim_runs(claim, engine.profile.with_seeds(chains), engine.data, seeds_chosen=True)
     return [r for r in runs if _missing(engine.store, r.spec)]
-
-
-def next_round_cost(claim, engine, chains: int) -> dict:
-    """{chains, runs, gpu_hours} of the next round of `claim`."""
-    runs = next_round_runs(claim, engine, chains)
-    return {"chains": chains, "runs": len(runs), "gpu_hours": round(sum(r.gpu_hours for r in runs), 2)}
 
 
 def _missing(store, spec) -> bool:

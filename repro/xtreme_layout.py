@@ -11,7 +11,6 @@ line and the fix.
 """
 from __future__ import annotations
 
-import functools
 import json
 import os
 from dataclasses import dataclass
@@ -64,26 +63,23 @@ def has(task: Task, root, split: str, lang: str) -> bool:
     return bool(paths(task, root, split, lang))
 
 
-_DETECTED: dict = {}  # (root, its folders' mtimes) -> detect(root)
+_DETECTED: dict = {}  # (root, the layout's tasks, their folders' mtimes) -> detect(root)
 
 
 def detect(root) -> tuple[str, ...]:
     """The registered tasks with at least one file of XTREME's layout under `root` (looked for once per
-    process while `root` and its layout folders stay unchanged: every run key asks, `DataSource.identity`)."""
+    process while the registered tasks, `root` and their layout folders stay unchanged: every run key asks,
+    `DataSource.identity`)."""
     if root is None or not Path(root).is_dir():
         return ()
     top = os.fspath(root)
-    key = (top, os.stat(top).st_mtime_ns, tuple(_mtime(os.path.join(top, folder)) for folder in _layout_folders()))
+    tasks = tuple(t for t in TASKS.values() if t.xtreme is not None)
+    folders = sorted({os.path.dirname(pattern) for t in tasks for pattern in t.xtreme_files.files.values()})
+    key = (top, tuple(t.name for t in tasks), os.stat(top).st_mtime_ns,
+           tuple(_mtime(os.path.join(top, folder)) for folder in folders))
     if key not in _DETECTED:
-        _DETECTED[key] = tuple(t.name for t in TASKS.values() if t.xtreme is not None and _any_file(t, Path(root)))
+        _DETECTED[key] = tuple(t.name for t in tasks if _any_file(t, Path(root)))
     return _DETECTED[key]
-
-
-@functools.cache
-def _layout_folders() -> tuple[str, ...]:
-    """The folders (relative) that hold the registered tasks' files of the layout."""
-    return tuple(sorted({os.path.dirname(pattern) for t in TASKS.values() if t.xtreme is not None
-                         for pattern in t.xtreme_files.files.values()}))
 
 
 def _mtime(path: str) -> int | None:

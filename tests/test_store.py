@@ -258,4 +258,3 @@ def test_a_verified_run_is_not_hashed_again_unless_a_file_changed(tmp_path, monk
     os.utime(big, ns=(big.stat().st_atime_ns, big.stat().st_mtime_ns + 10**9))  # a later write
     with pytest.raises(CorruptRunError, match="big.bin does not match"):
         verify(folder)
-

@@ -148,3 +148,16 @@ def test_detect_sees_a_task_folder_filled_after_it_looked(tmp_path):
     (tmp_path / "xnli" / "dev-en.tsv").write_text("a\tb\tentailment\n", encoding="utf-8")
     os.utime(tmp_path / "xnli", ns=(0, 10**9))  # the folder's mtime moves (coarse clocks: set it outright)
     assert xtreme_layout.detect(tmp_path) == ("xnli",)
+
+
+def test_detect_sees_a_task_registered_after_it_looked(tmp_path):
+    """The per-process answer is keyed on the registered tasks too: a task added later (`repro.tasks.register`)
+    whose files the folder holds is found at the next look, and is gone once it is unregistered."""
+    from dataclasses import replace
+    from repro.tasks import get_task, register
+    (tmp_path / "xnli").mkdir()
+    (tmp_path / "xnli" / "dev-en.tsv").write_text("a\tb\tentailment\n", encoding="utf-8")
+    assert xtreme_layout.detect(tmp_path) == ("xnli",)
+    with register(replace(get_task("xnli"), name="xnli_copy")):
+        assert xtreme_layout.detect(tmp_path) == ("xnli", "xnli_copy")
+    assert xtreme_layout.detect(tmp_path) == ("xnli",)

@@ -105,7 +105,7 @@ def print_next_round(claims, profile, data, store_dir, runs_file=None) -> int:
     then the missing runs of the next look of the open parts (only the configurations their open comparisons
     need), wave by wave, written to `runs_file` for `repro run`/`repro submit --runs-file`."""
     from repro.engine import Engine
-    from repro.rounds import next_round_runs, walk
+    from repro.rounds import walk
     from repro.store import MissingRunError
     if profile.sequential is None:
         print(f"repro plan: --next-round: profile {profile.name} has no sequential design (Profile.sequential)",
@@ -135,7 +135,7 @@ def print_next_round(claims, profile, data, store_dir, runs_file=None) -> int:
               + (f"; next round {upcoming['chains']} chains: {upcoming['runs']} runs, {upcoming['gpu_hours']:,.1f} "
                  f"GPU-hours (predictive power {seq['power']:.2f})" if upcoming else ""))
         if upcoming:
-            for run in next_round_runs(rounds.next_claim, engine, rounds.next_chains):
+            for run in rounds.next_runs:
                 chosen.setdefault(run.name, run)
             open_parts.append(claim.id)
     runs = sorted(chosen.values(), key=lambda run: run.wave)
