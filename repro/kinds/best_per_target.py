@@ -73,12 +73,13 @@ class BestPerTarget(ClaimKind):
                  + (f"; {', '.join(whole)}: too few units to halve, chosen and measured on the same units "
                     "(a winner's curse)" if whole else "") + ")")
         best, own = measured(ev.runs_of(None, chosen=chosen)), measured(ev.runs_of(claim.baseline))
+        needs = (*dict.fromkeys(chosen.values()), claim.baseline)  # what a later look extends (repro.rounds)
         assert claim.expected is not None, "a best_per_target claim sets expected"
         if claim.comparator != PUBLISHED_XLMR:
             result = ev.difference(best, own, label)
             verdict = V.judge_magnitude(result, expected=claim.expected, margin=claim.margin, label=label,
                                         alpha=ev.alpha)
-            return [Comparison(label, result, verdict, needs=(*dict.fromkeys(chosen.values()), claim.baseline))], verdict
+            return [Comparison(label, result, verdict, needs=needs)], verdict
         published = published_xlmr_score(claim.targets)
         result = V.difference_from_constant(best, published, metrics=ev.metrics, parallel=ev.parallel,
                                             rng=ev.seed(label))
@@ -86,7 +87,7 @@ class BestPerTarget(ClaimKind):
         beside = ev.difference(best, own, label + " own")
         own_label = f"{claim.label(claim.baseline)} run of this suite"
         return [Comparison(f"{label} vs XLM-R as published (Hu et al. 2020: {published:.2f})", result, verdict,
-                           needs=(*dict.fromkeys(chosen.values()), claim.baseline)),
+                           needs=needs),
                 Comparison(f"the same vs the {own_label} (reported beside; not part of the verdict)", beside,
                            V.judge_improves(beside, threshold=0.0, label=f"gain over the {own_label}"), needs=())], verdict
 
