@@ -292,7 +292,7 @@ def main() -> int:
 LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/decision/0.5",
           "3,5,8,10/pocock/reproduce/0.35", "3,4,6,10/pocock/reproduce/0.35", "2,4,6,10/pocock/decision/0.5",
           "2,3,5,10/pocock/reproduce/0.35", "2,4,6,10/pocock/reproduce/0.35", "2,4,6,10/obrien_fleming/reproduce/0.35",
-          "2,4,6,10/pocock/reproduce/0.5")
+          "2,4,6,10/pocock/reproduce/0.5", "2,4,6,10/pocock/decision/0.25")
 
 
 def parse_design(text: str) -> SequentialDesign:
