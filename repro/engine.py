@@ -216,6 +216,8 @@ class Engine:
             bf16=bf16, seed=spec.seed, data_seed=spec.seed,
             train_sampling_strategy="group_by_length" if spec.length_grouped else "random",
             logging_strategy=strategy, logging_steps=config.eval_every_steps or None,
+            # a non-finite step loss is logged as it is, for NonFiniteLossStop to see (repro/divergence.py)
+            logging_nan_inf_filter=False,
             report_to="none", disable_tqdm=True, dataloader_pin_memory=torch.cuda.is_available(),
             use_cpu=distributed.cpu_only(),  # else a CPU torchrun trains each rank alone
         )
@@ -225,6 +227,7 @@ class Engine:
         from transformers import PrinterCallback, Trainer, set_seed
 
         from repro.checkpoints import callback_of, train_resumable
+        from repro.divergence import NonFiniteLossStop
         from repro.early_stopping import PatientEarlyStopping
 
         tokenizer = checkpoint_tokenizer(init)
@@ -245,10 +248,10 @@ class Engine:
                     "score": float(source.metric.score(stats.sum(axis=0)))}
 
         dev_references = fmt.references(dev_raw, source)
-        stopping = PatientEarlyStopping(config.patience)
+        stopping, diverged = PatientEarlyStopping(config.patience), NonFiniteLossStop(spec.slug)
         trainer = Trainer(model=model, args=args, train_dataset=train, eval_dataset=dev,
                           data_collator=fmt.collator(tokenizer), processing_class=tokenizer,
-                          compute_metrics=dev_metrics, callbacks=[stopping])
+                          compute_metrics=dev_metrics, callbacks=[stopping, diverged])
         trainer.remove_callback(PrinterCallback)  # the history goes to train_log.json instead
         resumed = train_resumable(trainer, work)  # from the newest whole checkpoint of an interrupted attempt
         distributed.state().wait_for_everyone()  # every rank has loaded the best checkpoint
@@ -260,6 +263,8 @@ class Engine:
                    "log": trainer.state.log_history}
         if item.checks is not None:
             history["train_rows"] = item.checks  # rows repaired or dropped before training
+        if diverged.summary() is not None:
+            history["non_finite_loss"] = diverged.summary()
         trainer.compute_metrics = None  # the dev metric above knows only the dev set
         return trainer, history
 

@@ -296,6 +296,7 @@ def train(spec, init: str, work, load_task: Callable[..., TaskData], training_ar
     from repro import distributed
     from repro.checkpoints import callback_of, train_resumable
     from repro.models import checkpoint_tokenizer
+    from repro.divergence import NonFiniteLossStop
     from repro.early_stopping import PatientEarlyStopping
 
     if spec.mixture is None:
@@ -331,12 +332,13 @@ def train(spec, init: str, work, load_task: Callable[..., TaskData], training_ar
                          eval_steps=every, save_steps=every, logging_steps=every,
                          per_device_train_batch_size=1)  # the per-task batch sizes are the sampler's
     stopping = PatientEarlyStopping(config.patience)  # jiant's rule; never during warmup
+    diverged = NonFiniteLossStop(spec.slug)  # a NaN or infinite logged loss stops training (repro/divergence.py)
     trainer = MixtureTrainer(
         model=model, args=args, train_dataset=MixtureRows(train_sets),
         eval_dataset={item.task.name: item.dev for item in mixture},  # read by `evaluate` through `mixture`
         data_collator=MixtureCollator([item.task.trained_format.collator(tokenizer) for item in mixture]),
         processing_class=tokenizer, mixture=mixture, sampler=sampler, dev_scores=dev_score,
-        callbacks=[stopping])
+        callbacks=[stopping, diverged])
     trainer.remove_callback(PrinterCallback)
     resumed = train_resumable(trainer, work)  # from the newest whole checkpoint of an interrupted attempt
     distributed.state().wait_for_everyone()  # every rank has loaded the best checkpoint
@@ -349,6 +351,8 @@ def train(spec, init: str, work, load_task: Callable[..., TaskData], training_ar
                "expected_examples": expected_examples(sizes, batch_sizes,
                                                       steps * config.gradient_accumulation * world),
                "train_rows": {item.task.name: item.checks for item in mixture if item.checks is not None}}
+    if diverged.summary() is not None:
+        history["non_finite_loss"] = diverged.summary()
     return trainer, history
 
 

@@ -1,6 +1,7 @@
 """The training protocol as the authors ran it: early stopping, weight decay, dev rows, bf16, TyDiQA data."""
 import dataclasses
-from types import SimpleNamespace
+from dataclasses import replace
+from types import MappingProxyType, SimpleNamespace
 
 import numpy as np
 import pytest
@@ -76,6 +77,49 @@ def test_a_training_run_logs_its_best_and_stopping_steps(quick_engine, quick_pro
     assert run.read_json("env.json")["bf16"] is False
     args = quick_engine.training_args(spec, quick_profile.target["xnli"], run.path)
     assert args.weight_decay == 0.01 and args.bf16 is False
+    assert "non_finite_loss" not in run.read_json("train_log.json")
+    assert args.logging_nan_inf_filter is False  # a non-finite step loss is logged as it is
+
+
+# --- a loss that is no longer a number stops training, and is recorded --------------------------
+def test_a_non_finite_loss_stops_training_where_it_is_logged(tmp_path, monkeypatch, caplog):
+    """From step 5 on the loss is NaN (and so are the weights after its step): the log at step 6 is NaN,
+    training stops there instead of going on for its patience, and train_log.json and a warning say so."""
+    from transformers import Trainer
+
+    every_two = replace(SMOKE.target["xnli"], epochs=1, eval_every_steps=2, patience=30, early_stopping_examples=32)
+    sizes = MappingProxyType({"train": 256, "validation": 32, "test": 32})  # 8 steps of 32
+    profile = replace(SMOKE, seeds=(1,), target=MappingProxyType({"xnli": every_two}), fixture_sizes=sizes,
+                      smoke_languages=MappingProxyType({"xnli": ("en",)}))
+    original = Trainer.compute_loss
+
+    def poisoned(self, model, inputs, return_outputs=False, **kwargs):
+        out = original(self, model, inputs, return_outputs=return_outputs, **kwargs)
+        if model.training and self.state.global_step >= 4:
+            return (out[0] * float("nan"), *out[1:]) if return_outputs else out * float("nan")
+        return out
+    monkeypatch.setattr(Trainer, "compute_loss", poisoned)
+    engine = Engine(RunStore(tmp_path / "store"), DataSource("fixture", fixture_sizes=sizes), profile)
+    spec = plan.target_spec(profile, engine.data, "xnli", intermediate=None, seed=1)
+    with caplog.at_level("WARNING", logger="repro.divergence"):
+        run = engine.ensure(spec)
+    log = run.read_json("train_log.json")
+    assert log["non_finite_loss"] == {"step": 6, "loss": "nan", "last_finite_step": 4}
+    assert log["steps"] == 6 and log["early_stopping"]["max_steps"] == 8  # two steps not trained
+    assert any("step 6 is nan" in r.getMessage() and spec.slug in r.getMessage() for r in caplog.records)
+    assert run.read_json("metrics.json")["xnli"]  # the run is stored, with the best checkpoint's predictions
+
+
+def test_the_non_finite_loss_stop_reads_only_the_logged_loss():
+    from repro.divergence import NonFiniteLossStop
+    cb, state = NonFiniteLossStop("r"), SimpleNamespace(global_step=0)
+    for step, logs in ((2, {"loss": 1.5}), (3, {"eval_score": float("nan")}), (4, {"loss": float("inf")}),
+                       (6, {"loss": float("nan")})):
+        state.global_step, control = step, SimpleNamespace(should_training_stop=False)
+        cb.on_log(None, state, control, logs=logs)
+        assert control.should_training_stop is (step == 4)
+    assert cb.summary() == {"step": 4, "loss": "inf", "last_finite_step": 2}
+    assert NonFiniteLossStop().summary() is None
 
 
 # --- early-stopping dev rows from every part --------------------------------------------------

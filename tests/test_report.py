@@ -330,6 +330,24 @@ def test_a_damaged_run_marks_the_claims_that_read_it_and_the_report_still_builds
     assert "| XLM-R | 2 |" in md  # the tables still hold the runs that are whole
 
 
+def test_runs_whose_chain_stopped_at_a_non_finite_loss_are_listed(tmp_path, store):
+    """A phase whose loss became NaN (repro/divergence.py) is named, with its step, for every run read above it."""
+    root, names = store
+    build_report([_record("a-claim", runs=names)], tmp_path / "clean", store=root)
+    assert "Training stopped at a non-finite loss (repro/divergence.py; the best checkpoint before it kept): none" \
+        in (tmp_path / "clean" / "report.md").read_text()
+    mnli = next(root.glob("intermediate-mnli-s1-*"))
+    record = {"step": 3000, "loss": "nan", "last_finite_step": 2000}
+    (mnli / "train_log.json").write_text(json.dumps({"non_finite_loss": record}))
+    write_manifest(mnli)
+    _, extra = load_runs(root, names)
+    assert extra["non_finite_loss"] == {mnli.name: record} and extra["damaged"] == {}
+    build_report([_record("a-claim", runs=names)], tmp_path / "out", store=root)
+    assert f"kept): {mnli.name} (step 3000)" in (tmp_path / "out" / "report.md").read_text()
+    payload = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert payload["provenance"]["non_finite_loss"] == {mnli.name: record}
+
+
 def test_the_report_reads_the_store_and_creates_nothing_in_it(tmp_path, store):
     root, names = store
     before = sorted(p.relative_to(root) for p in root.rglob("*"))

@@ -30,6 +30,7 @@ def provenance(records: list[dict], runs: list, extra: dict) -> dict:
             "data": sorted({r.data for r in runs if r.data}),
             "run_count": len({n for r in records for n in r.get("runs") or []}),
             "missing": extra.get("missing", []), "damaged": sorted(extra.get("damaged") or {}),
+            "non_finite_loss": dict(sorted((extra.get("non_finite_loss") or {}).items())),
             "wall_s": extra.get("wall_s"),
             "runs": {"commits": sorted({e["commit"] for e in envs if e.get("commit")}),
                      "hardware": sorted(hardware), "packages": packages},

@@ -97,6 +97,9 @@ def provenance_blocks(prov: dict) -> list[tuple]:
              f"Runs listed: {prov.get('run_count', 0)}; missing from the store: "
              f"{', '.join(prov.get('missing') or []) or 'none'}; "
              f"damaged: {', '.join(prov.get('damaged') or []) or 'none'}",
+             "Training stopped at a non-finite loss (repro/divergence.py; the best checkpoint before it kept): "
+             + (", ".join(f"{name} (step {r.get('step')})" for name, r in (prov.get("non_finite_loss") or {}).items())
+                or "none"),
              f"Wall time of the runs (sum of timings.json): {DASH if wall is None else f'{wall:.1f} s'}",
              f"Commit of the runs: {', '.join(runs.get('commits') or []) or DASH}; "
              f"of the report: {builder.get('commit') or DASH}",

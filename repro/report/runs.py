@@ -53,6 +53,20 @@ def _configuration(store: RunStore, run: StoredRun) -> str:
     return "+".join(parent.spec.get("tasks", ())) if parent.spec.get("kind") == "intermediate" else BASELINE
 
 
+def _non_finite(store: RunStore, run: StoredRun) -> dict[str, dict]:
+    """{run name: its train_log.json's `non_finite_loss`} over `run` and its ancestors, for the phases whose
+    training loss became NaN or infinite (repro/divergence.py); CorruptRunError when a parent is damaged."""
+    out: dict[str, dict] = {}
+    current: StoredRun | None = run
+    while current is not None:
+        record = (current.read_json("train_log.json", {}) or {}).get("non_finite_loss")
+        if record:
+            out[current.name] = record
+        parent = current.spec.get("parent")
+        current = store.read_key(parent) if parent else None
+    return out
+
+
 def _dev_metrics(target: str, by_split: dict) -> dict:
     """{lang: {metric: value}} of the set a claim's "validation" reads for `target` (the first split otherwise)."""
     from repro.tasks import TASKS
@@ -64,13 +78,15 @@ def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
     """The target runs `names` in `store`, read through RunStore (which creates nothing).
 
     Returns (target runs sorted by name, {"wall_s": seconds summed over the runs read, "missing": names
-    the store lacks, "damaged": {name: reason} for runs that fail their check}).
+    the store lacks, "damaged": {name: reason} for runs that fail their check, "non_finite_loss": {name:
+    record} for the runs read and their ancestors whose training stopped at a NaN or infinite loss}).
     """
     reader = RunStore(store, create=False)
-    runs, wall, missing, damaged = [], 0.0, [], {}
+    runs, wall, missing, damaged, non_finite = [], 0.0, [], {}, {}
     for name in sorted(set(names)):
         try:
             stored = reader.read(name)
+            non_finite.update(_non_finite(reader, stored))
             wall += _wall(stored)
             metrics = stored.read_json("metrics.json", {})
             if stored.spec.get("kind") not in READ_KINDS or not metrics:
@@ -83,7 +99,7 @@ def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
             missing.append(name)
         except (CorruptRunError, ValueError, TypeError, AttributeError) as err:
             damaged[name] = str(err)
-    return runs, {"wall_s": wall, "missing": missing, "damaged": damaged}
+    return runs, {"wall_s": wall, "missing": missing, "damaged": damaged, "non_finite_loss": non_finite}
 
 
 def language_tables(runs: list[TargetRun]) -> dict:
