@@ -41,6 +41,8 @@ EVAL_SPEEDUP = 3.0                        # forward only: 2N instead of 6N FLOPs
 ALL_LANGUAGES = "@all"                    # suffix of a task trained on every language (repro.plan)
 RETRIEVAL_TOKENS = 48                     # the max-length bound's tokens per BUCC / Tatoeba sentence
 PAIR_SPECIALS = 4                         # <s> A </s></s> B </s>
+BYTES_PER_PARAM = 4                       # stored encoders and checkpoints are fp32 (bf16 autocasts fp32 weights)
+CHECKPOINT_COPIES = 3                     # save_total_limit 2 (newest, best) + the one written before rotation
 
 
 @dataclass(frozen=True)
@@ -194,3 +196,24 @@ def describe() -> str:
             f"(6N FLOPs/token, N = {PARAMS / 1e6:.0f}M), evaluation {EVAL_SPEEDUP:g}x faster; random training "
             "batches padded to their longest sequence, sorted evaluation batches; token lengths from "
             f"repro/length_samples.json ({_samples()['source']}); see repro/cost.py")
+
+
+def disk_bytes(runs, params: float = PARAMS) -> tuple[float, float]:
+    """(bytes the planned `runs` leave in the store, peak bytes of checkpoints one training run holds).
+
+    An intermediate run keeps its encoder, fp32 weights; target and retrieval runs keep predictions and
+    metrics (megabytes, not counted).  A Trainer checkpoint holds the fp32 weights and AdamW's two moments,
+    and a run holds `CHECKPOINT_COPIES` of them at its peak until it is published (the store drops them).
+    """
+    encoders = sum(1 for run in runs if run.spec.kind == "intermediate")
+    return encoders * BYTES_PER_PARAM * params, CHECKPOINT_COPIES * 3 * BYTES_PER_PARAM * params
+
+
+def describe_disk(runs, params: float = PARAMS) -> str:
+    """The plan's line on disk: what the runs leave in the store and what one training run holds meanwhile."""
+    stored, peak = disk_bytes(runs, params)
+    encoders = sum(1 for run in runs if run.spec.kind == "intermediate")
+    return (f"about {stored / 1e9:,.0f} GB left in the store ({encoders} intermediate encoders of "
+            f"{BYTES_PER_PARAM * params / 1e9:.2f} GB in fp32; target and retrieval runs keep predictions), and up "
+            f"to {peak / 1e9:.0f} GB of checkpoints per training run until it is published ({CHECKPOINT_COPIES} "
+            "checkpoints of fp32 weights and AdamW's two moments: the newest, the best and the one being written)")

@@ -19,7 +19,14 @@ LINE = re.compile(r"^(stored|missing|damaged)\s+([\d.]+) GPU-h  measured\s+(-|[\
 
 def run_lines(out: list[str]) -> list[str]:
     """The per-run lines of `repro plan`'s output (before the wave summaries and totals)."""
-    return [line for line in out[:-2] if not line.startswith(("wave ", "measured / predicted", "design: "))]
+    end = next(i for i, line in enumerate(out) if re.match(r"\d+ runs for ", line))
+    return [line for line in out[:end] if not line.startswith(("wave ", "measured / predicted", "design: "))]
+
+
+def summary(out: list[str], start: str) -> str:
+    """The one summary line of `repro plan`'s output that starts with `start` (a regular expression)."""
+    (line,) = [line for line in out if re.match(start, line)]
+    return line
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +64,51 @@ def test_plan_lists_each_needed_run_once_and_covers_every_claim(paper_plan):
     assert not any(re.match(r"intermediate-.*-s0-", n) for n in names)
     assert sum(n.startswith("intermediate-anli_plus+mnli+") for n in names) == 3  # the nine-task mixture
     assert not any(n.startswith("pretrained") for n in names)
-    assert paper_plan[-2].startswith(f"{len(names)} runs for {len(claims)} claim(s) on profile paper: 0 stored, "
+    assert summary(paper_plan, r"\d+ runs for").startswith(f"{len(names)} runs for {len(claims)} claim(s) on profile paper: 0 stored, "
                                      f"{len(names)} to compute")
 
 
 def test_plan_totals_the_gpu_hours_of_the_missing_runs(paper_plan):
     hours = sum(float(LINE.match(line)[2]) for line in run_lines(paper_plan))
-    total = float(re.search(r"cost of the runs to compute: ([\d,]+) GPU-hours", paper_plan[-1])[1].replace(",", ""))
+    cost_line = summary(paper_plan, "estimated cost")
+    total = float(re.search(r"cost of the runs to compute: ([\d,]+) GPU-hours", cost_line)[1].replace(",", ""))
     assert total == pytest.approx(hours, abs=0.5 + 0.005 * len(paper_plan))
     assert 100 < total < 5000  # hundreds of GPU-hours: three seeds, 23 configurations, nine targets
-    bound = float(re.search(r"\(([\d,]+) with every sequence at its max length\)", paper_plan[-1])[1].replace(",", ""))
+    bound = float(re.search(r"\(([\d,]+) with every sequence at its max length\)", cost_line)[1].replace(",", ""))
     assert bound > total
-    assert "25,000 training tokens/s" in paper_plan[-1]
+    assert "25,000 training tokens/s" in cost_line
+
+
+def test_plan_states_the_disk_its_runs_need(paper_plan):
+    """Each intermediate run keeps XLM-R Large's encoder in fp32 (560M parameters: 2.24 GB); a training run holds
+    three checkpoints of weights and AdamW's two moments at its peak."""
+    encoders = sum(LINE.match(line)[5].startswith("intermediate-") for line in run_lines(paper_plan))
+    disk = summary(paper_plan, "estimated disk")
+    left, count, each, peak = re.search(r"about ([\d,]+) GB left in the store \((\d+) intermediate encoders of "
+                                        r"([\d.]+) GB in fp32.*up to (\d+) GB of checkpoints", disk).groups()
+    assert int(count) == encoders > 0 and float(each) == pytest.approx(2.24)
+    assert int(left.replace(",", "")) == pytest.approx(encoders * 2.24, abs=1) and int(peak) == 20
+
+
+def test_the_disk_model_is_what_the_files_weigh(tmp_path):
+    """4 bytes a parameter for a saved encoder, 12 for a checkpoint's weights and AdamW's two moments: measured on
+    the files a small XLM-R encoder and its optimiser write."""
+    import torch
+    from transformers import XLMRobertaConfig, XLMRobertaModel
+
+    model = XLMRobertaModel(XLMRobertaConfig(vocab_size=1000, hidden_size=64, num_hidden_layers=2,
+                                             num_attention_heads=2, intermediate_size=128), add_pooling_layer=False)
+    n = sum(p.numel() for p in model.parameters())
+    model.save_pretrained(tmp_path / "model")
+    weights = (tmp_path / "model" / "model.safetensors").stat().st_size
+    assert weights == pytest.approx(cost.BYTES_PER_PARAM * n, rel=0.02)
+    optimiser = torch.optim.AdamW(model.parameters())
+    model(input_ids=torch.tensor([[0, 5, 2]])).last_hidden_state.sum().backward()
+    optimiser.step()
+    torch.save(optimiser.state_dict(), tmp_path / "optimizer.pt")
+    moments = (tmp_path / "optimizer.pt").stat().st_size
+    assert weights + moments == pytest.approx(3 * cost.BYTES_PER_PARAM * n, rel=0.03)
+    assert cost.disk_bytes([], params=n) == (0, cost.CHECKPOINT_COPIES * 3 * cost.BYTES_PER_PARAM * n)
 
 
 def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, monkeypatch):
@@ -87,8 +127,8 @@ def test_plan_marks_stored_runs(tmp_path, capsys, quick_engine, quick_profile, m
     stored = {LINE.match(l)[5]: LINE.match(l)[3] for l in run_lines(out) if l.startswith("stored")}
     assert spec.dirname in stored and stored[spec.dirname] != "-"  # its measured time from timings.json
     measured = json.loads((quick_engine.store.path(spec) / "timings.json").read_text())["total_s"] / 3600
-    assert float(stored[spec.dirname].split()[0]) == pytest.approx(measured, abs=1e-4) and re.search(r": [1-9]\d* stored, \d+ to compute$", out[-2])
-    assert "if run on the paper profile" in out[-1]
+    assert float(stored[spec.dirname].split()[0]) == pytest.approx(measured, abs=1e-4) and re.search(r": [1-9]\d* stored, \d+ to compute$", summary(out, r"\d+ runs for"))
+    assert "if run on the paper profile" in summary(out, "estimated cost")
     # $REPRO_STORE names the store when --store does not, as for `repro run`
     monkeypatch.setenv("REPRO_STORE", str(quick_engine.store.root))
     assert main(["plan", "--claims", str(claims), "-k", "xnli", "--seeds", "2"]) == 0

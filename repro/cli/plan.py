@@ -12,7 +12,7 @@ import sys
 from repro.claims import select_claims
 from repro.cli.options import add_options, claims_dir, explicit, seeds_count, value
 from repro.models import with_tokenizer
-from repro.cost import MEASURE_FIX, describe
+from repro.cost import MEASURE_FIX, describe, describe_disk
 from repro.data import data_source
 from repro.plan import PlannedRun, planned_runs
 from repro.preflight import read_problems
@@ -90,6 +90,7 @@ def run_plan(args) -> int:
     scope = "" if profile.name == "paper" else " if run on the paper profile (this profile's runs are far cheaper)"
     print(f"estimated cost of the runs to compute{scope}: {sum(run.gpu_hours for run in todo):,.0f} GPU-hours "
           f"({sum(run.bound_hours for run in todo):,.0f} with every sequence at its max length) at {describe()}")
+    print(f"estimated disk for the runs to compute{scope}: {describe_disk(todo)}")
     unsampled = dict.fromkeys(part for run in todo for part in run.unmeasured)
     if unsampled:
         print(f"no length sample for {', '.join(unsampled)} in repro/length_samples.json: those parts are costed "
