@@ -56,13 +56,14 @@ CHOICES: tuple[Choice, ...] = (
                "effective batch of 32 warms up for about 2,450 steps, about 19,600 at a literal batch of 4), so the "
                "rule guards shorter patiences",
            item="4a"),
-    Choice("non-finite training loss", "training stops at the first logged loss that is NaN or infinite (the "
-           "Trainer's NaN filter off), keeps the best checkpoint and records the step in train_log.json "
-           "(non_finite_loss); the report lists such runs", "this suite (repro/divergence.py)", deviates_from=(PAPER,),
+    Choice("non-finite training loss", "training stops at the first logged loss that is not a finite number (the "
+           "Trainer's filter that would hide it is off), keeps the best checkpoint and records the step in "
+           "train_log.json (non_finite_loss); the report lists such runs", "this suite (repro/divergence.py)",
+           deviates_from=(PAPER,),
            why="jiant trains on for the patience (30 evaluations of 1,000 steps) and restores the best checkpoint; "
-               "once the weights are NaN every later model predicts alike and never becomes the best, so the kept "
-               "model is the same and only the wasted steps go; a loss that overflows while the weights stay finite "
-               "would stop here and train on there",
+               "once the weights are not numbers every later model predicts alike and never becomes the best, so "
+               "the kept model is the same and only the wasted steps go; a loss that overflows while the weights "
+               "stay finite would stop here and train on there",
            item="4a"),
     Choice("mixture early-stopping score", "the mean of every task's dev score on its 0-100 scale; MLM's is the "
            "accuracy on the masked tokens of its held-out sentences", "this suite (repro/multitask.py, "
