@@ -6,9 +6,10 @@ NaN into the weights, and every later step trains nothing.  The Trainer's defaul
 stopping would go on for its whole patience (30 evaluations of 1,000 steps on `paper`) before it
 restores the best checkpoint.  With the filter off (`Engine.training_args`) the logged loss of a
 window holding a non-finite step is itself non-finite; `NonFiniteLossStop` stops training at the
-first such log and records where.  The best checkpoint is restored as usual: a model that scores
-no better than chance after the divergence never becomes the best, so it is the one the
-protocol's early stopping would have kept once its patience ran out, without those steps.
+first such log and records where.  That step's evaluation still runs and the best checkpoint is
+restored as usual; with NaN weights every later model predicts alike and none could become a new
+best, so the kept model is the one the protocol's early stopping would restore once its patience
+ran out, without the steps in between.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class NonFiniteLossStop(TrainerCallback):
         control.should_training_stop = True
         log.warning("%s: the training loss logged at step %d is %s (finite up to step %d): the weights are no "
                     "longer numbers (an overflow in bf16, or a learning rate too high for this seed). Training stops "
-                    "here and the best checkpoint before it is kept; train_log.json records it (non_finite_loss) "
+                    "here and the best checkpoint is kept; train_log.json records it (non_finite_loss) "
                     "and the report lists the run", self.run, self.step, loss, self.last_finite_step)
 
     def summary(self) -> dict | None:

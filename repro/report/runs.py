@@ -53,17 +53,18 @@ def _configuration(store: RunStore, run: StoredRun) -> str:
     return "+".join(parent.spec.get("tasks", ())) if parent.spec.get("kind") == "intermediate" else BASELINE
 
 
-def _non_finite(store: RunStore, run: StoredRun) -> dict[str, dict]:
+def _non_finite(store: RunStore, run: StoredRun, known: dict[str, dict]) -> dict[str, dict]:
     """{run name: its train_log.json's `non_finite_loss`} over `run` and its ancestors, for the phases whose
-    training loss became NaN or infinite (repro/divergence.py); CorruptRunError when a parent is damaged."""
-    out: dict[str, dict] = {}
-    current: StoredRun | None = run
-    while current is not None:
-        record = (current.read_json("train_log.json", {}) or {}).get("non_finite_loss")
-        if record:
-            out[current.name] = record
-        parent = current.spec.get("parent")
-        current = store.read_key(parent) if parent else None
+    training loss became NaN or infinite (repro/divergence.py); `known` holds the answers for the parents
+    already read (by key); CorruptRunError when a parent is damaged."""
+    record = (run.read_json("train_log.json", {}) or {}).get("non_finite_loss")
+    out = {run.name: record} if record else {}
+    parent_key = run.spec.get("parent")
+    if parent_key:
+        if parent_key not in known:
+            parent = store.read_key(parent_key)
+            known[parent_key] = {} if parent is None else _non_finite(store, parent, known)
+        out.update(known[parent_key])
     return out
 
 
@@ -83,10 +84,11 @@ def load_runs(store: str | Path, names) -> tuple[list[TargetRun], dict]:
     """
     reader = RunStore(store, create=False)
     runs, wall, missing, damaged, non_finite = [], 0.0, [], {}, {}
+    parents: dict[str, dict] = {}  # parent key -> what `_non_finite` found over it and its ancestors
     for name in sorted(set(names)):
         try:
             stored = reader.read(name)
-            non_finite.update(_non_finite(reader, stored))
+            non_finite.update(_non_finite(reader, stored, parents))
             wall += _wall(stored)
             metrics = stored.read_json("metrics.json", {})
             if stored.spec.get("kind") not in READ_KINDS or not metrics:
