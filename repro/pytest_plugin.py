@@ -295,7 +295,8 @@ def merge_into_report(directory, records: list[dict], store) -> tuple[list[Path]
 
 def run_summary(events: list[dict], store: Path) -> list[str]:
     """Runs computed and reused (each counted once), then every damaged run: where its damaged copy
-    went, why, and that it was recomputed."""
+    went, why, and that it was recomputed; then every computed run whose training stopped at a
+    non-finite loss (its train_log.json's `non_finite_loss`, repro/divergence.py)."""
     computed = {e["run"] for e in events if e["event"] == "computed"}
     reused = {e["run"] for e in events if e["event"] == "reused"} - computed
     lines = [f"store {store}: {len(computed)} run(s) computed, {len(reused)} reused"]
@@ -303,4 +304,13 @@ def run_summary(events: list[dict], store: Path) -> list[str]:
         if e["event"] == "damaged":
             again = "recomputed" if e["run"] in computed else "recomputed by another process"
             lines.append(f"damaged run {e['run']}: moved to {e['moved_to']} and {again} ({e['reason']})")
+    for name in sorted(computed):
+        try:
+            record = json.loads((Path(store) / name / "train_log.json").read_text()).get("non_finite_loss")
+        except (OSError, ValueError, AttributeError):
+            continue  # no training phase (retrieval), or a log the report will name as damaged
+        if record:
+            lines.append(f"run {name}: training stopped at a non-finite loss at step {record.get('step')} (finite "
+                         f"up to step {record.get('last_finite_step')}); the best checkpoint is kept, the report "
+                         "lists it")
     return lines

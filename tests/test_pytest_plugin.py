@@ -112,6 +112,20 @@ def test_the_summary_names_damaged_runs_and_counts_computed_and_reused(pytester,
                                  f"damaged run {damaged.dirname}: moved to {aside} and recomputed (*metrics.json*)"])
 
 
+def test_the_summary_names_a_computed_run_whose_training_stopped_at_a_non_finite_loss(tmp_path):
+    from repro.pytest_plugin import run_summary
+    for name, log in (("bad", {"non_finite_loss": {"step": 6, "loss": "nan", "last_finite_step": 4}}),
+                      ("fine", {"steps": 8})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "train_log.json").write_text(json.dumps(log))
+    (tmp_path / "retrieval").mkdir()  # no training phase: no train_log.json
+    events = [{"event": "computed", "run": n} for n in ("bad", "fine", "retrieval")] + [{"event": "reused", "run": "x"}]
+    assert run_summary(events, tmp_path) == [
+        f"store {tmp_path}: 3 run(s) computed, 1 reused",
+        "run bad: training stopped at a non-finite loss at step 6 (finite up to step 4); the best checkpoint is "
+        "kept, the report lists it"]
+
+
 def test_a_bad_claim_file_is_one_usage_error(pytester, monkeypatch):
     _project(pytester, monkeypatch)
     bad = pytester.path / "claims" / "squad-gain.toml"
