@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, replace
 
+from repro.cost import disk_bytes
 from repro.kinds import KINDS
 from repro.plan import claim_runs, planned_runs, required_runs, with_ancestors
 from repro.stats.sequential import worth_continuing
@@ -43,14 +44,19 @@ def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     """`repro plan`'s lines on the design: the first round's GPU-hours, each later look's, the most and the
     expected total (with the design's simulated share of parts reaching each look)."""
     design = profile.sequential
+    if first_runs is None:
+        first_runs = planned_runs(claims, profile.with_seeds(design.looks[0]), data, seeds_chosen=True)
     hours = look_hours(claims, profile, data, first_runs)
+    chain = [r for r in first_runs if r.spec.seed == design.looks[0]]  # one chain's runs
+    encoders = disk_bytes(chain)[0] * design.looks[-1]
     lines = [f"design: sequential, looks at {', '.join(map(str, design.looks))} chains per configuration, "
              f"{design.spending.replace('_', '-')}-type alpha spending (levels "
              f"{', '.join(f'{a:.4f}' for a in design.levels)}), next round only for open parts with predictive "
              f"power >= {design.min_power:g} ({_FUTILITY_TEXT[design.futility]})",
              f"design: first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
              + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
-             f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all)"]
+             f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all, and about {encoders / 1e9:,.0f} GB of "
+             f"encoders in the store at {design.looks[-1]} chains)"]
     if design.reach:
         extends = (f", of a chain's runs a later look extends {', '.join(f'{r:.2f}' for r in design.later_share)}"
                    if design.later_share else "")

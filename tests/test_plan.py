@@ -88,6 +88,9 @@ def test_plan_states_the_disk_its_runs_need(paper_plan):
                                         r"([\d.]+) GB in fp32.*up to (\d+) GB of checkpoints", disk).groups()
     assert int(count) == encoders > 0 and float(each) == pytest.approx(2.24)
     assert int(left.replace(",", "")) == pytest.approx(encoders * 2.24, abs=1) and int(peak) == 20
+    # the design's last look: the first round's encoders per chain, at 10 chains
+    at_most = summary(paper_plan, "design: first round")
+    assert f"about {round(encoders / 3 * 10 * 2.24):,} GB of encoders in the store at 10 chains" in at_most
 
 
 def test_the_disk_model_is_what_the_files_weigh(tmp_path):
