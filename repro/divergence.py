@@ -32,12 +32,12 @@ class NonFiniteLossStop(TrainerCallback):
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         loss = (logs or {}).get("loss")
-        if loss is None or self.step is not None:
-            return
-        if math.isfinite(float(loss)):
-            self.last_finite_step = state.global_step
+        if loss is None or self.step is not None or math.isfinite(float(loss)):
             return
         self.step, self.loss = state.global_step, float(loss)
+        # from the Trainer's log history, which a resumed attempt restores with its checkpoint
+        self.last_finite_step = max((e["step"] for e in state.log_history
+                                     if "loss" in e and math.isfinite(float(e["loss"]))), default=0)
         control.should_training_stop = True
         log.warning("%s: the training loss logged at step %d is %s (finite up to step %d): the weights are no "
                     "longer numbers (an overflow in bf16, or a learning rate too high for this seed). Training stops "

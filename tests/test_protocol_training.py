@@ -112,13 +112,20 @@ def test_a_non_finite_loss_stops_training_where_it_is_logged(tmp_path, monkeypat
 
 def test_the_non_finite_loss_stop_reads_only_the_logged_loss():
     from repro.divergence import NonFiniteLossStop
-    cb, state = NonFiniteLossStop("r"), SimpleNamespace(global_step=0)
+    cb, state = NonFiniteLossStop("r"), SimpleNamespace(global_step=0, log_history=[{"loss": 2.0, "step": 1}])
     for step, logs in ((2, {"loss": 1.5}), (3, {"eval_score": float("nan")}), (4, {"loss": float("inf")}),
                        (6, {"loss": float("nan")})):
         state.global_step, control = step, SimpleNamespace(should_training_stop=False)
+        state.log_history.append({**logs, "step": step})  # the Trainer appends, then calls on_log
         cb.on_log(None, state, control, logs=logs)
         assert control.should_training_stop is (step == 4)
     assert cb.summary() == {"step": 4, "loss": "inf", "last_finite_step": 2}
+    # an attempt resumed from step 1000 whose first log is non-finite: the finite step is the first attempt's
+    resumed = NonFiniteLossStop("r")
+    state = SimpleNamespace(global_step=2000,
+                            log_history=[{"loss": 2.0, "step": 1000}, {"loss": float("nan"), "step": 2000}])
+    resumed.on_log(None, state, SimpleNamespace(should_training_stop=False), logs={"loss": float("nan")})
+    assert resumed.summary()["last_finite_step"] == 1000
     assert NonFiniteLossStop().summary() is None
 
 
