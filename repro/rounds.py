@@ -150,13 +150,17 @@ class Rounds:
 
 def walk(claim, engine, *, judge=None) -> Rounds:
     """Judge `claim` look after look of the profile's sequential design while the store holds each look's
-    runs: stop at the first decisive look (a decided part keeps its verdict and record), where no open
-    comparison has a fair chance, at the last look, or where the next look's runs are not all stored.  A
-    later look adds chains only to the configurations the open comparisons need (`extended`)."""
+    runs: stop at the first decisive look (a decided part keeps its verdict and record), at the last look,
+    where the next look's runs are not all stored, or where no open comparison has a fair chance and the
+    store does not hold the next look's runs anyway.  Those a part would not ask for but other parts ran are
+    read: futility never binds (the looks' levels hold whether or not a look is taken), so chains computed
+    for other parts add evidence at no cost (the record's `unasked`).  A later look adds chains only to the
+    configurations the open comparisons need (`extended`)."""
     from repro.judging import judge as judge_claim  # judging imports this package's helpers, not the reverse
     judge = judge or judge_claim
     design = engine.profile.sequential
     current, out, pending, decided, go, power, k = claim, None, None, False, False, 0.0, 0
+    unasked: list[int] = []  # looks judged on chains the part's futility did not ask for
     for k, n in enumerate(design.looks):
         if k and not stored(current, engine, n):
             pending, k = (current, n), k - 1
@@ -166,9 +170,14 @@ def walk(claim, engine, *, judge=None) -> Rounds:
             return Rounds(out)
         decided = out.verdict.outcome != Outcome.INCONCLUSIVE
         go, power = (False, 0.0) if decided else open_power(out, design, k)
-        if decided or not go or k == len(design.looks) - 1:
+        if decided or k == len(design.looks) - 1:
             break
-        current = replace(claim, held=extended(out, n).held)  # the claim as given: its [smoke] table kept
+        following = replace(claim, held=extended(out, n).held)  # the claim as given: its [smoke] table kept
+        if not go:
+            if not stored(following, engine, design.looks[k + 1]):
+                break
+            unasked.append(k + 2)  # 1-based, as the record's `look`
+        current = following
     assert out is not None, "the first look is always judged"
     last = k == len(design.looks) - 1
     upcoming, runs = None, []
@@ -177,7 +186,7 @@ def walk(claim, engine, *, judge=None) -> Rounds:
         upcoming = {"chains": pending[1], "runs": len(runs), "gpu_hours": round(sum(r.gpu_hours for r in runs), 2)}
     held = {out.claim.label(c): h for c, h in out.claim.held}
     record = {**(out.sequential or {}), "decided_early": decided and not last, "power": round(power, 3),
-              "next_round": upcoming, **({"held": held} if held else {}),
+              "next_round": upcoming, **({"held": held} if held else {}), **({"unasked": unasked} if unasked else {}),
               "stopped": ("decided" if decided else "last look" if last else
                           "next round pending" if go else "no fair chance at the next looks")}
     return Rounds(replace(out, sequential=record), tuple(runs))

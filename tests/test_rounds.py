@@ -11,7 +11,7 @@ from repro.data import DataSource
 from repro.profiles import SMOKE
 from repro.rounds import design_lines, expected_hours, extended, judge_rounds, look_hours, next_round_runs, stored
 from repro.stats import CellOutcomes
-from repro.stats.sequential import SequentialDesign
+from repro.stats.sequential import SequentialDesign, look_text
 
 N = 3000
 EFFECT = {(): 0.0, ("mnli",): 0.08, ("squad",): 0.01}  # accuracy gain per configuration on every cell
@@ -102,6 +102,23 @@ def test_a_decided_part_keeps_its_look_when_more_chains_are_stored(engine):
     later = judge_rounds(clear, engine)
     assert stored(clear, engine, 3)
     assert later.sequential["look"] == 1 and later.sequential["decided_early"] and later.verdict == early.verdict
+
+
+def test_a_part_its_futility_stops_reads_the_next_looks_chains_other_parts_ran(engine):
+    """Futility never binds: a part that would not ask for the next look is judged there when the store holds
+    that look's runs anyway (other parts ran them), and the record says the look was not asked for."""
+    engine.profile = replace(engine.profile, sequential=SequentialDesign((2, 3), spending="pocock", min_power=1.0))
+    edge = claim("edge", kind="improves", threshold=1.0, configurations=(("squad",),))  # +1 on its threshold
+    first = judge_rounds(edge, engine)
+    assert first.verdict.outcome == "inconclusive" and first.sequential["look"] == 1
+    assert first.sequential["stopped"] == "no fair chance at the next looks" and first.sequential["next_round"] is None
+    assert "unasked" not in first.sequential
+    for r in next_round_runs(edge, engine, 3):  # computed for another part that reads squad and the baseline
+        engine.ensure(r.spec)
+    second = judge_rounds(edge, engine)
+    assert second.sequential["look"] == 2 and second.sequential["chains"] == 3 and second.seeds == (1, 2, 3)
+    assert second.sequential["unasked"] == [2] and second.sequential["stopped"] in ("decided", "last look")
+    assert "look 2 read on chains other parts ran" in look_text(second.sequential)
 
 
 def test_plan_lines_give_the_first_round_and_each_look(engine):

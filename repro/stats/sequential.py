@@ -275,6 +275,9 @@ def look_text(seq: dict) -> str:
     if seq.get("held"):  # configurations an earlier look left at fewer chains (repro.rounds.extended)
         text += ("; held at fewer chains (no open comparison needed them at a later look): "
                  + ", ".join(f"{c} {n}" for c, n in seq["held"].items()))
+    if seq.get("unasked"):  # looks reached on chains other parts ran (repro.rounds.walk)
+        text += ("; look " + ", ".join(map(str, seq["unasked"])) + " read on chains other parts ran, which its own "
+                 "futility rule did not ask for")
     nxt, stopped = seq.get("next_round"), seq.get("stopped")
     if seq.get("decided_early"):
         text += "; decided early, at this look"
