@@ -121,6 +121,24 @@ def test_a_part_its_futility_stops_reads_the_next_looks_chains_other_parts_ran(e
     assert "look 2 read on chains other parts ran" in look_text(second.sequential)
 
 
+def test_an_unasked_look_is_read_only_where_it_adds_chains(engine):
+    """With every comparison reported beside the verdict (needs ()), the next look would extend nothing: its
+    level on the same chains would be a test the spending never counted, so the part stays at its look."""
+    from repro.judging import judge
+    from repro.rounds import walk
+    engine.profile = replace(engine.profile, sequential=SequentialDesign((2, 3), spending="pocock", min_power=1.0))
+    edge = claim("edge", kind="improves", threshold=1.0, configurations=(("squad",),))
+    for r in next_round_runs(edge, engine, 3):
+        engine.ensure(r.spec)
+
+    def beside(c, e):
+        out = judge(c, e)
+        return replace(out, comparisons=tuple(replace(comp, needs=()) for comp in out.comparisons))
+    out = walk(edge, engine, judge=beside).outcome
+    assert out.sequential["look"] == 1 and "unasked" not in out.sequential
+    assert walk(edge, engine).outcome.sequential["unasked"] == [2]  # as judged: its comparison needs chains
+
+
 def test_plan_lines_give_the_first_round_and_each_look(engine):
     lines = design_lines([claim("clear", kind="improves", threshold=0.0)], engine.profile, engine.data)
     assert "looks at 2, 3 chains" in lines[0] and lines[1].startswith("design: first round (2 chains): ")
