@@ -212,8 +212,8 @@ def disk_bytes(runs, params: float = PARAMS) -> tuple[float, float]:
 def describe_disk(runs, params: float = PARAMS) -> str:
     """The plan's line on disk: what the runs leave in the store and what one training run holds meanwhile."""
     stored, peak = disk_bytes(runs, params)
-    encoders = sum(1 for run in runs if run.spec.kind == "intermediate")
-    return (f"about {stored / 1e9:,.0f} GB left in the store ({encoders} intermediate encoders of "
-            f"{BYTES_PER_PARAM * params / 1e9:.2f} GB in fp32; target and retrieval runs keep predictions), and up "
+    encoder = BYTES_PER_PARAM * params
+    return (f"about {stored / 1e9:,.0f} GB left in the store ({round(stored / encoder)} intermediate encoders of "
+            f"{encoder / 1e9:.2f} GB in fp32; target and retrieval runs keep predictions), and up "
             f"to {peak / 1e9:.0f} GB of checkpoints per training run until it is published ({CHECKPOINT_COPIES} "
             "checkpoints of fp32 weights and AdamW's two moments: the newest, the best and the one being written)")
