@@ -1,13 +1,14 @@
 """The sequential design against fixed 3, 5 and 10 chains, by simulation (docs/statistics.md §8).
 
-    OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--spending pocock]
-        [--futility decision] [--compare [LOOKS/SPENDING/FUTILITY/MIN_POWER ...]] [--shared]
-        [--bpt-bound distinct|dearest]
+    OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--design DESIGN]
+        [--compare [DESIGN ...]] [--shared] [--bpt-bound distinct|dearest]
+
+A DESIGN is LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER], e.g. 2,4,6,10/pocock/split/0.2/0.5.
 
 Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
 phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
-every data set as the paper profile's design would (looks at 3, 5, 8, 10 chains, alpha spent by
-Lan-DeMets, futility by predictive power over the undecided comparisons, as `repro.rounds` weighs them)
+every data set as the paper profile's design would (its looks, alpha spent by Lan-DeMets, futility by
+predictive power over the undecided comparisons, as `repro.rounds` weighs them)
 and, with --compare, by other designs on the same data sets, and as fixed designs of 3, 5 and 10 chains (the same
 data set's first chains, nominal alpha 0.05).  Per claim kind and truth (the band's centre, its
 edges and outside): the probability of each verdict, the coverage of the final 95% interval and the
@@ -38,7 +39,7 @@ from repro.profiles import PAPER  # noqa: E402
 from repro.stats import compare_with_best, judge_at_least, judge_best, judge_improves  # noqa: E402
 from repro.stats import judge_magnitude, judge_no_benefit, paired_difference  # noqa: E402
 from repro.stats.chains import TASK, World, chain_shifts, delta_for, draw_sample, outcomes  # noqa: E402
-from repro.stats.sequential import FUTILITY, SequentialDesign, worth_continuing  # noqa: E402
+from repro.stats.sequential import SequentialDesign, worth_continuing  # noqa: E402
 from repro.stats import verdicts  # noqa: E402
 from repro.stats.verdicts import improves_rule, magnitude_rule, no_benefit_rule  # noqa: E402
 from benchmarks.sequential_cost import BOUNDS, part_cost, shared_plan  # noqa: E402
@@ -215,14 +216,12 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="fewer data sets and a smaller test sample (about 30 s)")
     p.add_argument("--datasets", type=int, default=None)
-    paper = PAPER.sequential
-    p.add_argument("--spending", default=paper.spending, help="default: the paper profile's design")
-    p.add_argument("--looks", default=",".join(map(str, paper.looks)))
-    p.add_argument("--min-power", type=float, default=paper.min_power)
-    p.add_argument("--futility", default=paper.futility, choices=FUTILITY, help="SequentialDesign.futility")
+    p.add_argument("--design", default=None, metavar="DESIGN",
+                   help="the design judged as 'sequential' (default: the paper profile's), "
+                        "LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER]")
     p.add_argument("--shared", action="store_true",
                    help="also the whole paper plan's GPU-hours against fixed 5, each run counted once (~10 s more)")
-    p.add_argument("--compare", nargs="*", metavar="LOOKS/SPENDING/FUTILITY/MIN_POWER", default=None,
+    p.add_argument("--compare", nargs="*", metavar="DESIGN", default=None,
                    help="also judge the same data sets by these designs, side by side (no value: the levers of "
                         "docs/statistics.md §8); the JSON line gains their figures under 'alternatives'")
     p.add_argument("--bpt-bound", default="distinct", choices=BOUNDS,
@@ -235,8 +234,7 @@ def main() -> int:
     world = World(seeds=10, n=1000 if args.quick else 2000,
                   languages=(0.4, 1.0, 1.6) if args.quick else World.languages,
                   sd_ii=args.sd_ii, sd_iii=args.sd_iii)
-    design = SequentialDesign(tuple(int(x) for x in args.looks.split(",")), spending=args.spending,
-                              min_power=args.min_power, futility=args.futility)
+    design = parse_design(args.design) if args.design else PAPER.sequential
     designs = {"sequential": design, **{f"fixed{n}": SequentialDesign((n,), min_power=0.0) for n in FIXED}}
     alternatives = [] if args.compare is None else (args.compare or list(LEVERS))
     designs.update({name: parse_design(name) for name in alternatives})
@@ -289,21 +287,24 @@ def main() -> int:
 
 
 # The levers of docs/statistics.md §8, side by side: the look schedule, the spending function, the futility rule
-LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/decision/0.5",
-          "3,5,8,10/pocock/reproduce/0.35", "3,4,6,10/pocock/reproduce/0.35", "2,4,6,10/pocock/decision/0.5",
-          "2,3,5,10/pocock/reproduce/0.35", "2,4,6,10/pocock/reproduce/0.35", "2,4,6,10/obrien_fleming/reproduce/0.35",
-          "2,4,6,10/pocock/reproduce/0.5", "2,4,6,10/pocock/decision/0.25")
+LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/reproduce/0.35",
+          "2,4,6,10/pocock/decision/0.35", "2,4,6,10/pocock/decision/0.25", "2,3,5,10/pocock/reproduce/0.35",
+          "2,4,6,10/pocock/reproduce/0.25", "2,4,6,10/obrien_fleming/split/0.2/0.6", "2,4,6,10/pocock/split/0.2/0.5",
+          "2,4,6,10/pocock/split/0.25/0.6", "2,3,5,10/pocock/split/0.25/0.65")
 
 
 def parse_design(text: str) -> SequentialDesign:
-    """A design from "LOOKS/SPENDING/FUTILITY/MIN_POWER", e.g. "2,4,6,10/pocock/reproduce/0.35"."""
+    """A design from "LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER]", e.g. "2,4,6,10/pocock/reproduce/0.35"
+    or "2,4,6,10/pocock/split/0.2/0.5" (futility "split" takes the threshold for "not reproduced")."""
     try:
-        looks, spending, futility, min_power = text.split("/")
+        looks, spending, futility, min_power, *refute = text.split("/")
+        if len(refute) > 1:
+            raise ValueError("too many fields")
         return SequentialDesign(tuple(int(x) for x in looks.split(",")), spending=spending, futility=futility,
-                                min_power=float(min_power))
+                                min_power=float(min_power), min_refute_power=float(refute[0]) if refute else None)
     except ValueError as e:
-        raise SystemExit(f"sequential.py: --compare {text!r}: {e}; write LOOKS/SPENDING/FUTILITY/MIN_POWER, "
-                         "e.g. 2,4,6,10/pocock/reproduce/0.35")
+        raise SystemExit(f"sequential.py: design {text!r}: {e}; write LOOKS/SPENDING/FUTILITY/MIN_POWER"
+                         "[/MIN_REFUTE_POWER], e.g. 2,4,6,10/pocock/reproduce/0.35 or 2,4,6,10/pocock/split/0.2/0.5")
 
 
 def compact(figures: dict) -> dict:

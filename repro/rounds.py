@@ -37,7 +37,8 @@ def look_hours(claims, profile, data, first_runs=None) -> list[tuple[int, float]
 
 
 _FUTILITY_TEXT = {"decision": "of any verdict at the next or the last look",
-                  "reproduce": "of 'reproduced' at the next or the last look, or 'not reproduced' at the next"}
+                  "reproduce": "of 'reproduced' at the next or the last look, or 'not reproduced' at the next",
+                  "split": "of 'reproduced' at the next or the last look, or >= {refute:g} of 'not reproduced'"}
 
 
 def design_lines(claims, profile, data, first_runs=None) -> list[str]:
@@ -52,7 +53,8 @@ def design_lines(claims, profile, data, first_runs=None) -> list[str]:
     lines = [f"design: sequential, looks at {', '.join(map(str, design.looks))} chains per configuration, "
              f"{design.spending.replace('_', '-')}-type alpha spending (levels "
              f"{', '.join(f'{a:.4f}' for a in design.levels)}), next round only for open parts with predictive "
-             f"power >= {design.min_power:g} ({_FUTILITY_TEXT[design.futility]})",
+             f"power >= {design.min_power:g} "
+             f"({_FUTILITY_TEXT[design.futility].format(refute=design.min_refute_power)})",
              f"design: first round ({hours[0][0]} chains): {hours[0][1]:,.1f} GPU-hours; later looks add "
              + "; ".join(f"{h:,.1f} at {n} chains" for n, h in hours[1:]) + " if every part stays open "
              f"(at most {sum(h for _, h in hours):,.1f} GPU-hours in all, and about {encoders / 1e9:,.0f} GB of "

@@ -118,3 +118,14 @@ def test_intervals_take_configurations_with_unequal_chains():
                              n_resamples=99, rng=0)
     assert [best.pairwise[o].components.n_seeds_b for o in best.others] == [3, 5]
     assert np.all(np.isfinite(best.lower)) and np.all(best.lower < best.estimate)
+
+
+def test_a_design_is_read_from_its_notation(bench):
+    """LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER], as --design and --compare take it; a bad one is named."""
+    assert bench.parse_design("2,4,6,10/pocock/split/0.2/0.6") == SequentialDesign(
+        (2, 4, 6, 10), spending="pocock", futility="split", min_power=0.2, min_refute_power=0.6)
+    assert bench.parse_design("3,5,8,10/pocock/decision/0.35").min_refute_power is None
+    for bad, why in (("2,4,6,10/pocock/split/0.2", "needs min_refute_power"), ("3,5/pocock/decision/0.3/0.5/1", "too many"),
+                     ("3,5/sideways/decision/0.3", "spending must be one of")):
+        with pytest.raises(SystemExit, match=why):
+            bench.parse_design(bad)

@@ -23,7 +23,7 @@ from scipy import stats as sps
 from scipy.optimize import brentq
 
 SPENDING = ("obrien_fleming", "pocock")
-FUTILITY = ("decision", "reproduce")
+FUTILITY = ("decision", "reproduce", "split")
 _GRID = 801          # Simpson points per look (odd)
 _LOWER_SD = 10.0     # a one-sided design's continuation region is cut at -10 SD (mass < 1e-23)
 
@@ -140,7 +140,10 @@ class SequentialDesign:
     "decision", of any verdict (reproduced or not) at the next or at the last look; "reproduce", the
     group-sequential trials' futility rule (Jennison & Turnbull 2000, ch. 10), of "reproduced" at the
     next or at the last look, or of "not reproduced" at the next look (a part heading for a refutation
-    still gets the one look that would give it).
+    still gets the one look that would give it); "split", each verdict against its own threshold: of
+    "reproduced" at the next or last look against `min_power`, of "not reproduced" at the next or last
+    look against `min_refute_power` (a refutation, which needs as many chains as a reproduction, is bought
+    only where it is likely).
     """
 
     looks: tuple[int, ...]
@@ -148,6 +151,7 @@ class SequentialDesign:
     alpha: float = 0.05
     min_power: float = 0.2
     futility: str = "decision"
+    min_refute_power: float | None = None  # futility "split" only: the threshold for "not reproduced"
     # the share of claim parts expected to reach each look, as the design's simulation measured it
     # (benchmarks/sequential.py, its JSON's "reach"); () when not measured.  Only `repro plan`'s expected cost reads it
     reach: tuple[float, ...] = ()
@@ -164,6 +168,12 @@ class SequentialDesign:
             raise ValueError(f"spending must be one of {', '.join(SPENDING)}, got {self.spending!r}")
         if self.futility not in FUTILITY:
             raise ValueError(f"futility must be one of {', '.join(FUTILITY)}, got {self.futility!r}")
+        if (self.futility == "split") != (self.min_refute_power is not None):
+            raise ValueError("futility 'split' needs min_refute_power (the threshold for 'not reproduced'), "
+                             f"and only it takes one; got futility {self.futility!r}, "
+                             f"min_refute_power {self.min_refute_power!r}")
+        if self.min_refute_power is not None and not 0 <= self.min_refute_power <= 1:
+            raise ValueError(f"need 0 <= min_refute_power <= 1, got {self.min_refute_power}")
         if not 0 < self.alpha < 0.5 or not 0 <= self.min_power <= 1:
             raise ValueError(f"need 0 < alpha < 0.5 and 0 <= min_power <= 1, got {self.alpha}, {self.min_power}")
         if self.reach and (len(self.reach) != len(looks) or not all(0 <= r <= 1 for r in self.reach)):
@@ -197,8 +207,11 @@ class SequentialDesign:
 
     def record(self) -> dict:
         """The design as report.json records it."""
-        return {"looks": list(self.looks), "spending": self.spending, "alpha": self.alpha,
-                "min_power": self.min_power, "futility": self.futility, "levels": [round(a, 6) for a in self.levels]}
+        record = {"looks": list(self.looks), "spending": self.spending, "alpha": self.alpha,
+                  "min_power": self.min_power, "futility": self.futility, "levels": [round(a, 6) for a in self.levels]}
+        if self.min_refute_power is not None:
+            record["min_refute_power"] = self.min_refute_power
+        return record
 
 
 def fixed(chains: int, alpha: float = 0.05) -> SequentialDesign:
@@ -237,7 +250,9 @@ def decide_probability(result, rule, *, chains: int, alpha: float, verdict: int 
 def worth_continuing(result, rule, design: SequentialDesign, look: int) -> tuple[bool, float]:
     """(continue?, power) for an undecided comparison after look `look`, by the design's `futility`:
     the larger predictive probability of a decision ("decision") or of "reproduced" ("reproduce", or of
-    "not reproduced" at the next look) at the next look and at the last; no next look means no."""
+    "not reproduced" at the next look) at the next look and at the last; "split" continues for a chance of
+    "reproduced" of at least `min_power` or of "not reproduced" of at least `min_refute_power`, and gives the
+    larger as the power.  No next look means no."""
     if look + 1 >= len(design.looks):
         return False, 0.0
     later = (look + 1, len(design.looks) - 1)
@@ -246,6 +261,9 @@ def worth_continuing(result, rule, design: SequentialDesign, look: int) -> tuple
         return decide_probability(result, rule, chains=design.looks[j], alpha=design.alpha_at(j), verdict=verdict)
     if design.futility == "decision":
         power = max(chance(j) for j in set(later))
+    elif design.futility == "split":
+        reproduce, refute = (max(chance(j, v) for j in set(later)) for v in (1, -1))
+        return reproduce >= design.min_power or refute >= (design.min_refute_power or 0.0), max(reproduce, refute)
     else:
         power = max([chance(j, 1) for j in set(later)] + [chance(look + 1, -1)])
     return power >= design.min_power, power

@@ -145,3 +145,30 @@ def test_reproduce_futility_stops_a_part_heading_for_a_late_refutation_only():
     assert worth_continuing(_Result(2.0, 3), rule, reproduce, 0)[0]  # a fair chance of "reproduced"
     with pytest.raises(ValueError, match="futility must be one of"):
         SequentialDesign((3, 5), futility="never")
+
+
+def test_split_futility_weighs_each_verdict_against_its_own_threshold():
+    """futility="split": go on for a chance of "reproduced" >= min_power or of "not reproduced" >= min_refute_power,
+    each at the next or the last look; the power given is the larger chance."""
+    rule = partial(improves_rule, threshold=0.0)
+    late = _Result(-2.0, 3)  # heading for a refutation at the last look, with little chance of "reproduced"
+
+    def split(min_power, refute):
+        return SequentialDesign((3, 5, 8, 10), spending="pocock", futility="split", min_power=min_power,
+                                min_refute_power=refute)
+    design = split(0.2, 0.5)
+    chance = {v: max(decide_probability(late, rule, chains=design.looks[j], alpha=design.alpha_at(j), verdict=v)
+                     for j in (1, 3)) for v in (1, -1)}
+    assert chance[1] < 0.01 < 0.35 < chance[-1] < 0.9
+    go, power = worth_continuing(late, rule, split(0.2, chance[-1] - 0.01), 0)
+    assert go and power == pytest.approx(chance[-1])
+    assert not worth_continuing(late, rule, split(0.2, chance[-1] + 0.01), 0)[0]  # refutation not likely enough
+    assert worth_continuing(_Result(2.0, 3), rule, split(0.2, 1.0), 0)[0]  # a fair chance of "reproduced"
+    assert worth_continuing(late, rule, split(0.2, 0.3), 3) == (False, 0.0)  # no look after the last
+    assert design.record()["min_refute_power"] == 0.5 and "min_refute_power" not in SequentialDesign((3, 5)).record()
+    with pytest.raises(ValueError, match="needs min_refute_power"):
+        SequentialDesign((3, 5), futility="split")
+    with pytest.raises(ValueError, match="needs min_refute_power"):
+        SequentialDesign((3, 5), min_refute_power=0.5)
+    with pytest.raises(ValueError, match="min_refute_power <= 1"):
+        split(0.2, 1.5)
