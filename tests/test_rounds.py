@@ -145,6 +145,10 @@ def test_plan_lines_give_the_first_round_and_each_look(engine):
     paper = replace(engine.profile, sequential=SequentialDesign((2, 3), reach=(1.0, 0.5)))
     assert "design: expected total" in design_lines([claim("c", kind="improves", threshold=0.0)], paper,
                                                              engine.data)[-1]
+    split = replace(engine.profile, sequential=SequentialDesign((2, 3), futility="split", min_power=0.2,
+                                                                min_refute_power=0.6))
+    assert ("power >= 0.2 (of 'reproduced' at the next or the last look, or >= 0.6 of 'not reproduced')"
+            in design_lines([claim("c", kind="improves", threshold=0.0)], split, engine.data)[0])
 
 
 def test_expected_total_runs_a_shared_run_when_any_of_its_parts_goes_on(engine):
