@@ -8,6 +8,7 @@ import pytest
 
 from repro.cli import main
 from repro.cli.submit import JOB_SCRIPT
+from repro.profiles import PAPER
 from repro.schedule import critical_path, makespan, wave_makespan
 
 CLAIMS = Path(__file__).resolve().parents[1] / "claims"
@@ -40,8 +41,9 @@ def test_runs_above_a_gpu_hour_limit_get_their_own_torchrun_array(capsys, tmp_pa
     lines = dict(line.split("=", 1) for line in out.splitlines())
     assert rc == 0 and set(lines) == {"W0", "W0M", "W1"}
     assert "--gres=gpu:4" in lines["W0M"] and f"{JOB_SCRIPT} " in lines["W0M"]
-    # the nine-task mixture, one run per chain (three): one shard each
-    assert " 4 3 --profile paper" in lines["W0M"] and "--array=0-2 " in lines["W0M"]
+    # the nine-task mixture, one run per chain of the first round: one shard each
+    chains = len(PAPER.seeds)
+    assert f" 4 {chains} --profile paper" in lines["W0M"] and f"--array=0-{chains - 1} " in lines["W0M"]
     assert "--min-gpu-hours 2.0" in lines["W0M"]
     assert "--max-gpu-hours 2.0" in lines["W0"] and '"--dependency=afterok:$W0:$W0M"' in lines["W1"]
 
