@@ -3,7 +3,7 @@
     OMP_NUM_THREADS=1 python benchmarks/sequential.py [--quick] [--datasets R] [--design DESIGN]
         [--compare [DESIGN ...]] [--shared] [--bpt-bound distinct|dearest]
 
-A DESIGN is LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER], e.g. 2,4,6,10/pocock/split/0.2/0.5.
+A DESIGN is LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER], e.g. 2,4,6,10/pocock/split/0.2/0.6.
 
 Simulates `repro.stats.chains` (per-example Bernoulli outcomes, each chain's phase-(ii) and
 phase-(iii) logit shifts; the baseline phase (iii) only) with 10 chains per configuration, and judges
@@ -289,13 +289,13 @@ def main() -> int:
 # The levers of docs/statistics.md §8, side by side: the look schedule, the spending function, the futility rule
 LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/reproduce/0.35",
           "2,4,6,10/pocock/decision/0.35", "2,4,6,10/pocock/decision/0.25", "2,3,5,10/pocock/reproduce/0.35",
-          "2,4,6,10/pocock/reproduce/0.25", "2,4,6,10/obrien_fleming/split/0.2/0.6", "2,4,6,10/pocock/split/0.2/0.5",
+          "2,4,6,10/pocock/reproduce/0.25", "2,4,6,10/obrien_fleming/split/0.2/0.6", "2,4,6,10/pocock/split/0.2/0.6",
           "2,4,6,10/pocock/split/0.25/0.6", "2,3,5,10/pocock/split/0.25/0.65")
 
 
 def parse_design(text: str) -> SequentialDesign:
     """A design from "LOOKS/SPENDING/FUTILITY/MIN_POWER[/MIN_REFUTE_POWER]", e.g. "2,4,6,10/pocock/reproduce/0.35"
-    or "2,4,6,10/pocock/split/0.2/0.5" (futility "split" takes the threshold for "not reproduced")."""
+    or "2,4,6,10/pocock/split/0.2/0.6" (futility "split" takes the threshold for "not reproduced")."""
     try:
         looks, spending, futility, min_power, *refute = text.split("/")
         if len(refute) > 1:
@@ -304,7 +304,7 @@ def parse_design(text: str) -> SequentialDesign:
                                 min_power=float(min_power), min_refute_power=float(refute[0]) if refute else None)
     except ValueError as e:
         raise SystemExit(f"sequential.py: design {text!r}: {e}; write LOOKS/SPENDING/FUTILITY/MIN_POWER"
-                         "[/MIN_REFUTE_POWER], e.g. 2,4,6,10/pocock/reproduce/0.35 or 2,4,6,10/pocock/split/0.2/0.5")
+                         "[/MIN_REFUTE_POWER], e.g. 2,4,6,10/pocock/reproduce/0.35 or 2,4,6,10/pocock/split/0.2/0.6")
 
 
 def compact(figures: dict) -> dict:
