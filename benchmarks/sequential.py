@@ -289,7 +289,7 @@ def main() -> int:
 # The levers of docs/statistics.md §8, side by side: the look schedule, the spending function, the futility rule
 LEVERS = ("3,5,8,10/pocock/decision/0.35", "3,5,8,10/obrien_fleming/decision/0.35", "3,5,8,10/pocock/reproduce/0.35",
           "2,4,6,10/pocock/decision/0.35", "2,4,6,10/pocock/decision/0.25", "2,3,5,10/pocock/reproduce/0.35",
-          "2,4,6,10/pocock/reproduce/0.25", "2,4,6,10/obrien_fleming/split/0.2/0.6", "2,4,6,10/pocock/split/0.2/0.6",
+          "2,4,6,10/pocock/reproduce/0.25", "2,4,6,10/obrien_fleming/split/0.2/0.6", "2,4,6,10/pocock/split/0.2/0.5",
           "2,4,6,10/pocock/split/0.25/0.6", "2,3,5,10/pocock/split/0.25/0.65")
 
 
