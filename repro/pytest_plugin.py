@@ -18,7 +18,7 @@ import pytest
 
 from repro.claims import ClaimError, load_claims
 from repro.cli.options import OPTIONS, add_options, check_not_empty, explicit, seeds_count, value
-from repro.engine import build_engine
+from repro.engine import Engine, build_engine
 from repro.rounds import judge_rounds
 from repro.models import with_tokenizer
 from repro.profiles import get_profile
@@ -34,6 +34,7 @@ RUNS_PROPERTY = "repro_runs"
 CLAIM_TEST_MODULE = "test_claims.py"
 SOURCES = ("engine", "paper-v1")
 PREFLIGHT = pytest.StashKey[str]()  # why the selected claims' data cannot be had (xdist workers)
+ENGINE = pytest.StashKey[Engine]()  # the session's engine once built, whichever fixture asked for it
 
 
 def pytest_addoption(parser):
@@ -187,8 +188,10 @@ def _commit() -> str | None:
 @pytest.fixture(scope="session")
 def engine(pytestconfig, profile):
     """The engine over the shared run store, for the selected profile and data source."""
-    return build_engine(profile, _store_path(pytestconfig), pytestconfig.getoption("--data-dir"),
-                        compute=not pytestconfig.getoption("--no-compute"))
+    built = build_engine(profile, _store_path(pytestconfig), pytestconfig.getoption("--data-dir"),
+                         compute=not pytestconfig.getoption("--no-compute"))
+    pytestconfig.stash[ENGINE] = built
+    return built
 
 
 @pytest.fixture(scope="session")
@@ -225,9 +228,11 @@ def record_claim(request):
         request.node.user_properties.append((CLAIM_PROPERTY, json.dumps(entry)))
         request.node.user_properties.extend(junit_properties(entry))
     yield record
-    if from_engine and "engine" in request.fixturenames:
-        events = request.getfixturevalue("engine").store.drain_events()
-        request.node.user_properties.append((RUNS_PROPERTY, json.dumps(events)))
+    # the engine is the session's, built by whichever fixture first asked (claim_source asks only in the
+    # session's first test), so it is looked up in the stash, not in this test's fixtures
+    built = config.stash.get(ENGINE, None)
+    if from_engine and built is not None:
+        request.node.user_properties.append((RUNS_PROPERTY, json.dumps(built.store.drain_events())))
 
 
 class ClaimCollector:

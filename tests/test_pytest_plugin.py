@@ -112,6 +112,29 @@ def test_the_summary_names_damaged_runs_and_counts_computed_and_reused(pytester,
                                  f"damaged run {damaged.dirname}: moved to {aside} and recomputed (*metrics.json*)"])
 
 
+def test_the_summary_counts_the_runs_of_every_test_not_only_the_first(pytester, monkeypatch, tmp_path):
+    """The claims test reaches the engine through the session-scoped `claim_source`, which asks for it in the
+    session's first test only; every later test's runs are counted all the same."""
+    _project(pytester, monkeypatch)
+    pytester.makepyfile(test_runs="""
+        import pytest
+        from tests.test_store import spec, write_payload
+
+        @pytest.fixture(scope="session")
+        def source(request):
+            engine = request.getfixturevalue("engine")
+            return lambda seed: engine.store.ensure(spec(seed), write_payload)
+
+        @pytest.mark.parametrize("seed", [1, 2, 3])
+        def test_runs(source, record_claim, seed):
+            source(seed)
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:xdist", "test_runs.py",
+                                           "--store", str(tmp_path / "store"), "--report", str(tmp_path / "r"))
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines([f"store {tmp_path / 'store'}: 3 run(s) computed, 0 reused"])
+
+
 def test_the_summary_names_a_computed_run_whose_training_stopped_at_a_non_finite_loss(tmp_path):
     from repro.pytest_plugin import run_summary
     for name, log in (("bad", {"non_finite_loss": {"step": 6, "loss": "nan", "last_finite_step": 4}}),
