@@ -49,3 +49,8 @@ class NonFiniteLossStop(TrainerCallback):
         if self.step is None:
             return None
         return {"step": self.step, "loss": str(self.loss), "last_finite_step": self.last_finite_step}
+
+    def record_into(self, history: dict) -> None:
+        """Add `summary()` to a train_log's `history` as "non_finite_loss" when training stopped at one."""
+        if self.step is not None:
+            history["non_finite_loss"] = self.summary()

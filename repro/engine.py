@@ -263,8 +263,7 @@ class Engine:
                    "log": trainer.state.log_history}
         if item.checks is not None:
             history["train_rows"] = item.checks  # rows repaired or dropped before training
-        if diverged.summary() is not None:
-            history["non_finite_loss"] = diverged.summary()
+        diverged.record_into(history)
         trainer.compute_metrics = None  # the dev metric above knows only the dev set
         return trainer, history
 

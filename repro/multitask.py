@@ -351,8 +351,7 @@ def train(spec, init: str, work, load_task: Callable[..., TaskData], training_ar
                "expected_examples": expected_examples(sizes, batch_sizes,
                                                       steps * config.gradient_accumulation * world),
                "train_rows": {item.task.name: item.checks for item in mixture if item.checks is not None}}
-    if diverged.summary() is not None:
-        history["non_finite_loss"] = diverged.summary()
+    diverged.record_into(history)
     return trainer, history
 
 
